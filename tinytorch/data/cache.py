@@ -1,0 +1,110 @@
+"""Cache directory and verified downloads: fetch to a temp file, check SHA-256, then rename."""
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from tinytorch.data.errors import ChecksumMismatchError, DataUnavailableError
+from tinytorch.data.hashing import file_sha256
+
+DATA_ENV_VAR = "TINYTORCH_DATA"
+_CHUNK_BYTES = 1 << 20
+
+
+def cache_dir() -> Path:
+    """Root folder of downloaded data sets: $TINYTORCH_DATA if set, else ~/.cache/tinytorch."""
+    configured = os.environ.get(DATA_ENV_VAR)
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "tinytorch"
+
+
+def open_url(url: str) -> BinaryIO:
+    """Open `url` for reading (http(s) or file://). Tests replace this to simulate mirrors."""
+    return urllib.request.urlopen(url, timeout=60)
+
+
+def ensure_files(name: str, checksums: Mapping[str, str], mirrors: Sequence[str],
+                 root: str | Path | None = None, download: bool = False) -> dict[str, Path]:
+    """Return {file name: path} for every file in `checksums`, all verified by SHA-256.
+
+    Files live in `root`, default cache_dir()/name. Missing files are downloaded from the first
+    working mirror (base URLs) when `download` is true; otherwise DataUnavailableError says
+    exactly which files to put where.
+    """
+    directory = Path(root).expanduser() if root is not None else cache_dir() / name
+    missing = [file for file in checksums if not (directory / file).is_file()]
+    if missing and not download:
+        raise DataUnavailableError(_missing_message(name, directory, missing, mirrors, root is None))
+    for file in checksums:
+        if file in missing:
+            _download(name, file, checksums[file], mirrors, directory, root is None)
+        else:
+            verify_file(directory / file, checksums[file])
+    return {file: directory / file for file in checksums}
+
+
+def verify_file(path: Path, expected_sha256: str) -> None:
+    """Raise ChecksumMismatchError unless the file's SHA-256 equals `expected_sha256`."""
+    actual = file_sha256(path)
+    if actual != expected_sha256:
+        raise ChecksumMismatchError(
+            f"{path}: SHA-256 is {actual}, expected {expected_sha256} (the official file). "
+            f"Delete it and download it again, or replace it with the official file.")
+
+
+def _download(name: str, file: str, expected_sha256: str, mirrors: Sequence[str],
+              directory: Path, default_root: bool) -> None:
+    """Try each mirror in turn; the file appears in `directory` only once verified."""
+    directory.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    served_wrong_file = False
+    for mirror in mirrors:
+        url = mirror.rstrip("/") + "/" + file
+        print(f"tinytorch.data: downloading {url} -> {directory / file}", file=sys.stderr)
+        try:
+            _fetch_verified(url, directory / file, expected_sha256)
+            return
+        except (OSError, ChecksumMismatchError) as error:
+            served_wrong_file |= isinstance(error, ChecksumMismatchError)
+            failures.append(f"  {url}: {error}")
+    report = "\n".join(failures)
+    if served_wrong_file:
+        raise ChecksumMismatchError(f"{file}: no mirror served the official file:\n{report}")
+    raise DataUnavailableError(
+        f"could not download {file}:\n{report}\n"
+        + _missing_message(name, directory, [file], mirrors, default_root))
+
+
+def _fetch_verified(url: str, target: Path, expected_sha256: str) -> None:
+    """Stream `url` into a temp file next to `target`, verify, then atomically rename."""
+    descriptor, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(descriptor, "wb") as out, open_url(url) as response:
+            for chunk in iter(lambda: response.read(_CHUNK_BYTES), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != expected_sha256:
+            raise ChecksumMismatchError(
+                f"SHA-256 of the download is {digest.hexdigest()}, expected {expected_sha256}")
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def _missing_message(name: str, directory: Path, missing: Sequence[str], mirrors: Sequence[str],
+                     default_root: bool) -> str:
+    """Offline instructions: which files, from where, into which folder."""
+    files = "\n".join(f"  {file}   (e.g. {mirrors[0].rstrip('/')}/{file})" for file in missing)
+    where = (f"the folder is ${DATA_ENV_VAR}/{name} (default ~/.cache/tinytorch/{name}); "
+             f"set {DATA_ENV_VAR} or pass root=DIR to use another folder"
+             if default_root else f"the folder given as root; omit root to use ${DATA_ENV_VAR}/{name}")
+    return (f"{name} data not found. Put these files in {directory}\n{files}\n"
+            f"({where}), or pass download=True on a machine with network access.")
