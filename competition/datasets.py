@@ -1,0 +1,92 @@
+"""Event datasets as the harness uses them: exact arrays plus the SHA-256 of those bytes.
+
+Everything here runs in the parent. Workers receive inputs (and, for training, the training split with labels);
+test labels and the hidden split never leave the parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import tinytorch.data as ttd
+
+IMAGE_LOADERS = {
+    "mnist_bundled": lambda split: ttd.bundled_mnist(split),
+    "mnist": lambda split: ttd.load_mnist(split),
+    "cifar10": lambda split: ttd.load_cifar10(split),
+}
+DATASET_NAMES = {"mnist_bundled": "MNIST (bundled subset)", "mnist": "MNIST", "cifar10": "CIFAR-10",
+                 "shakespeare": "Shakespeare (bundled)"}
+
+
+@dataclass(frozen=True)
+class EventData:
+    """The arrays one event run uses. `sha256` covers exactly these arrays (dtype, shape, bytes)."""
+
+    name: str
+    split: str
+    inputs: np.ndarray | None = None  # float32 (N, C, H, W) in [0, 1], test split
+    labels: np.ndarray | None = None  # int64 (N,), parent only
+    train_inputs: np.ndarray | None = None
+    train_labels: np.ndarray | None = None
+    tokens: np.ndarray | None = None  # int64 (T,), the evaluation text (generation events)
+    sha256: str = ""
+
+    @property
+    def n_examples(self) -> int:
+        """Test images, or evaluation tokens for text events."""
+        return int(len(self.tokens) if self.tokens is not None else len(self.labels))
+
+    def record(self) -> dict:
+        """The result's event.dataset object."""
+        return {"name": self.name, "split": self.split, "n_examples": self.n_examples, "sha256": self.sha256}
+
+
+def load_event_data(dataset: str, split: str, kind: str, max_examples: int | None = None) -> EventData:
+    """Load `dataset`'s `split` for an event of `kind`; `max_examples` keeps a prefix (quick runs, recorded in split)."""
+    if dataset == "shakespeare":
+        tokens = np.asarray(ttd.shakespeare_tokenizer().encode(ttd.shakespeare_text(split)), dtype=np.int64)
+        split_name = split if max_examples is None else f"{split}[:{max_examples}]"
+        tokens = tokens[:max_examples]
+        return EventData(DATASET_NAMES[dataset], split_name, tokens=tokens, sha256=ttd.dataset_sha256(tokens))
+    if dataset not in IMAGE_LOADERS:
+        raise KeyError(f"unknown dataset {dataset!r}; known: {', '.join(sorted([*IMAGE_LOADERS, 'shakespeare']))}")
+    images, labels = IMAGE_LOADERS[dataset](split)
+    split_name = split
+    if max_examples is not None and max_examples < len(labels):
+        images, labels, split_name = images[:max_examples], labels[:max_examples], f"{split}[:{max_examples}]"
+    inputs, labels = ttd.to_float_images(images), labels.astype(np.int64)
+    arrays = [inputs, labels]
+    train_inputs = train_labels = None
+    if kind == "training":
+        train_images, train_labels = IMAGE_LOADERS[dataset]("train")
+        train_inputs, train_labels = ttd.to_float_images(train_images), train_labels.astype(np.int64)
+        arrays += [train_inputs, train_labels]
+    return EventData(DATASET_NAMES[dataset], split_name, inputs, labels, train_inputs, train_labels,
+                     sha256=ttd.dataset_sha256(*arrays))
+
+
+@dataclass(frozen=True)
+class TextEvalSet:
+    """Validation windows for perplexity and prompt/reference pairs for tokens/s and BLEU, from one token stream."""
+
+    windows: np.ndarray  # int64 (n_windows, window + 1): inputs are [:, :-1], targets [:, 1:]
+    prompts: np.ndarray  # int64 (n_prompts, prompt_tokens)
+    references: np.ndarray  # int64 (n_prompts, new_tokens): the real text after each prompt
+    sha256: str
+
+
+def text_eval_set(tokens: np.ndarray, n_windows: int, window: int, n_prompts: int, prompt_tokens: int,
+                  new_tokens: int) -> TextEvalSet:
+    """Evenly spaced, non-overlapping validation windows and prompts; sha256 covers exactly these arrays."""
+    span = prompt_tokens + new_tokens
+    if len(tokens) < max(n_windows * (window + 1), n_prompts * span):
+        raise ValueError(f"the text has {len(tokens)} tokens, too few for {n_windows} windows and {n_prompts} prompts")
+    starts = np.linspace(0, len(tokens) - (window + 1), n_windows).astype(np.int64)
+    windows = np.stack([tokens[s:s + window + 1] for s in starts])
+    p_starts = np.linspace(0, len(tokens) - span, n_prompts).astype(np.int64)
+    prompts = np.stack([tokens[s:s + prompt_tokens] for s in p_starts])
+    references = np.stack([tokens[s + prompt_tokens:s + span] for s in p_starts])
+    return TextEvalSet(windows, prompts, references, ttd.dataset_sha256(windows, prompts, references))

@@ -1,0 +1,203 @@
+"""Treat a downloaded results artifact as hostile: bounded, flat, JSON only, schema-valid, bound to one PR head SHA.
+
+A pull_request workflow runs the PR's own copy of the workflow file, so anything in its artifact may be forged. This
+module is the only reader of such artifacts; it never extracts anything to disk and never follows a link.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from competition.problems import Problem
+
+METADATA_NAME = "metadata.json"
+MAX_FILES = 32
+MAX_FILE_BYTES = 512 * 1024
+MAX_TOTAL_BYTES = 4 * 1024 * 1024
+RUNNER_CLASSES = ("local", "reference", "edge")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.json$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "result.schema.json"
+
+
+class ArtifactRejected(Exception):
+    """The artifact failed at least one check; `problems` lists every finding."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"artifact {source} rejected:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A checked artifact: its metadata and its result dicts (sorted by result_id)."""
+
+    pr_number: int
+    head_sha: str
+    runner_class: str
+    results: list[dict[str, Any]]
+
+
+def metadata_for(pr_number: int, head_sha: str, runner_class: str) -> dict[str, Any]:
+    """The metadata.json a workflow writes next to its results (checked again by `check_artifact`)."""
+    problems = _metadata_problems({"pr_number": pr_number, "head_sha": head_sha, "runner_class": runner_class})
+    if problems:
+        raise ValueError("; ".join(str(p) for p in problems))
+    return {"pr_number": pr_number, "head_sha": head_sha, "runner_class": runner_class}
+
+
+def write_metadata(directory: Path | str, pr_number: int, head_sha: str, runner_class: str) -> Path:
+    """Write metadata.json into `directory` atomically (temp file + rename)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / METADATA_NAME
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(metadata_for(pr_number, head_sha, runner_class), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def _read_directory(root: Path, problems: list[Problem]) -> list[tuple[str, bytes]]:
+    entries = []
+    with os.scandir(root) as it:
+        listing = sorted(it, key=lambda e: e.name)
+    if len(listing) > MAX_FILES:
+        problems.append(Problem(str(root), f"holds {len(listing)} entries, more than {MAX_FILES}",
+                                "upload only the result JSON files and metadata.json"))
+        return []
+    for entry in listing:
+        mode = entry.stat(follow_symlinks=False).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "symbolic link" if stat.S_ISLNK(mode) else "directory" if stat.S_ISDIR(mode) else "special file"
+            problems.append(Problem(entry.name, f"is a {kind}; links and folders could point outside the artifact",
+                                    "the artifact must be a flat folder of regular files"))
+            continue
+        fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            entries.append((entry.name, handle.read(MAX_FILE_BYTES + 1)))
+    return entries
+
+
+def _read_zip(path: Path, problems: list[Problem]) -> list[tuple[str, bytes]]:
+    entries = []
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_FILES:
+            problems.append(Problem(str(path), f"holds {len(infos)} entries, more than {MAX_FILES}",
+                                    "upload only the result JSON files and metadata.json"))
+            return []
+        for info in infos:
+            name = info.filename
+            if "/" in name or "\\" in name or name.startswith(".") or ".." in name:
+                problems.append(Problem(name, "is not a plain file name (path traversal or nested folder)",
+                                        "the artifact must be a flat folder of regular files"))
+                continue
+            with archive.open(info) as handle:
+                entries.append((name, handle.read(MAX_FILE_BYTES + 1)))
+    return entries
+
+
+def _metadata_problems(meta: Any) -> list[Problem]:
+    if not isinstance(meta, dict) or set(meta) != {"pr_number", "head_sha", "runner_class"}:
+        return [Problem(METADATA_NAME, "must be an object with exactly pr_number, head_sha, runner_class",
+                        "write it with `tito pr metadata`")]
+    problems = []
+    pr = meta["pr_number"]
+    if not isinstance(pr, int) or isinstance(pr, bool) or pr < 1:
+        problems.append(Problem(METADATA_NAME, f"pr_number {pr!r} is not a positive integer", "use the PR number",
+                                field="pr_number"))
+    if not isinstance(meta["head_sha"], str) or not _SHA.match(meta["head_sha"]):
+        problems.append(Problem(METADATA_NAME, "head_sha is not 40 lowercase hex digits", "use the PR head SHA",
+                                field="head_sha"))
+    if meta["runner_class"] not in RUNNER_CLASSES:
+        problems.append(Problem(METADATA_NAME, f"runner_class {meta['runner_class']!r} is unknown",
+                                f"use one of {', '.join(RUNNER_CLASSES)}", field="runner_class"))
+    return problems
+
+
+def _parse(name: str, data: bytes, problems: list[Problem]) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        problems.append(Problem(name, f"is not valid UTF-8 JSON ({type(err).__name__})", "upload harness output"))
+        return None
+
+
+def _check_result(name: str, result: Any, runner_class: str | None, problems: list[Problem]) -> bool:
+    errors = sorted(_validator().iter_errors(result), key=lambda e: list(e.absolute_path))
+    for error in errors[:5]:
+        where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+        problems.append(Problem(name, f"does not match result.schema.json: {error.message[:200]}",
+                                "upload files written by `tito benchmark run` unchanged", field=where))
+    if errors:
+        return False
+    if runner_class is not None and result["runner"]["class"] != runner_class:
+        problems.append(Problem(name, f"runner class {result['runner']['class']!r} differs from the metadata's "
+                                f"{runner_class!r}", "upload one runner class per artifact", field="runner.class"))
+        return False
+    return True
+
+
+def check_artifact(source: Path | str, expected_sha: str, expected_pr: int | None = None) -> Artifact:
+    """Read and check an artifact folder or .zip; raise ArtifactRejected listing every problem found.
+
+    `expected_sha` (and `expected_pr` when known) come from the trusted workflow_run event, never from the artifact.
+    """
+    source = Path(source)
+    problems: list[Problem] = []
+    if source.is_symlink() or not (source.is_dir() or zipfile.is_zipfile(source)):
+        raise ArtifactRejected(str(source), [Problem(str(source), "is neither a folder nor a zip archive",
+                                                     "pass the downloaded artifact")])
+    entries = _read_directory(source, problems) if source.is_dir() else _read_zip(source, problems)
+    total = sum(len(data) for _, data in entries)
+    if total > MAX_TOTAL_BYTES:
+        problems.append(Problem(str(source), f"holds more than {MAX_TOTAL_BYTES} bytes", "upload only results"))
+    documents: dict[str, Any] = {}
+    for name, data in entries:
+        if not _FILE_NAME.match(name):
+            problems.append(Problem(name, "is not an allowed file name (only *.json plus metadata.json)",
+                                    "upload only the result JSON files and metadata.json"))
+        elif len(data) > MAX_FILE_BYTES:
+            problems.append(Problem(name, f"is larger than {MAX_FILE_BYTES} bytes", "upload harness output only"))
+        else:
+            documents[name] = _parse(name, data, problems)
+    meta = documents.pop(METADATA_NAME, None)
+    runner_class = None
+    if meta is None and not any(p.file == METADATA_NAME for p in problems):
+        problems.append(Problem(METADATA_NAME, "is missing", "write it with `tito pr metadata`"))
+    elif meta is not None:
+        meta_problems = _metadata_problems(meta)
+        problems.extend(meta_problems)
+        if not meta_problems:
+            runner_class = meta["runner_class"]
+            if meta["head_sha"] != expected_sha:
+                problems.append(Problem(METADATA_NAME, f"head_sha {meta['head_sha']} is not the SHA this workflow "
+                                        f"run tested ({expected_sha})", "re-run the workflow", field="head_sha"))
+            if expected_pr is not None and meta["pr_number"] != expected_pr:
+                problems.append(Problem(METADATA_NAME, f"pr_number {meta['pr_number']} is not the run's PR "
+                                        f"#{expected_pr}", "re-run the workflow", field="pr_number"))
+    results = [doc for name, doc in sorted(documents.items())
+               if doc is not None and _check_result(name, doc, runner_class, problems)]
+    if len({r["submission"]["name"] for r in results}) > 1:
+        problems.append(Problem(str(source), "results belong to more than one submission", "one submission per PR"))
+    if problems:
+        raise ArtifactRejected(str(source), problems)
+    results.sort(key=lambda r: r["result_id"])
+    return Artifact(pr_number=meta["pr_number"], head_sha=meta["head_sha"], runner_class=meta["runner_class"],
+                    results=results)

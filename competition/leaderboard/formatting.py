@@ -1,0 +1,67 @@
+"""Stable text formatting of values for both renderers (fixed decimals, "not measured" instead of 0)."""
+
+from __future__ import annotations
+
+from competition.leaderboard import fields
+from competition.leaderboard.fields import Result
+
+NOT_MEASURED = "not measured"
+NO_ENERGY = "not measured (no RAPL access)"
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    """Fixed-decimal number or "not measured"."""
+    return NOT_MEASURED if value is None else f"{value:.{digits}f}"
+
+
+def with_ci(value: float | None, ci: tuple[float, float] | list[float] | None, unit: str = "x",
+            digits: int = 2) -> str:
+    """"1.23x [1.18, 1.29]"."""
+    if value is None:
+        return NOT_MEASURED
+    text = f"{value:.{digits}f}{unit}"
+    return text if ci is None else f"{text} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
+def speedup(result: Result) -> str:
+    """Speedup with its 95 % CI."""
+    return with_ci(fields.speedup(result), fields.speedup_ci(result))
+
+
+def percent(fraction: float | None) -> str:
+    """Accuracy fraction printed as percent (renderers only)."""
+    return NOT_MEASURED if fraction is None else f"{100 * fraction:.2f} %"
+
+
+def quality(result: Result) -> str:
+    """Accuracy in percent; for text events (no accuracy) the perplexity."""
+    if fields.accuracy(result) is None and fields.perplexity(result) is not None:
+        return f"perplexity {fields.perplexity(result):.2f}"
+    return percent(fields.accuracy(result))
+
+
+def size(n_bytes: int | None) -> str:
+    """Bytes in binary units with two decimals."""
+    if n_bytes is None:
+        return NOT_MEASURED
+    value, unit = float(n_bytes), "B"
+    for next_unit in ("KiB", "MiB", "GiB"):
+        if abs(value) < 1024:
+            break
+        value, unit = value / 1024, next_unit
+    return f"{n_bytes} B" if unit == "B" else f"{value:.2f} {unit}"
+
+
+def energy(result: Result, long: bool = False) -> str:
+    """Measured energy per inference in joules, or why it is missing (estimates are never shown)."""
+    joules = fields.energy_joules(result)
+    if joules is None:
+        return NO_ENERGY if long else NOT_MEASURED
+    return f"{joules:.4g} J"
+
+
+def rank(rank_value: int | None, tied: bool) -> str:
+    """"3", "=3" for a tie, "-" when not ranked."""
+    if rank_value is None:
+        return "-"
+    return f"={rank_value}" if tied else str(rank_value)

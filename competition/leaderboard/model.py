@@ -1,0 +1,48 @@
+"""Everything the renderers show, computed once from the stored results (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from competition.leaderboard import fields
+from competition.leaderboard.awards import Award, all_awards
+from competition.leaderboard.badges import Badge, badges
+from competition.leaderboard.config import Config
+from competition.leaderboard.progression import Record, record_progression
+from competition.leaderboard.rankings import Board, build_boards
+from competition.leaderboard.fields import Result
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Rankings, awards, badges and record progression of one store."""
+
+    config: Config
+    results: list[Result]
+    boards: list[Board]
+    awards: list[Award]
+    badges: dict[str, list[Badge]]
+    records: dict[tuple[str, str], list[Record]]
+
+    @property
+    def current(self) -> list[Result]:
+        """Latest run per submission x event x runner class."""
+        return fields.current_results(self.results)
+
+    @property
+    def submissions(self) -> list[str]:
+        """All submission names, sorted."""
+        return sorted({r["submission"]["name"] for r in self.results})
+
+    def history(self, submission: str) -> list[Result]:
+        """Every stored run of one submission, oldest first."""
+        return sorted((r for r in self.results if r["submission"]["name"] == submission), key=fields.run_order)
+
+
+def assemble(results: list[Result], award_entries: list[dict[str, Any]], config: Config) -> Leaderboard:
+    """Compute the whole leaderboard from the store's results, the maintainers' awards and the config."""
+    ordered = sorted(results, key=lambda r: r["result_id"])
+    boards = build_boards(ordered)
+    return Leaderboard(config, ordered, boards, all_awards(boards, award_entries), badges(boards),
+                       record_progression(ordered))

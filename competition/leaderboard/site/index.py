@@ -1,0 +1,125 @@
+"""index.html: filters, awards, highlights, every ranking (sortable), not-ranked entries, charts."""
+
+from __future__ import annotations
+
+from competition.leaderboard.categories import CATEGORIES, CATEGORY_BY_ID, VIEWS
+from competition.leaderboard.formatting import rank
+from competition.leaderboard.model import Leaderboard
+from competition.leaderboard.rankings import Board, Row
+from competition.leaderboard.site.charts import pareto_section, progression_section
+from competition.leaderboard.site.html import data_attrs, esc, link, page, sort_value, table
+from competition.leaderboard.table import columns_for
+
+RUNNER_CLASSES = ("reference", "edge", "local")
+NONE_YET = '<p class="empty">None yet.</p>'
+
+
+def submission_link(name: str, root: str = "") -> str:
+    """Link to a submission's page on the site."""
+    return link(f"{root}submissions/{name}.html", name)
+
+
+def _cell(lb: Leaderboard, row: Row, column_id: str, text: str) -> str:
+    if column_id == "submission":
+        return f"{submission_link(row.name)} · {link(lb.config.report_url(row.name), 'report', 'report')}"
+    number = row.result["submission"].get("pr_number")
+    if column_id == "pr" and number:
+        return link(lb.config.pr_url(number), text)
+    return esc(text)
+
+
+def _board_attrs(board: Board) -> dict[str, str]:
+    return {"event": board.event_id, "division": board.division, "category": board.category_id,
+            "runner": board.runner_class}
+
+
+def board_section(lb: Leaderboard, board: Board) -> str:
+    """One ranking as a sortable table inside a filterable section."""
+    columns = columns_for(board)
+    rows = []
+    for row in board.ranked:
+        cells = "".join(f'<td data-sort="{esc(sort_value(c.sort_key(row)))}">{_cell(lb, row, c.id, c.text(row))}</td>'
+                        for c in columns)
+        rows.append(f'<tr{data_attrs({"submission": row.name})}>{cells}</tr>')
+    body = (table([c.header for c in columns], rows, "sortable") if rows
+            else '<p class="empty">No ranked entries yet.</p>')
+    ranked_by = f"ranked by {board.metric.label.lower()}"
+    return (f'<section class="board filterable" id="{esc(board.id.replace("/", "-"))}"{data_attrs(_board_attrs(board))}>'
+            f"<h3>{esc(board.title)}</h3><p class=\"note\">{esc(ranked_by)}</p>{body}</section>")
+
+
+def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
+    items = '<option value="">all</option>' + "".join(f'<option value="{esc(v)}">{esc(t)}</option>'
+                                                        for v, t in options)
+    return (f'<label>{esc(label)} <select class="filter" id="filter-{esc(name)}" data-filter="{esc(name)}">'
+            f"{items}</select></label>")
+
+
+def filters(lb: Leaderboard) -> str:
+    """Filter controls (handled by site.js), offering only values present in the store."""
+    events = sorted({(b.event_id, b.event_name) for b in lb.boards})
+    categories = [("event", "Event ranking")] + [(c.id, c.title) for c in CATEGORIES
+                                                 if any(b.category_id == c.id for b in lb.boards)]
+    present = {b.runner_class for b in lb.boards}
+    return ('<form class="filters" id="filters">'
+            + _select("division", "Division", [(d, d) for d in ("closed", "open")])
+            + _select("event", "Event", events)
+            + _select("category", "Category", categories)
+            + _select("runner", "Runner", [(r, r) for r in RUNNER_CLASSES if r in present])
+            + '<span class="match-count" id="match-count" aria-live="polite"></span></form>')
+
+
+def _awards(lb: Leaderboard) -> str:
+    if not lb.awards:
+        return '<p class="empty">No awards yet.</p>'
+    rows = [f"<tr><td>{esc(a.title)}</td><td>{', '.join(submission_link(n) for n in a.submissions)}</td>"
+            f"<td>{esc(a.detail)}</td></tr>" for a in lb.awards]
+    return table(["Award", "Winner", "For"], rows)
+
+
+def _views(lb: Leaderboard) -> str:
+    parts = []
+    for view_id, title, category_id in VIEWS:
+        boards = [b for b in lb.boards if b.official and b.category_id == category_id and b.ranked]
+        metric = CATEGORY_BY_ID[category_id].metric
+        rows = [f'<tr class="filterable"{data_attrs({"event": b.event_id, "division": b.division})}>'
+                f"<td>{esc(b.event_name)}</td><td>{esc(b.division)}</td><td>"
+                + ", ".join(f"{esc(rank(r.rank, r.tied))} {submission_link(r.name)}" for r in b.ranked[:3])
+                + "</td></tr>" for b in boards]
+        body = table(["Event", "Division", "Top 3"], rows) if rows else '<p class="empty">No ranked entries yet.</p>'
+        parts.append(f'<section class="view" id="{esc(view_id)}"><h3>{esc(title)}</h3>'
+                     f'<p class="note">podium by {esc(metric.label.lower())}</p>{body}</section>')
+    return '<div class="views">' + "".join(parts) + "</div>"
+
+
+def _unranked(lb: Leaderboard) -> str:
+    rows = []
+    for board in lb.boards:
+        for row in board.unranked:
+            if board.category is None or (row.result["scores"]["qualified"] and row.result["status"] == "ok"):
+                rows.append(f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
+                            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>")
+    return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else NONE_YET
+
+
+def render_index(lb: Leaderboard) -> str:
+    """The site's front page."""
+    official = "".join(board_section(lb, b) for b in lb.boards if b.official)
+    unofficial = "".join(board_section(lb, b) for b in lb.boards if not b.official)
+    body = (
+        f"<h1>{esc(lb.config.site_title)} <small>season {esc(lb.config.season)}</small></h1>"
+        '<p class="lede">Speedup = baseline time / submission time on the same machine, with its 95 % confidence '
+        "interval. <strong>=</strong> marks a tie (overlapping intervals). Closed and open divisions are ranked "
+        "separately. Energy appears only when measured. Click a column header to sort.</p>"
+        + filters(lb)
+        + '<p class="empty" id="no-match" hidden>No ranking matches these filters.</p>'
+        + f'<section id="awards"><h2>Awards</h2>{_awards(lb)}</section>'
+        + f'<section id="highlights"><h2>Highlights</h2>{_views(lb)}</section>'
+        + f'<section id="official"><h2>Official rankings</h2>{official or NONE_YET}</section>'
+        + f'<section id="not-ranked"><h2>Not ranked</h2><p class="note">Failed runs, thresholds not met, '
+          f"category rules not met: listed, never ranked.</p>{_unranked(lb)}</section>"
+        + f'<section id="unofficial"><h2>Unofficial results</h2><p class="note">Local runners and offline events: '
+          f'practice only, never official.</p>{unofficial or NONE_YET}</section>'
+        + pareto_section(lb) + progression_section(lb)
+    )
+    return page(lb.config.site_title, lb.config.site_title, body, "")

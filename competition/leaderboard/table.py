@@ -1,0 +1,58 @@
+"""The columns of a ranking table, shared by LEADERBOARD.md and the site (renderers add links and markup)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from competition.leaderboard import fields, formatting
+from competition.leaderboard.rankings import Board, Row
+
+
+@dataclass(frozen=True)
+class Column:
+    """Header, display text and sort key of one column; `id` lets renderers turn cells into links."""
+
+    id: str
+    header: str
+    text: Callable[[Row], str]
+    sort_key: Callable[[Row], float | str | None]
+
+
+def _athlete(row: Row) -> str:
+    team = row.result["submission"]["team"]
+    name = row.result["submission"]["athlete_name"]
+    return f"{name} ({team})" if team else name
+
+
+def _pr(row: Row) -> str:
+    number = row.result["submission"].get("pr_number")
+    return f"#{number}" if number else "no PR"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("rank", "Rank", lambda row: formatting.rank(row.rank, row.tied), lambda row: row.rank),
+    Column("submission", "Submission", lambda row: row.name, lambda row: row.name),
+    Column("athlete", "Athlete", _athlete, lambda row: _athlete(row).lower()),
+    Column("speedup", "Speedup [95 % CI]", lambda row: formatting.speedup(row.result),
+           lambda row: fields.speedup(row.result)),
+    Column("quality", "Accuracy", lambda row: formatting.quality(row.result),
+           lambda row: fields.accuracy(row.result)),
+    Column("memory", "Peak memory", lambda row: formatting.size(fields.peak_memory_bytes(row.result)),
+           lambda row: fields.peak_memory_bytes(row.result)),
+    Column("size", "Model size", lambda row: formatting.size(fields.model_size_bytes(row.result)),
+           lambda row: fields.model_size_bytes(row.result)),
+    Column("efficiency", "Efficiency", lambda row: formatting.number(fields.efficiency(row.result)),
+           lambda row: fields.efficiency(row.result)),
+    Column("energy", "Energy / inference", lambda row: formatting.energy(row.result),
+           lambda row: fields.energy_joules(row.result)),
+    Column("pr", "PR", _pr, lambda row: row.result["submission"].get("pr_number")),
+)
+
+
+def columns_for(board: Board) -> tuple[Column, ...]:
+    """All columns for an event ranking; a category ranking shows only its own metric besides accuracy."""
+    if board.category is None:
+        return COLUMNS
+    keep = ("rank", "submission", "athlete", board.metric.column, "quality", "pr")
+    return tuple(c for c in COLUMNS if c.id in keep)

@@ -1,0 +1,1 @@
+"""Measurement protocol: statistics, timing, memory, energy, hardware fingerprint, GEMM peak."""

@@ -1,0 +1,1 @@
+"""Sandbox for untrusted submission code: static check, resource limits, worker process, worker main."""

@@ -1,0 +1,27 @@
+"""Cut a child process off the network where the OS allows it: a fresh network namespace (loopback only)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def isolate() -> str | None:
+    """unshare() the network namespace of the calling process; return the method used, or None if not allowed.
+
+    Root can unshare the network namespace directly; other users first need a user namespace.
+    Call it in the child between fork and exec (it must be single-threaded for CLONE_NEWUSER).
+    """
+    attempts = [(CLONE_NEWNET, "unshare(CLONE_NEWNET)")]
+    if os.geteuid() != 0:
+        attempts = [(CLONE_NEWUSER | CLONE_NEWNET, "unshare(CLONE_NEWUSER|CLONE_NEWNET)")]
+    for flags, method in attempts:
+        if _libc.unshare(flags) == 0:
+            return method
+    return None

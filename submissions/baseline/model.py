@@ -1,0 +1,73 @@
+"""The reference entrant: the course's baseline models exactly as trained, unoptimized.
+
+Every other entry's speedup and compression are measured against this folder on the same machine in the same run.
+The harness imports this file in a sandboxed worker whose working directory is a copy of this folder, so weights
+are loaded by file name. The .npz files are copies of tinytorch/models/weights/ (a test keeps them identical).
+"""
+
+import numpy as np
+
+import tinytorch as tt
+from tinytorch import nn
+from tinytorch.models import GPT, MLP, BaselineCNN
+
+# Architectures: the `config` of each model card in tinytorch/models/weights/<name>.json (a test keeps them equal).
+CONFIGS = {
+    "mnist_mlp": {"in_features": 784, "hidden": (128, 64), "num_classes": 10},
+    "mnist_cnn": {"in_channels": 1, "num_classes": 10, "image_size": 28},
+    "shakespeare_gpt": {"vocab_size": 65, "context_length": 256, "d_model": 128, "n_heads": 4, "n_layers": 4,
+                        "dropout": 0.0},
+}
+BUILDERS = {"mnist_mlp": MLP, "mnist_cnn": BaselineCNN, "shakespeare_gpt": GPT}
+# Which committed model serves which event (training events build a fresh MLP in `train`).
+EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "transformer_decathlon": "shakespeare_gpt"}
+# The MLP Sprint training recipe of tinytorch.train.mlp (SGD with momentum, cross-entropy).
+TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 30}
+
+
+def build(name: str) -> nn.Module:
+    """A freshly initialised model of the committed architecture `name`."""
+    return BUILDERS[name](**CONFIGS[name])
+
+
+def load(event: str) -> nn.Module:
+    """The committed model for `event` with its weights from this folder, in eval mode."""
+    name = EVENT_MODELS[event]
+    model = build(name)
+    model.load_state_dict(tt.load(name + ".npz"), strict=True)
+    return model.eval()
+
+
+def predict(model: nn.Module, inputs: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) float32 images in [0, 1] -> (N, 10) logits."""
+    with tt.no_grad():
+        return model(tt.from_numpy(inputs)).numpy()
+
+
+def train(event: str, inputs: np.ndarray, labels: np.ndarray, seed: int):
+    """MLP Sprint: train a fresh MLP with SGD + momentum; yield the model after every epoch."""
+    tt.manual_seed(seed)
+    model = build("mnist_mlp")
+    optimizer = tt.optim.SGD(model.parameters(), lr=TRAINING["lr"], momentum=TRAINING["momentum"])
+    loader = tt.data.DataLoader(tt.data.TensorDataset(inputs, labels), batch_size=TRAINING["batch_size"],
+                                shuffle=True, seed=seed)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(TRAINING["max_epochs"]):
+        model.train()
+        for batch_inputs, batch_labels in loader:
+            optimizer.zero_grad()
+            loss_fn(model(batch_inputs), batch_labels).backward()
+            optimizer.step()
+        model.eval()
+        yield model
+
+
+def next_token_logits(model: GPT, tokens: np.ndarray) -> np.ndarray:
+    """(B, T) character ids -> (B, T, vocab) next-token logits."""
+    with tt.no_grad():
+        return model(tokens).numpy()
+
+
+def generate(model: GPT, prompt: np.ndarray, max_new_tokens: int) -> np.ndarray:
+    """Greedy continuation with the KV cache: (1, T) -> (1, T + max_new_tokens) ids."""
+    return model.generate(prompt, max_new_tokens, temperature=0.0, use_kv_cache=True).numpy()

@@ -1,0 +1,146 @@
+"""Scoring edge cases: ties by CI and by the A/A floor, compression with int8, efficiency, qualification, eligibility."""
+
+import pytest
+
+from competition import scoring
+from competition.rules import load_rules
+
+RULES = load_rules()
+
+
+def measurements(**overrides):
+    base = {
+        "accuracy": 0.97, "time_s": None, "latency_ms": {"p50": 2.0, "p90": 3.0, "n": 20},
+        "throughput_per_s": None, "peak_memory": {"tracemalloc_bytes": 1, "rss_delta_bytes": 1},
+        "model_size_bytes": 400_000, "parameter_count": 100_000,
+        "energy": {"measured": False, "joules_per_inference": None, "method": None, "reason": "no RAPL here"},
+    }
+    base.update(overrides)
+    return base
+
+
+def test_tie_when_ci_contains_one():
+    result = scoring.speedup([0.9, 1.1, 1.05, 0.95, 1.2, 0.97])
+    assert result["ci95"][0] <= 1.0 <= result["ci95"][1]
+    assert result["verdict"] == "tie"
+
+
+def test_tie_by_aa_noise_floor_even_with_tight_ci():
+    ratios = [1.03, 1.031, 1.029, 1.03, 1.032]
+    assert scoring.speedup(ratios)["verdict"] == "faster"
+    noisy = {"median": 1.0, "ci95": [0.95, 1.05], "n": 5}
+    assert scoring.speedup(ratios, aa_speedup=noisy)["verdict"] == "tie"
+
+
+def test_clear_slowdown_is_slower():
+    assert scoring.speedup([0.5, 0.52, 0.49, 0.51])["verdict"] == "slower"
+
+
+def test_speedup_is_median_of_ratios():
+    assert scoring.speedup([1.0, 2.0, 3.0, 100.0, 2.5])["value"] == 2.5
+    assert scoring.speedup([]) is None
+
+
+def test_compression_with_int8_weights():
+    float32_bytes = 4 * 10_000
+    int8_bytes = 10_000 + 4  # int8 weights plus one float32 scale
+    assert scoring.compression(float32_bytes, int8_bytes) == pytest.approx(3.9984, rel=1e-4)
+    assert scoring.compression(None, 10) is None and scoring.compression(10, 0) is None
+
+
+def test_accuracy_delta_in_points():
+    assert scoring.accuracy_delta_points(0.98, 0.95) == pytest.approx(-3.0)
+    assert scoring.accuracy_delta_points(None, 0.95) is None
+
+
+def test_efficiency_formula():
+    assert scoring.efficiency(2.0, 4.0, -5.0) == pytest.approx(8.0 / 1.05)
+    assert scoring.efficiency(2.0, 4.0, None) == pytest.approx(8.0)
+    assert scoring.efficiency(None, 4.0, 0.0) is None
+
+
+def test_qualification_fails_below_floor_and_over_size():
+    event = RULES.event("cnn_marathon")
+    checks = scoring.qualification(event, measurements(accuracy=0.70, model_size_bytes=11_000_000), RULES)
+    failed = {c["rule"] for c in checks if not c["passed"]}
+    assert failed == {"accuracy_floor", "model_size"}
+    assert all(c["detail"] for c in checks)
+
+
+def test_training_event_needs_target_reached():
+    event = RULES.event("mlp_sprint")
+    checks = scoring.qualification(event, measurements(reached_target=False, latency_ms=None), RULES)
+    assert {c["rule"]: c["passed"] for c in checks}["target_reached"] is False
+
+
+def test_generation_event_checks_perplexity_not_accuracy():
+    event = RULES.event("transformer_decathlon")
+    checks = scoring.qualification(event, measurements(accuracy=None, perplexity=99.0, latency_ms=None), RULES)
+    rules = {c["rule"]: c["passed"] for c in checks}
+    assert rules == {"max_perplexity": False, "model_size": True}
+
+
+def test_unmeasured_latency_fails_inference_event():
+    checks = scoring.qualification(RULES.event("cnn_marathon"), measurements(latency_ms=None), RULES)
+    assert {c["rule"]: c["passed"] for c in checks}["single_sample_latency"] is False
+
+
+def _score(runner_class="reference", **cand):
+    event = RULES.event("mlp_sprint_offline")
+    return scoring.score(event, measurements(reached_target=True, **cand), measurements(model_size_bytes=1_600_000),
+                         speedup_ratios=[1.5, 1.6, 1.55], aa_speedup=None, runner_class=runner_class, rules=RULES)
+
+
+def test_edge_expert_only_for_edge_runner_and_energy_only_when_measured():
+    cats = _score()["categories"]
+    assert not cats["edge_expert"]["eligible"] and "edge" in cats["edge_expert"]["reason"]
+    assert not cats["energy_efficient"]["eligible"] and "RAPL" in cats["energy_efficient"]["reason"]
+    assert cats["speed_demon"]["eligible"]
+    edge = _score("edge", energy={"measured": True, "joules_per_inference": 0.1, "method": "rapl"})["categories"]
+    assert edge["edge_expert"]["eligible"] and edge["energy_efficient"]["eligible"]
+    assert not edge["speed_demon"]["eligible"]
+
+
+def test_category_accuracy_floor_above_event_floor_blocks_only_that_category():
+    from dataclasses import replace
+    floors = {"speed_demon": {"floor": 0.99, "events": ("mlp_sprint_offline",)}}
+    strict = replace(RULES, limits=replace(RULES.limits, category_accuracy_floors=floors))
+    event = strict.event("mlp_sprint_offline")
+    scores = scoring.score(event, measurements(accuracy=0.97, reached_target=True), measurements(),
+                           speedup_ratios=[1.5], aa_speedup=None, runner_class="reference", rules=strict)
+    assert scores["qualified"]
+    assert not scores["categories"]["speed_demon"]["eligible"]
+    assert "99.00 %" in scores["categories"]["speed_demon"]["reason"]
+    assert scores["categories"]["tinymlperf_overall"]["eligible"]
+
+
+def test_failed_qualification_names_the_rule():
+    scores = _score(accuracy=0.5)
+    assert not scores["qualified"]
+    assert "accuracy_floor" in scores["categories"]["speed_demon"]["reason"]
+
+
+def test_score_block_fields_and_efficiency():
+    scores = _score()
+    assert scores["compression"] == pytest.approx(4.0)
+    assert scores["efficiency"] == pytest.approx(scores["speedup"]["value"] * 4.0)
+    assert scores["qualified"] is True
+
+
+def test_no_candidate_scores_nothing():
+    scores = scoring.score(RULES.event("cnn_marathon"), None, measurements(), speedup_ratios=[1.0],
+                           aa_speedup=None, runner_class="local", rules=RULES)
+    assert scores["speedup"] is None and scores["qualified"] is False
+    assert not any(c["eligible"] for c in scores["categories"].values())
+
+
+def _result(rid, speed, acc):
+    return {"result_id": rid, "candidate": {"accuracy": acc},
+            "scores": {"speedup": {"value": speed, "ci95": [speed, speed], "verdict": "faster"}}}
+
+
+def test_sort_key_breaks_ties_by_accuracy():
+    results = [_result("a", 2.0, 0.95), _result("b", 3.0, 0.91), _result("c", 2.0, 0.97), _result("d", None, 0.99)]
+    results[3]["scores"]["speedup"] = None
+    ranked = sorted(results, key=lambda r: scoring.sort_key(r, "speed_demon", RULES))
+    assert [r["result_id"] for r in ranked] == ["b", "c", "a", "d"]

@@ -1,0 +1,153 @@
+"""TEST DATA ONLY: builds schema-valid result dicts from explicit arguments.
+
+Nothing here is a measurement; these dicts exist so the leaderboard can be tested before (and independently of) the
+harness. Every dict is validated against competition/schemas/result.schema.json before it is returned, so the
+factory cannot drift from the schema.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "competition" / "schemas" / "result.schema.json"
+_VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+CATEGORY_IDS = ("speed_demon", "memory_miser", "edge_expert", "energy_efficient", "tinymlperf_overall")
+EVENT_NAMES = {
+    "mlp_sprint": "MLP Sprint",
+    "cnn_marathon": "CNN Marathon",
+    "transformer_decathlon": "Transformer Decathlon",
+    "mlp_sprint_offline": "MLP Sprint (offline)",
+    "cnn_marathon_offline": "CNN Marathon (offline)",
+}
+BASE_TIME = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _measurements(accuracy: float | None, time_s: float, peak_memory: int | None, model_size: int | None,
+                  energy_joules: float | None, perplexity: float | None) -> dict[str, Any]:
+    energy: dict[str, Any] = {
+        "measured": energy_joules is not None,
+        "joules_per_inference": energy_joules,
+        "method": "rapl" if energy_joules is not None else None,
+    }
+    if energy_joules is None:
+        energy["reason"] = "no RAPL access"
+        energy["estimate_joules_per_inference"] = 0.5  # an estimate the leaderboard must never show
+        energy["estimate_method"] = "test data: TDP x time"
+    return {
+        "accuracy": accuracy,
+        "perplexity": perplexity,
+        "time_s": {"median": time_s, "ci95": [time_s * 0.98, time_s * 1.02], "n": 10, "unit": "s"},
+        "latency_ms": {"p50": time_s, "p90": time_s * 1.1, "n": 100},
+        "throughput_per_s": 1000.0 / time_s,
+        "peak_memory": {"tracemalloc_bytes": peak_memory, "rss_delta_bytes": peak_memory},
+        "model_size_bytes": model_size,
+        "parameter_count": None if model_size is None else model_size // 4,
+        "energy": energy,
+    }
+
+
+def make_result(
+    name: str = "alpha",
+    *,
+    event_id: str = "cnn_marathon",
+    runner_class: str = "reference",
+    division: str = "closed",
+    speedup: float | None = 1.5,
+    ci: tuple[float, float] | None = None,
+    accuracy: float | None = 0.8,
+    perplexity: float | None = None,
+    peak_memory: int | None = 4_000_000,
+    model_size: int | None = 1_000_000,
+    compression: float | None = 1.0,
+    efficiency: float | None = 1.0,
+    energy_joules: float | None = None,
+    qualified: bool = True,
+    failed_rule: str = "accuracy_floor",
+    status: str = "ok",
+    categories: dict[str, dict[str, Any]] | None = None,
+    ineligible: dict[str, str] | None = None,
+    official_event: bool | None = None,
+    run: int = 0,
+    athlete_name: str = "Ada Lovelace",
+    team: str | None = None,
+    github_handle: str = "ada",
+    pr_number: int | None = 7,
+    techniques: tuple[str, ...] = ("int8 weights",),
+) -> dict[str, Any]:
+    """TEST DATA: one schema-valid result. `run` shifts the timestamps by `run` days (later run = larger run)."""
+    started = BASE_TIME + timedelta(days=run)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    if ci is None and speedup is not None:
+        ci = (speedup * 0.97, speedup * 1.03)
+    if categories is None:
+        categories = {cid: {"eligible": qualified, "reason": "" if qualified else "not qualified"} for cid in CATEGORY_IDS}
+    for cid, reason in (ineligible or {}).items():
+        categories[cid] = {"eligible": False, "reason": reason}
+    result = {
+        "schema_version": 1,
+        "result_id": f"{name}--{event_id}--{runner_class}--{stamp}",
+        "submission": {
+            "name": name,
+            "athlete_name": athlete_name,
+            "github_handle": github_handle,
+            "team": team,
+            "division": division,
+            "techniques_used": list(techniques),
+            "tree_sha256": "a" * 64,
+            "pr_number": pr_number,
+            "commit_sha": "b" * 40,
+        },
+        "event": {
+            "id": event_id,
+            "name": EVENT_NAMES.get(event_id, event_id),
+            "official": (not event_id.endswith("_offline")) if official_event is None else official_event,
+            "kind": "generation" if event_id.startswith("transformer") else "inference",
+            "dataset": {"name": "test-data", "split": "test", "n_examples": 1000, "sha256": "c" * 64},
+        },
+        "runner": {
+            "class": runner_class,
+            "hardware": {
+                "cpu_model": "Test CPU", "machine": "aarch64" if runner_class == "edge" else "x86_64", "cores": 4,
+                "ram_bytes": 8 * 2**30, "os": "Linux", "python": "3.11.7", "numpy": "1.26.4", "blas": "openblas",
+                "blas_threads": 1,
+            },
+            "gemm_gflops": 100.0,
+        },
+        "harness": {"version": "0.1.0", "git_commit": "d" * 40},
+        "started_at": _stamp(started),
+        "finished_at": _stamp(started + timedelta(minutes=5)),
+        "status": status,
+        "errors": [] if status == "ok" else [{"stage": "run", "message": "worker crashed"}],
+        "sandbox": {"network_isolated": True, "method": "test", "limits": {"cpu_seconds": 600}},
+        "candidate": _measurements(accuracy, 2.0 / (speedup or 1.0), peak_memory, model_size, energy_joules,
+                                   perplexity),
+        "baseline": _measurements(accuracy, 2.0, 8_000_000, 2_000_000, energy_joules, perplexity),
+        "noise": {"aa_speedup": {"median": 1.0, "ci95": [0.98, 1.02], "n": 10}, "rounds": 10},
+        "scores": {
+            "speedup": None if speedup is None else {
+                "value": speedup, "ci95": list(ci), "verdict": "faster" if ci[0] > 1 else "slower" if ci[1] < 1 else "tie",
+            },
+            "compression": compression,
+            "parameter_ratio": compression,
+            "accuracy_delta_points": 0.0,
+            "efficiency": efficiency,
+            "qualified": qualified,
+            "qualification": [{
+                "rule": failed_rule, "passed": qualified,
+                "detail": "ok" if qualified else f"{failed_rule} failed: accuracy below the floor",
+            }],
+            "categories": categories,
+        },
+    }
+    _VALIDATOR.validate(result)
+    return result

@@ -1,0 +1,333 @@
+"""``tinytorch.nn.functional``: stateless ops with PyTorch names and signatures.
+
+Ops that matter for speed or numerical stability (linear, gelu, norms, dropout, embedding, cross_entropy) are fused:
+one NumPy forward and one hand-written gradient rule instead of a chain of small graph nodes.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .. import random
+from ..tensor import Tensor, tensor_op
+from .spatial import avg_pool2d, conv2d, max_pool2d
+
+__all__ = ["relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "conv2d", "max_pool2d",
+           "avg_pool2d", "dropout", "batch_norm", "layer_norm", "embedding", "cross_entropy", "mse_loss",
+           "scaled_dot_product_attention", "erf"]
+
+
+def _data(x: Tensor | np.ndarray) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _present(*tensors: Tensor | None) -> tuple[Tensor, ...]:
+    return tuple(t for t in tensors if t is not None)
+
+
+# ---- activations ------------------------------------------------------------------------------------------------
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    return input.relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def softmax(input: Tensor, dim: int = -1) -> Tensor:
+    return input.softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
+    return input.log_softmax(dim)
+
+
+_ERF_P = 0.3275911
+_ERF_A = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)  # a5 .. a1
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Vectorized error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), computed in ``x``'s dtype."""
+    magnitude = np.abs(x)
+    t = 1.0 / (1.0 + _ERF_P * magnitude)
+    poly = _ERF_A[0]
+    for coefficient in _ERF_A[1:]:
+        poly = poly * t + coefficient
+    return np.copysign(1.0 - poly * t * np.exp(-magnitude * magnitude), x)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x) with the exact erf form (default, like PyTorch) or ``approximate="tanh"``."""
+    x = input.data
+    if approximate == "tanh":
+        inner = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        out = 0.5 * x * (1.0 + inner)
+        def backward(g: np.ndarray) -> tuple:
+            d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+            return (g * (0.5 * (1.0 + inner) + 0.5 * x * (1.0 - inner * inner) * d_inner),)
+    elif approximate == "none":
+        cdf = 0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+        out = x * cdf
+        def backward(g: np.ndarray) -> tuple:
+            return (g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)),)
+    else:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return tensor_op(out, (input,), backward)
+
+
+# ---- linear, dropout, embedding -------------------------------------------------------------------------------------
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias`` with weight (out, in); leading dims are flattened into one GEMM."""
+    x, w = input.data, weight.data
+    x2 = x.reshape(-1, x.shape[-1])
+    out = x2 @ w.T
+    if bias is not None:
+        out += bias.data
+
+    def backward(g: np.ndarray) -> tuple:
+        g2 = g.reshape(-1, w.shape[0])
+        grads = ((g2 @ w).reshape(x.shape) if input.requires_grad else None,
+                 g2.T @ x2 if weight.requires_grad else None)
+        return grads if bias is None else grads + (g2.sum(axis=0) if bias.requires_grad else None,)
+
+    return tensor_op(out.reshape(x.shape[:-1] + (w.shape[0],)), _present(input, weight, bias), backward)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero entries with probability ``p`` (framework RNG) and scale survivors by 1 / (1 - p) when training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    keep = random.generator().random(input.shape, dtype=np.float32) >= p
+    mask = keep * np.asarray(0.0 if p == 1.0 else 1.0 / (1.0 - p), dtype=input.dtype)
+    return tensor_op(input.data * mask, (input,), lambda g: (g * mask,))
+
+
+def embedding(input: Tensor | np.ndarray, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` selected by integer ``input``; the ``padding_idx`` row gets no gradient."""
+    indices = _data(input)
+    table = weight.data
+
+    def backward(g: np.ndarray) -> tuple:
+        grad = np.zeros_like(table)
+        np.add.at(grad, indices.reshape(-1), g.reshape(-1, table.shape[1]))
+        if padding_idx is not None:
+            grad[padding_idx] = 0
+        return (grad,)
+
+    return tensor_op(table[indices], (weight,), backward)
+
+
+# ---- normalization ----------------------------------------------------------------------------------------------
+
+def _normalized(centered: np.ndarray, var: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(x - mean) / sqrt(var + eps) and 1 / sqrt(var + eps), in the input's dtype."""
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(centered.dtype, copy=False)
+    return centered * inv_std, inv_std
+
+
+def _normalize_backward(grad_xhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axes: tuple) -> np.ndarray:
+    """Gradient through xhat = (x - mean(x)) / std(x) where the statistics were computed over ``axes``."""
+    mean_grad = grad_xhat.mean(axis=axes, keepdims=True)
+    mean_grad_xhat = (grad_xhat * xhat).mean(axis=axes, keepdims=True)
+    return inv_std * (grad_xhat - mean_grad - xhat * mean_grad_xhat)
+
+
+def _affine(xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> np.ndarray:
+    out = xhat * weight.data.reshape(shape) if weight is not None else xhat.copy()
+    if bias is not None:
+        out += bias.data.reshape(shape)
+    return out
+
+
+def _affine_backward(g: np.ndarray, xhat: np.ndarray, weight: Tensor | None, bias: Tensor | None,
+                     shape: tuple, axes: tuple) -> tuple:
+    grads = ()
+    if weight is not None:
+        grads += ((g * xhat).sum(axis=axes).reshape(weight.shape) if weight.requires_grad else None,)
+    if bias is not None:
+        grads += (g.sum(axis=axes).reshape(bias.shape) if bias.requires_grad else None,)
+    return grads
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize over every dim but 1 (channels). Training uses batch statistics and updates the running ones in
+    place (unbiased variance, like PyTorch); evaluation uses the running statistics."""
+    x = input.data
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+        count = x.size // x.shape[1]
+        if running_mean is not None:
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mean.reshape(-1)
+        if running_var is not None:
+            running_var.data *= 1 - momentum
+            running_var.data += momentum * var.reshape(-1) * (count / max(count - 1, 1))
+    else:
+        mean, var = running_mean.data.reshape(shape), running_var.data.reshape(shape)
+    xhat, inv_std = _normalized(x - mean, var, eps)
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_xhat = g * weight.data.reshape(shape) if weight is not None else g
+        if not input.requires_grad:
+            grad_x = None
+        elif training:
+            grad_x = _normalize_backward(grad_xhat, xhat, inv_std, axes)
+        else:
+            grad_x = grad_xhat * inv_std
+        return (grad_x,) + _affine_backward(g, xhat, weight, bias, shape, axes)
+
+    return tensor_op(_affine(xhat, weight, bias, shape), _present(input, weight, bias), backward)
+
+
+def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
+    x = input.data
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    axes = tuple(range(-len(normalized_shape), 0))
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    xhat, inv_std = _normalized(centered, (centered * centered).mean(axis=axes, keepdims=True), eps)
+    lead_axes = tuple(range(x.ndim - len(normalized_shape)))
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_xhat = g * weight.data if weight is not None else g
+        grad_x = _normalize_backward(grad_xhat, xhat, inv_std, axes) if input.requires_grad else None
+        return (grad_x,) + _affine_backward(g, xhat, weight, bias, normalized_shape, lead_axes)
+
+    return tensor_op(_affine(xhat, weight, bias, normalized_shape), _present(input, weight, bias), backward)
+
+
+# ---- losses -------------------------------------------------------------------------------------------------------
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def _class_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (C,) -> (1, C)."""
+    if x.ndim == 1:
+        return x[None]
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]) if x.ndim > 2 else x
+
+
+def _target_coefficients(target: np.ndarray, num_classes: int, class_weight: np.ndarray, ignore_index: int,
+                         label_smoothing: float, dtype: np.dtype) -> tuple[np.ndarray, float]:
+    """Matrix c with loss_i = -sum_c c[i, c] log p[i, c], and the 'mean' denominator (PyTorch's rules)."""
+    if target.dtype.kind == "f":  # class probabilities
+        probs = _class_last(target).astype(dtype, copy=False)
+        probs = (1 - label_smoothing) * probs + label_smoothing / num_classes
+        return probs * class_weight, float(probs.shape[0])
+    labels = target.reshape(-1)
+    valid = labels != ignore_index
+    safe = np.where(valid, labels, 0)
+    sample_weight = class_weight[safe] * valid
+    coefficients = (label_smoothing / num_classes) * class_weight[None, :] * valid[:, None].astype(dtype)
+    coefficients[np.arange(labels.size), safe] += (1 - label_smoothing) * sample_weight
+    return coefficients, float(sample_weight.sum())
+
+
+def cross_entropy(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | None = None,
+                  ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits (N, C) / (N, C, d...) / (C,) against class indices or probabilities."""
+    logits = input.data
+    flat = _class_last(logits)
+    num_classes = flat.shape[1]
+    class_weight = _data(weight).astype(flat.dtype) if weight is not None else np.ones(num_classes, flat.dtype)
+    coefficients, denominator = _target_coefficients(_data(target), num_classes, class_weight, ignore_index,
+                                                     label_smoothing, flat.dtype)
+    shifted = flat - flat.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    log_probs = shifted - np.log(total)
+    losses = -(coefficients * log_probs).sum(axis=1)
+    if reduction == "none":
+        out, scale = losses.reshape(logits.shape[:1] + logits.shape[2:] if logits.ndim > 1 else ()), None
+    elif reduction in ("mean", "sum"):
+        scale = 1.0 / denominator if reduction == "mean" else 1.0
+        out = np.asarray(losses.sum() * scale, dtype=flat.dtype)
+    else:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+    def backward(g: np.ndarray) -> tuple:
+        per_row = g.reshape(-1, 1) if scale is None else g * np.asarray(scale, dtype=flat.dtype)
+        grad = (exp / total * coefficients.sum(axis=1, keepdims=True) - coefficients) * per_row
+        if logits.ndim == 1:
+            return (grad[0],)
+        if logits.ndim > 2:
+            moved = (logits.shape[0],) + logits.shape[2:] + (num_classes,)
+            grad = np.moveaxis(grad.reshape(moved), -1, 1)
+        return (grad,)
+
+    return tensor_op(out, (input,), backward)
+
+
+# ---- attention ----------------------------------------------------------------------------------------------------
+
+def additive_mask(mask: Tensor | np.ndarray | None, blocked_when: bool, dtype: np.dtype) -> np.ndarray | None:
+    """A float mask to add to attention scores: boolean masks become 0 / -inf (``blocked_when`` marks the entries
+    that may not attend: True for nn.MultiheadAttention masks, False for scaled_dot_product_attention)."""
+    if mask is None:
+        return None
+    mask = _data(mask)
+    if mask.dtype == np.bool_:
+        return np.where(mask == blocked_when, -np.inf, 0.0).astype(dtype)
+    return mask.astype(dtype, copy=False)
+
+
+def causal_mask(queries: int, keys: int, dtype: np.dtype = np.float32) -> np.ndarray:
+    """(queries, keys) additive mask: 0 where query i may see key j (j <= i, aligned at the top-left), else -inf."""
+    return np.where(np.tri(queries, keys, dtype=bool), 0.0, -np.inf).astype(dtype)
+
+
+def attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None = None, dropout_p: float = 0.0,
+              scale: float | None = None) -> tuple[Tensor, Tensor]:
+    """softmax(q k^T * scale + mask) v over the last two dims; returns (output, attention weights)."""
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if mask is not None:
+        scores = scores + mask
+    weights = scores.softmax(-1)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p)
+    return weights @ value, weights
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None) -> Tensor:
+    """Like PyTorch: a boolean ``attn_mask`` marks the entries that DO take part; a float mask is added."""
+    mask = additive_mask(attn_mask, False, query.dtype)
+    if is_causal:
+        causal = causal_mask(query.shape[-2], key.shape[-2], query.dtype)
+        mask = causal if mask is None else mask + causal
+    return attention(query, key, value, mask, dropout_p, scale)[0]
