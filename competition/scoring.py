@@ -23,10 +23,15 @@ def aa_halfwidth(aa_speedup: Mapping[str, Any] | None) -> float:
     return max(abs(hi - 1.0), abs(1.0 - lo))
 
 
-def verdict(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0) -> str:
-    """'tie' if the CI contains 1.0 or |value - 1| is within the A/A noise half-width, else 'faster' or 'slower'."""
+MIN_ROUNDS_FOR_VERDICT = 3  # fewer paired rounds cannot tell a difference from noise (a 1-round CI has zero width)
+
+
+def verdict(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0, rounds: int | None = None) -> str:
+    """'tie' if the CI contains 1.0, |value - 1| is within the A/A noise half-width, or there are fewer than
+    MIN_ROUNDS_FOR_VERDICT rounds; else 'faster' or 'slower'."""
     lo, hi = ci95
-    if lo <= 1.0 <= hi or abs(value - 1.0) <= noise_halfwidth:
+    too_few = rounds is not None and rounds < MIN_ROUNDS_FOR_VERDICT
+    if too_few or lo <= 1.0 <= hi or abs(value - 1.0) <= noise_halfwidth:
         return "tie"
     return "faster" if value > 1.0 else "slower"
 
@@ -36,7 +41,8 @@ def speedup(ratios: Sequence[float] | None, aa_speedup: Mapping[str, Any] | None
     if not ratios:
         return None
     value, lo, hi = median_ci(ratios, seed=seed)
-    return {"value": value, "ci95": [lo, hi], "verdict": verdict(value, (lo, hi), aa_halfwidth(aa_speedup))}
+    return {"value": value, "ci95": [lo, hi],
+            "verdict": verdict(value, (lo, hi), aa_halfwidth(aa_speedup), rounds=len(ratios))}
 
 
 def _ratio(baseline: float | None, candidate: float | None) -> float | None:

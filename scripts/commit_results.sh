@@ -5,6 +5,7 @@
 #
 #   scripts/commit_results.sh RESULTS_DIR [MESSAGE]
 #   env: PUSH_REMOTE (origin) BRANCH (main) MAX_TRIES (5) RETRY_DELAY (seconds, 3) GITHUB_TOKEN (optional, for https)
+#        TITO (the tito command, default "tito"; the rehearsal passes "python -m competition.cli")
 set -euo pipefail
 
 results_dir=${1:?usage: scripts/commit_results.sh RESULTS_DIR [MESSAGE]}
@@ -13,6 +14,7 @@ remote=${PUSH_REMOTE:-origin}
 branch=${BRANCH:-main}
 tries=${MAX_TRIES:-5}
 delay=${RETRY_DELAY:-3}
+read -r -a tito <<< "${TITO:-tito}"
 
 git_auth=(git -c user.name="${GIT_AUTHOR_NAME:-tinymlperf-bot}"
           -c user.email="${GIT_AUTHOR_EMAIL:-41898282+github-actions[bot]@users.noreply.github.com}")
@@ -32,8 +34,8 @@ fi
 for attempt in $(seq 1 "$tries"); do
   "${git_auth[@]}" fetch --quiet "$remote" "$branch"
   git checkout --quiet --force -B "$branch" FETCH_HEAD
-  tito leaderboard add "${files[@]}" --store leaderboard/results
-  tito leaderboard build --store leaderboard/results --markdown LEADERBOARD.md
+  "${tito[@]}" leaderboard add "${files[@]}" --store leaderboard/results
+  "${tito[@]}" leaderboard build --store leaderboard/results --markdown LEADERBOARD.md --site _site
   git add leaderboard/results LEADERBOARD.md
   if git diff --cached --quiet; then
     echo "the store already holds these results; nothing to commit"

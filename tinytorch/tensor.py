@@ -421,15 +421,15 @@ class Tensor:
                 ties = x == out
                 return (ties * (g / int(ties.sum())),)
             return _op(np.asarray(out), (self,), spread)
-        indices = np.expand_dims(arg_fn(x, axis=dim), dim)
-        values = np.take_along_axis(x, indices, axis=dim)
+        kept_indices = np.expand_dims(arg_fn(x, axis=dim), dim)
+        values = np.take_along_axis(x, kept_indices, axis=dim)
         def scatter(g: np.ndarray) -> tuple[np.ndarray]:
             grad = np.zeros_like(x)
-            np.put_along_axis(grad, indices, g if keepdim else np.expand_dims(g, dim), axis=dim)
+            np.put_along_axis(grad, kept_indices, g if keepdim else np.expand_dims(g, dim), axis=dim)
             return (grad,)
-        if not keepdim:
-            values, indices = values.squeeze(dim), indices.squeeze(dim)
-        return ValuesIndices(_op(values, (self,), scatter), _new(indices))
+        if keepdim:
+            return ValuesIndices(_op(values, (self,), scatter), _new(kept_indices))
+        return ValuesIndices(_op(values.squeeze(dim), (self,), scatter), _new(kept_indices.squeeze(dim)))
 
     def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         axis = _axis(dim)

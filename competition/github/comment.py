@@ -16,10 +16,9 @@ CATEGORY_TITLES = {
     "tinymlperf_overall": "TinyMLPerf overall",
 }
 NOT_MEASURED = "not measured"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~])")
 
 Result = dict[str, Any]
-RankFunction = Callable[[list[Result], list[Result]], dict]
 
 
 def escape(text: str) -> str:
@@ -101,6 +100,12 @@ def _rank_text(projection: dict | None) -> str:
     return f"#{projection['rank']}{of}" + (" (tie)" if projection.get("tied") else "")
 
 
+def _projection(ranks: dict, board: str, result: Result) -> dict | None:
+    """This result's entry in projected_ranks: boards are keyed "<board>/<event>/<division>[/<runner>]"."""
+    key = f"{board}/{result['event']['id']}/{result['submission']['division']}"
+    return ranks.get(f"{key}/{result['runner']['class']}", ranks.get(key))
+
+
 def _category_rows(result: Result, ranks: dict | None) -> list[list[str]]:
     rows = []
     for category, verdict in sorted(result["scores"]["categories"].items()):
@@ -109,8 +114,7 @@ def _category_rows(result: Result, ranks: dict | None) -> list[list[str]]:
         if ranks is None:
             rank = "unavailable"
         else:
-            key = f"{category}/{result['event']['id']}/{result['submission']['division']}"
-            rank = _rank_text(ranks.get(key)) if verdict["eligible"] else "—"
+            rank = _rank_text(_projection(ranks, category, result)) if verdict["eligible"] else "—"
         rows.append([title, eligible, rank])
     return rows
 
@@ -135,7 +139,7 @@ def render_result(result: Result, ranks: dict | None) -> str:
         f"<!-- submission={result['submission']['name']} -->",
         f"### {escape(event['name'])} (`{event['id']}`){official}",
         "",
-        f"{escape(hardware['cpu_model'])}, {hardware['cores']} cores, {hardware['machine']}",
+        f"{escape(hardware['cpu_model'])}, {hardware['cores']} cores, {escape(hardware['machine'])}",
         "",
         _qualification(result),
         "",
@@ -152,6 +156,10 @@ def render_result(result: Result, ranks: dict | None) -> str:
         "- " + _ratio("efficiency score", scores["efficiency"], ".3f"),
         "",
     ]
+    if ranks is not None:
+        event_board = ranks.get(f"{event['id']}/{result['submission']['division']}/{runner['class']}")
+        lines += [f"Projected rank in this event ({result['submission']['division']} division, "
+                  f"{runner['class']} runner): {_rank_text(event_board)}", ""]
     if scores["categories"]:
         lines += [tabulate(_category_rows(result, ranks), headers=["category", "eligible", "projected rank"],
                            tablefmt="github"), ""]
@@ -159,7 +167,7 @@ def render_result(result: Result, ranks: dict | None) -> str:
 
 
 RUNNER_ORDER = ("local", "reference", "edge")
-RUNNER_TITLES = {"local": "Preview run (GitHub-hosted, --quick, bundled data)",
+RUNNER_TITLES = {"local": "Preview run (runner class `local`, never official)",
                  "reference": "Reference runner (x86)", "edge": "Edge runner (ARM64)"}
 _SECTION = re.compile(r"<!-- tinymlperf:section runner=(local|reference|edge) sha=([0-9a-f]{40}) -->\n"
                       r"(.*?)<!-- /tinymlperf:section -->\n", re.S)

@@ -57,9 +57,8 @@ def load_awards(path: str | Path) -> list[dict[str, str]]:
 def category_champions(boards: list[Board]) -> list[Award]:
     """Rank-1 entries of every official category board (ties share the title)."""
     return [
-        Award(f"champion/{board.id}", f"{board.category.title} champion", tuple(r.name for r in board.ranked
-                                                                                 if r.rank == 1),
-              f"{board.event_name} ({board.division})")
+        Award(f"champion/{board.id}", f"{board.category.title} champion",
+              tuple(row.name for row in board.ranked if row.rank == 1), board.where)
         for board in boards
         if board.official and board.category is not None and board.ranked
     ]

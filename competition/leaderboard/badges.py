@@ -37,7 +37,7 @@ def badges(boards: list[Board]) -> dict[str, list[Badge]]:
                 crowns[name].add(board.event_name)
             else:
                 earned[name].append(Badge(f"top10/{board.id}", f"Top 10 % {board.category.title}",
-                                          f"{board.event_name} ({board.division})"))
+                                          board.where))
     for name, events in crowns.items():
         if len(events) >= TRIPLE_CROWN_EVENTS:
             earned[name].insert(0, Badge("triple_crown", "Triple Crown",

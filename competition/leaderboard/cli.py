@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from competition.leaderboard.awards import AwardsError
 from competition.leaderboard.build import build
@@ -28,7 +29,9 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _guarded(handler):  # noqa: ANN001, ANN202 - tiny adapter
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn the leaderboard's input errors into a message on stderr and exit code 1."""
+
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)

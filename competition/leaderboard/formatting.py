@@ -28,6 +28,11 @@ def speedup(result: Result) -> str:
     return with_ci(fields.speedup(result), fields.speedup_ci(result))
 
 
+def ratio(value: float | None) -> str:
+    """A ratio vs the baseline, "2.50x"."""
+    return NOT_MEASURED if value is None else f"{value:.2f}x"
+
+
 def percent(fraction: float | None) -> str:
     """Accuracy fraction printed as percent (renderers only)."""
     return NOT_MEASURED if fraction is None else f"{100 * fraction:.2f} %"

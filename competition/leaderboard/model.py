@@ -10,7 +10,7 @@ from competition.leaderboard.awards import Award, all_awards
 from competition.leaderboard.badges import Badge, badges
 from competition.leaderboard.config import Config
 from competition.leaderboard.progression import Record, record_progression
-from competition.leaderboard.rankings import Board, build_boards
+from competition.leaderboard.rankings import Board, Row, build_boards
 from competition.leaderboard.fields import Result
 
 
@@ -34,6 +34,20 @@ class Leaderboard:
     def submissions(self) -> list[str]:
         """All submission names, sorted."""
         return sorted({r["submission"]["name"] for r in self.results})
+
+    def shown_boards(self, official: bool) -> list[Board]:
+        """Official or unofficial boards to render: every event ranking, category rankings with entries."""
+        return [b for b in self.boards if b.official == official and (b.category is None or b.ranked)]
+
+    def view_boards(self, category_id: str) -> list[Board]:
+        """Official boards of one category that have entries (the summary views show their podiums)."""
+        return [b for b in self.boards if b.official and b.category_id == category_id and b.ranked]
+
+    def not_ranked(self) -> list[tuple[Board, Row]]:
+        """Entries left off a board: every one of an event ranking; for categories only the qualified ones
+        (an unqualified result is already listed under its event ranking)."""
+        return [(board, row) for board in self.boards for row in board.unranked
+                if board.category is None or fields.not_qualified_reason(row.result) is None]
 
     def history(self, submission: str) -> list[Result]:
         """Every stored run of one submission, oldest first."""

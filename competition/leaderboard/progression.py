@@ -29,5 +29,6 @@ def record_progression(results: list[Result]) -> dict[tuple[str, str], list[Reco
         records = timeline[(result["event"]["id"], result["submission"]["division"])]
         value = fields.speedup(result)
         if not records or value > records[-1].speedup:
-            records.append(Record(result["event"]["name"], result["finished_at"], value, result["submission"]["name"], result["result_id"]))
+            records.append(Record(result["event"]["name"], result["finished_at"], value,
+                                  result["submission"]["name"], result["result_id"]))
     return dict(sorted(timeline.items()))

@@ -8,11 +8,12 @@ Ranks are competition ranks (1, =2, =2, 4). Closed and open divisions are ranked
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from competition.leaderboard import fields
-from competition.leaderboard.categories import CATEGORIES, SPEEDUP, Category, Metric
+from competition.leaderboard.categories import SPEEDUP, Category, Metric, categories, event_order
 from competition.leaderboard.fields import Result
 
 
@@ -52,11 +53,15 @@ class Board:
         return self.category.id if self.category else "event"
 
     @property
+    def where(self) -> str:
+        """Event, division and (unless reference) runner, e.g. "CNN Marathon · closed · edge runner"."""
+        runner = "" if self.runner_class == "reference" else f" · {self.runner_class} runner"
+        return f"{self.event_name} · {self.division}{runner}"
+
+    @property
     def title(self) -> str:
-        """Human title, e.g. "Speed Demon: CNN Marathon (closed)"."""
-        prefix = f"{self.category.title}: " if self.category else ""
-        runner = "" if self.runner_class in ("reference", "edge") and self.official else f", {self.runner_class} runner"
-        return f"{prefix}{self.event_name} ({self.division}{runner})"
+        """Human title, e.g. "Speed Demon: CNN Marathon · closed"."""
+        return f"{self.category.title}: {self.where}" if self.category else self.where
 
     def row_for(self, submission: str) -> Row | None:
         """The row of `submission` on this board, if it is on it."""
@@ -67,10 +72,10 @@ def _overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bo
     return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
 
 
-def rank_rows(results: list[Result], metric: Metric) -> list[Row]:
-    """Rank results that all have a metric value: best first, ties by CI overlap with the group's first entry."""
-    sign = -1.0 if metric.higher_is_better else 1.0
-    ordered = sorted(results, key=lambda r: (sign * metric.value(r), r["submission"]["name"]))
+def rank_rows(results: list[Result], metric: Metric, order: Callable[[Result], tuple]) -> list[Row]:
+    """Rank results that all have a metric value in `order` (best first); ties by CI overlap with the group's
+    first entry, or by equal values when the metric has no CI."""
+    ordered = sorted(results, key=order)
     groups: list[list[Result]] = []
     for result in ordered:
         leader = groups[-1][0] if groups else None
@@ -102,7 +107,7 @@ def _category_reason(result: Result, category: Category | None, metric: Metric) 
     if reason is None and metric.value(result) is None:
         reason = f"{metric.label.lower()} not measured"
         energy = fields.candidate(result).get("energy") or {}
-        if category is not None and category.measured_only and energy.get("reason"):
+        if metric.column == "energy" and energy.get("reason"):
             reason += f" ({energy['reason']})"
     return reason
 
@@ -110,12 +115,13 @@ def _category_reason(result: Result, category: Category | None, metric: Metric) 
 def make_board(results: list[Result], category: Category | None, official: bool) -> Board:
     """Rank `results` (one event, division and runner class) for `category` (None = the event ranking)."""
     metric = category.metric if category else SPEEDUP
+    order = category.order if category else event_order()
     first = results[0]
     reasons = {r["result_id"]: _category_reason(r, category, metric) for r in results}
-    ranked = rank_rows([r for r in results if reasons[r["result_id"]] is None], metric)
+    ranked = rank_rows([r for r in results if reasons[r["result_id"]] is None], metric, order)
     unranked = [Row(r, reason=reasons[r["result_id"]]) for r in results if reasons[r["result_id"]] is not None]
     event_id, division, runner = first["event"]["id"], first["submission"]["division"], first["runner"]["class"]
-    board_id = f"{category.id}/{event_id}/{division}" if category else f"{event_id}/{division}/{runner}"
+    board_id = f"{category.id + '/' if category else ''}{event_id}/{division}/{runner}"
     return Board(board_id, category, event_id, first["event"]["name"], division, runner, official, metric,
                  tuple(ranked), tuple(sorted(unranked, key=lambda row: row.name)))
 
@@ -131,8 +137,8 @@ def build_boards(results: list[Result]) -> list[Board]:
         if not (official_event and runner == "edge"):  # official edge results are ranked by Edge Expert
             boards.append(make_board(group, None, official_event and runner == "reference"))
         if official_event:
-            boards += [make_board(group, c, True) for c in CATEGORIES if c.runner_class == runner]
-    order = {c.id: i + 1 for i, c in enumerate(CATEGORIES)}
+            boards += [make_board(group, c, True) for c in categories() if runner in c.runner_classes]
+    order = {c.id: i + 1 for i, c in enumerate(categories())}
     return sorted(boards, key=lambda b: (not b.official, order.get(b.category_id, 0), b.event_id, b.division,
                                          b.runner_class))
 
@@ -151,8 +157,8 @@ def _projection(board: Board, row: Row) -> dict[str, Any]:
 def projected_ranks(store_results: list[Result], new_results: list[Result]) -> dict[str, dict[str, Any]]:
     """Rank the new results of one submission as if they were stored (replacing its earlier runs of the same key).
 
-    Keys are board ids ("<event>/<division>/<runner>" or "<category>/<event>/<division>"); each value holds rank
-    (None if not ranked), tied, of (number ranked), reason (why not ranked) and the board's labels.
+    Keys are board ids ("<event>/<division>/<runner>" or "<category>/<event>/<division>/<runner>"); each value holds
+    rank (None if not ranked), tied, of (number ranked), reason (why not ranked) and the board's labels.
     """
     names = {r["submission"]["name"] for r in new_results}
     if len(names) != 1:
@@ -166,16 +172,18 @@ def projected_ranks(store_results: list[Result], new_results: list[Result]) -> d
         if row is not None:
             projection[board.id] = _projection(board, row)
     for result in new_results:
-        event_id, division = result["event"]["id"], result["submission"]["division"]
-        for category in CATEGORIES:
-            key = f"{category.id}/{event_id}/{division}"
+        event_id, division, runner = result["event"]["id"], result["submission"]["division"], result["runner"]["class"]
+        for category in categories():
+            key = f"{category.id}/{event_id}/{division}/{runner}"
             if key not in projection:
                 why = ("categories rank official events only" if not result["event"]["official"]
-                       else f"{category.title} ranks results from the {category.runner_class} runner only")
+                       else f"{category.title} ranks results from the {' or '.join(category.runner_classes)} "
+                            "runner only")
                 projection[key] = {"event": event_id, "event_name": result["event"]["name"],
                                    "category": category.id, "category_title": category.title,
-                                   "division": division, "runner_class": result["runner"]["class"],
-                                   "official": False, "title": f"{category.title}: {result['event']['name']}",
+                                   "division": division, "runner_class": runner,
+                                   "official": False,
+                                   "title": f"{category.title}: {result['event']['name']} · {division}",
                                    "metric": category.metric.label, "value": None, "rank": None, "tied": False,
                                    "of": None, "reason": why}
     return dict(sorted(projection.items()))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from html import escape
 
 WIDTH, HEIGHT = 520, 300
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 46
+LEFT, RIGHT, TOP, BOTTOM = 70, 44, 16, 46
 TICKS = 5
 
 
@@ -23,9 +23,10 @@ class Point:
     label: str
 
 
-def _span(values: list[float]) -> tuple[float, float]:
+def _span(values: list[float], flat_pad: float | None = None) -> tuple[float, float]:
+    """Axis range with 8 % padding; a single value gets `flat_pad` (default 10 % of it) on each side."""
     low, high = min(values), max(values)
-    pad = (high - low) * 0.08 or abs(high) * 0.1 or 1.0
+    pad = (high - low) * 0.08 or flat_pad or abs(high) * 0.1 or 1.0
     return low - pad, high + pad
 
 
@@ -69,13 +70,20 @@ def _dot(frame: _Frame, point: Point, css: str) -> str:
             f'<title>{escape(point.label)}</title></circle>')
 
 
+def _steps(frame: _Frame, points: list[Point], end_x: float, css: str) -> str:
+    """Staircase through `points` (sorted by x): horizontal to the next x, then vertical; flat until end_x."""
+    path = [f"M{frame.x(points[0].x)},{frame.y(points[0].y)}"]
+    path += [f"H{frame.x(p.x)}V{frame.y(p.y)}" for p in points[1:]]
+    path.append(f"H{frame.x(end_x)}")
+    return f'<path class="{css}" d="{"".join(path)}"/>'
+
+
 def scatter_svg(title: str, points: list[Point], front: set[int], x_label: str, y_label: str,
                 x_fmt: Callable[[float], str], y_fmt: Callable[[float], str]) -> str:
     """Scatter plot; the points whose indices are in `front` are highlighted and joined by a step line."""
     frame = _Frame(_span([p.x for p in points]), _span([p.y for p in points]))
     on_front = sorted((points[i] for i in front), key=lambda p: (p.x, -p.y))
-    line = " ".join(f"{frame.x(p.x)},{frame.y(p.y)}" for p in on_front)
-    body = [frame.axes(x_label, y_label, x_fmt, y_fmt), f'<polyline class="front-line" points="{line}"/>']
+    body = [frame.axes(x_label, y_label, x_fmt, y_fmt), _steps(frame, on_front, on_front[-1].x, "front-line")]
     body += [_dot(frame, p, "point") for i, p in enumerate(points) if i not in front]
     body += [_dot(frame, p, "point front") for p in on_front]
     body += [f'<text class="point-label" x="{frame.x(p.x) + 7}" y="{frame.y(p.y) - 7}">{escape(p.label)}</text>'
@@ -84,13 +92,9 @@ def scatter_svg(title: str, points: list[Point], front: set[int], x_label: str, 
 
 
 def step_svg(title: str, points: list[Point], end_x: float, x_label: str, y_label: str,
-             x_fmt: Callable[[float], str], y_fmt: Callable[[float], str]) -> str:
+             x_fmt: Callable[[float], str], y_fmt: Callable[[float], str], x_flat_pad: float | None = None) -> str:
     """Step line through chronological records, held flat until `end_x`."""
-    frame = _Frame(_span([p.x for p in points] + [end_x]), _span([p.y for p in points]))
-    path = [f"M{frame.x(points[0].x)},{frame.y(points[0].y)}"]
-    for point in points[1:]:
-        path.append(f"H{frame.x(point.x)}V{frame.y(point.y)}")
-    path.append(f"H{frame.x(end_x)}")
-    body = [frame.axes(x_label, y_label, x_fmt, y_fmt), f'<path class="record-line" d="{"".join(path)}"/>']
+    frame = _Frame(_span([p.x for p in points] + [end_x], x_flat_pad), _span([p.y for p in points]))
+    body = [frame.axes(x_label, y_label, x_fmt, y_fmt), _steps(frame, points, end_x, "record-line")]
     body += [_dot(frame, p, "point front") for p in points]
     return _svg(title, "".join(body))

@@ -22,5 +22,6 @@ def gemm_gflops(n: int = 512, repeats: int = 5, seed: int = 0) -> float:
         np.matmul(a, b, out=out)
 
     warm_up(fn)
-    seconds = float(np.median(timed_values(fn, calibrate(fn), repeats)))
+    loops, _ = calibrate(fn)
+    seconds = float(np.median(timed_values(fn, loops, repeats)))
     return 2.0 * n**3 / seconds / 1e9

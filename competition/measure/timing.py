@@ -22,15 +22,17 @@ def warm_up(fn: Callable[[], object], calls: int = WARMUP_CALLS) -> None:
         fn()
 
 
-def calibrate(fn: Callable[[], object], min_seconds: float = MIN_TIMED_SECONDS, max_loops: int = 1_000_000) -> int:
-    """Smallest loop count (doubling from a first estimate) whose total lasts at least `min_seconds`."""
+def calibrate(fn: Callable[[], object], min_seconds: float = MIN_TIMED_SECONDS,
+              max_loops: int = 1_000_000) -> tuple[int, float]:
+    """(loops, seconds): the smallest loop count (doubling from a first estimate) whose back-to-back calls last at
+    least `min_seconds`, and how long those calls took."""
     start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-9)
     loops = min(max_loops, max(1, math.ceil(min_seconds / once)))
-    while loops < max_loops and _run(fn, loops) < min_seconds:
+    while (seconds := _run(fn, loops)) < min_seconds and loops < max_loops:
         loops = min(max_loops, loops * 2)
-    return loops
+    return loops, seconds
 
 
 def timed_values(fn: Callable[[], object], loops: int, repeats: int = 1) -> list[float]:

@@ -9,7 +9,7 @@ import yaml
 
 from competition.problems import Problem
 from competition.rules.model import Category, Division, Event, Limits, Rules, freeze
-from competition.rules.schema import schema_problems
+from competition.rules.schema import schema_problems, with_lines
 
 RULES_DIR = Path(__file__).resolve().parent
 
@@ -64,7 +64,8 @@ def _load(root: Path) -> Rules:
 def _read(file: Path, schema_name: str, problems: list[Problem]) -> dict | None:
     """Parse one YAML file and validate it; append problems and return None when it is unusable."""
     try:
-        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text)
     except FileNotFoundError:
         problems.append(Problem(str(file), "file is missing", f"restore {file.name} from git"))
         return None
@@ -73,7 +74,7 @@ def _read(file: Path, schema_name: str, problems: list[Problem]) -> dict | None:
         line = mark.line + 1 if mark is not None else None
         problems.append(Problem(str(file), f"not valid YAML: {getattr(exc, 'problem', exc)}", "fix the YAML syntax", line=line))
         return None
-    found = schema_problems(doc, schema_name, str(file))
+    found = with_lines(schema_problems(doc, schema_name, str(file)), text)
     problems.extend(found)
     return None if found else doc
 

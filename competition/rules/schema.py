@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ def _message(error: jsonschema.ValidationError) -> str:
         return f"missing required field '{_missing_or_extra(error)}'"
     if error.validator == "additionalProperties":
         return f"unknown field '{_missing_or_extra(error)}'"
+    if error.validator == "pattern":
+        return f"{error.instance!r} is not in the expected format"
     return error.message if len(error.message) <= 200 else error.message[:197] + "..."
 
 
@@ -73,7 +76,7 @@ def _hint(error: jsonschema.ValidationError) -> str:
         "enum": lambda: "use one of: " + ", ".join(map(str, value)),
         "const": lambda: f"use {value!r}",
         "type": lambda: f"use a value of type {value}",
-        "pattern": lambda: f"make it match the pattern {value}",
+        "pattern": lambda: f"use {error.schema['description']}" if "description" in error.schema else f"make it match the pattern {value}",
         "minimum": lambda: f"use a value >= {value}",
         "maximum": lambda: f"use a value <= {value}",
         "exclusiveMinimum": lambda: f"use a value > {value}",
@@ -86,3 +89,43 @@ def _hint(error: jsonschema.ValidationError) -> str:
         "format": lambda: f"use a valid {value}",
     }
     return hints.get(rule, lambda: "see the schema " + str(error.schema.get("description", rule)))()
+
+
+def yaml_lines(text: str) -> dict[str, int]:
+    """{dotted field path: 1-based line} for every key and item of a YAML document ('' for the root)."""
+    import yaml
+
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, path: str) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = f"{path}.{key.value}" if path else str(key.value)
+                lines[child] = key.start_mark.line + 1
+                walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{path}.{i}" if path else str(i))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
+def with_lines(problems: list[Problem], text: str) -> list[Problem]:
+    """The same problems with `line` set from the YAML source (the field's line, else its nearest parent's)."""
+    lines = yaml_lines(text)
+
+    def line_of(field: str | None) -> int | None:
+        while field:
+            if field in lines:
+                return lines[field]
+            field = field.rpartition(".")[0]
+        return None
+
+    return [p if p.line is not None else replace(p, line=line_of(p.field)) for p in problems]

@@ -24,9 +24,10 @@ class Limits:
 
 def apply(limits: Limits) -> None:
     """setrlimit every limit on the calling process (call in the child, e.g. from preexec_fn)."""
+    # CPU: SIGXCPU at the soft limit (a clear message), SIGKILL 5 s later at the hard limit.
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     for which, value in (
         (resource.RLIMIT_AS, limits.address_space_bytes),
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_NPROC, limits.processes),
         (resource.RLIMIT_FSIZE, limits.file_size_bytes),
         (resource.RLIMIT_NOFILE, limits.open_files),

@@ -107,11 +107,10 @@ class Worker:
         self._deadline = time.monotonic() + limits.wall_seconds
         self.ready = self._receive(timeout=60.0)[0]
         isolated = bool(method) and set(self.ready.get("interfaces", [])) <= {"lo"}
-        self.sandbox = SandboxRecord(
-            network_isolated=isolated,
-            method=(f"{method}; loopback only" if isolated else "none: network namespaces not available"),
-            limits=limits.as_record(),
-        )
+        how = f"{method}; loopback only" if isolated else "no network namespace (not permitted here)"
+        if os.geteuid() == 0:
+            how += "; runs as root: RLIMIT_NPROC not enforced, fork refused by the audit hook"
+        self.sandbox = SandboxRecord(network_isolated=isolated, method=how, limits=limits.as_record())
         return self
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ import yaml
 
 from competition.problems import Problem
 from competition.rules import Rules
-from competition.rules.schema import schema_problems
+from competition.rules.schema import schema_problems, with_lines
 
 PLACEHOLDERS = ("todo", "tbd", "fixme", "xxx", "changeme", "your name")
 
@@ -18,8 +18,9 @@ def check(folder: Path, rules: Rules) -> tuple[dict | None, list[Problem]]:
     file = folder / "submission.yaml"
     if not file.is_file():
         return None, []  # reported by the folder checks
+    text = file.read_text(encoding="utf-8")
     try:
-        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(str(file), f"not valid YAML: {getattr(exc, 'problem', exc)}", "fix the YAML syntax",
@@ -27,7 +28,7 @@ def check(folder: Path, rules: Rules) -> tuple[dict | None, list[Problem]]:
     problems = schema_problems(doc, "submission", str(file))
     if isinstance(doc, dict):
         problems += _events(doc, rules, file) + _placeholders(doc, file)
-    return (doc if not problems else None), problems
+    return (doc if not problems else None), with_lines(problems, text)
 
 
 def _events(doc: dict, rules: Rules, file: Path) -> list[Problem]:

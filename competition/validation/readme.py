@@ -30,7 +30,7 @@ def check(folder: Path, limits: Limits, manifest: dict | None) -> list[Problem]:
     text = file.read_text(encoding="utf-8", errors="replace")
     found = [h.lower() for h in headings(text)]
     problems = [Problem(str(file), f"missing the '{s['heading']}' section ({s['purpose']})",
-                        f"add a heading '## {s['heading']}...' with {s['purpose']}", field=f"section '{s['heading']}'")
+                        f"add a heading that starts with '## {s['heading']}'", field=f"section '{s['heading']}'")
                 for s in limits.readme_required_sections if not any(h.startswith(s["heading"].lower()) for h in found)]
     for i, technique in enumerate((manifest or {}).get("techniques_used", [])):
         if not mentions(text, technique):

@@ -9,6 +9,7 @@ from pathlib import Path
 from competition.problems import Problem
 from competition.rules import Rules
 from competition.rules.schema import schema_problems
+from competition.scoring import efficiency
 from competition.validation.manifest import PLACEHOLDERS
 
 
@@ -68,4 +69,10 @@ def _consistency(doc: dict, file: str) -> list[Problem]:
             problems.append(Problem(file, f"accuracy_delta {scores['accuracy_delta']:g} does not match the reported "
                                           f"accuracies ({expected:.2f} points)", "regenerate the file from a real run",
                                     field="normalized_scores.accuracy_delta"))
+    claimed = scores["efficiency_score"]
+    expected = efficiency(scores["speedup"], scores["compression_ratio"], scores["accuracy_delta"])
+    if claimed is not None and expected is not None and not math.isclose(claimed, expected, rel_tol=0.01):
+        problems.append(Problem(file, f"efficiency_score {claimed:g} is not speedup x compression / (1 + |accuracy "
+                                      f"change|) = {expected:.4g}", "regenerate the file from a real run",
+                                field="normalized_scores.efficiency_score"))
     return problems

@@ -8,21 +8,22 @@ are loaded by file name. The .npz files are copies of tinytorch/models/weights/ 
 import numpy as np
 
 import tinytorch as tt
-from tinytorch import nn
+from tinytorch import nn, optim
+from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.models import GPT, MLP, BaselineCNN
 
 # Architectures: the `config` of each model card in tinytorch/models/weights/<name>.json (a test keeps them equal).
 CONFIGS = {
     "mnist_mlp": {"in_features": 784, "hidden": (128, 64), "num_classes": 10},
     "mnist_cnn": {"in_channels": 1, "num_classes": 10, "image_size": 28},
-    "shakespeare_gpt": {"vocab_size": 65, "context_length": 256, "d_model": 128, "n_heads": 4, "n_layers": 4,
+    "shakespeare_gpt": {"vocab_size": 84, "context_length": 256, "d_model": 128, "n_heads": 4, "n_layers": 4,
                         "dropout": 0.0},
 }
 BUILDERS = {"mnist_mlp": MLP, "mnist_cnn": BaselineCNN, "shakespeare_gpt": GPT}
 # Which committed model serves which event (training events build a fresh MLP in `train`).
 EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "transformer_decathlon": "shakespeare_gpt"}
 # The MLP Sprint training recipe of tinytorch.train.mlp (SGD with momentum, cross-entropy).
-TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 30}
+TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 20}
 
 
 def build(name: str) -> nn.Module:
@@ -48,9 +49,8 @@ def train(event: str, inputs: np.ndarray, labels: np.ndarray, seed: int):
     """MLP Sprint: train a fresh MLP with SGD + momentum; yield the model after every epoch."""
     tt.manual_seed(seed)
     model = build("mnist_mlp")
-    optimizer = tt.optim.SGD(model.parameters(), lr=TRAINING["lr"], momentum=TRAINING["momentum"])
-    loader = tt.data.DataLoader(tt.data.TensorDataset(inputs, labels), batch_size=TRAINING["batch_size"],
-                                shuffle=True, seed=seed)
+    optimizer = optim.SGD(model.parameters(), lr=TRAINING["lr"], momentum=TRAINING["momentum"])
+    loader = DataLoader(TensorDataset(inputs, labels), batch_size=TRAINING["batch_size"], shuffle=True, seed=seed)
     loss_fn = nn.CrossEntropyLoss()
     for _ in range(TRAINING["max_epochs"]):
         model.train()

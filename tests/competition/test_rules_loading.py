@@ -68,6 +68,8 @@ def test_bad_event_field_names_file_field_and_fix(rules_copy):
         load_rules(rules_copy)
     [problem] = info.value.problems
     assert problem.file.endswith("cnn_marathon.yaml") and problem.field == "kind"
+    lines = Path(problem.file).read_text().splitlines()
+    assert lines[problem.line - 1].startswith("kind:")
     assert "training" in problem.hint
 
 

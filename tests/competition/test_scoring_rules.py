@@ -32,6 +32,12 @@ def test_tie_by_aa_noise_floor_even_with_tight_ci():
     assert scoring.speedup(ratios, aa_speedup=noisy)["verdict"] == "tie"
 
 
+def test_too_few_rounds_is_a_tie():
+    assert scoring.speedup([1.7])["verdict"] == "tie"
+    assert scoring.speedup([1.7, 1.71])["verdict"] == "tie"
+    assert scoring.speedup([1.7, 1.71, 1.69])["verdict"] == "faster"
+
+
 def test_clear_slowdown_is_slower():
     assert scoring.speedup([0.5, 0.52, 0.49, 0.51])["verdict"] == "slower"
 

@@ -90,7 +90,8 @@ def make_result(
     if ci is None and speedup is not None:
         ci = (speedup * 0.97, speedup * 1.03)
     if categories is None:
-        categories = {cid: {"eligible": qualified, "reason": "" if qualified else "not qualified"} for cid in CATEGORY_IDS}
+        categories = {cid: {"eligible": qualified, "reason": "" if qualified else "not qualified"}
+                      for cid in CATEGORY_IDS}
     for cid, reason in (ineligible or {}).items():
         categories[cid] = {"eligible": False, "reason": reason}
     result = {
@@ -135,7 +136,8 @@ def make_result(
         "noise": {"aa_speedup": {"median": 1.0, "ci95": [0.98, 1.02], "n": 10}, "rounds": 10},
         "scores": {
             "speedup": None if speedup is None else {
-                "value": speedup, "ci95": list(ci), "verdict": "faster" if ci[0] > 1 else "slower" if ci[1] < 1 else "tie",
+                "value": speedup, "ci95": list(ci),
+                "verdict": "faster" if ci[0] > 1 else "slower" if ci[1] < 1 else "tie",
             },
             "compression": compression,
             "parameter_ratio": compression,
@@ -151,3 +153,26 @@ def make_result(
     }
     _VALIDATOR.validate(result)
     return result
+
+
+HOSTILE_NAME = '<script>alert("x")</script> "><img src=x onerror=alert(2)> | pipe'
+
+
+def sample_results() -> list[dict[str, Any]]:
+    """TEST DATA: a small season covering ties, thresholds, divisions, runners, energy, reruns and a hostile name."""
+    return [
+        make_result("alpha", speedup=2.0, ci=(1.9, 2.1), accuracy=0.81, compression=1.5, efficiency=3.0),
+        make_result("beta", speedup=1.95, ci=(1.85, 2.05), accuracy=0.83, model_size=800_000, efficiency=2.5,
+                    athlete_name=HOSTILE_NAME, team="Team | Pipes", techniques=("<b>bold</b> pruning",)),
+        make_result("gamma", speedup=1.2, ci=(1.1, 1.3), accuracy=0.78, energy_joules=0.0125, compression=0.5,
+                    model_size=2_000_000, peak_memory=3_000_000),
+        make_result("delta", speedup=3.5, qualified=False),
+        make_result("opus", division="open", speedup=4.0, accuracy=0.9, pr_number=12),
+        make_result("alpha", event_id="mlp_sprint", speedup=3.0, accuracy=0.97),
+        make_result("alpha", event_id="transformer_decathlon", speedup=1.3, accuracy=None, perplexity=4.2),
+        make_result("alpha", runner_class="edge", speedup=1.1),
+        make_result("alpha", runner_class="local", speedup=5.0),
+        make_result("gamma", event_id="cnn_marathon_offline", speedup=1.7),
+        make_result("alpha", speedup=1.4, ci=(1.3, 1.5), run=-3),
+        make_result("beta", speedup=1.6, ci=(1.5, 1.7), run=-2, athlete_name=HOSTILE_NAME),
+    ]

@@ -77,3 +77,19 @@ def test_unigram_perplexity_of_uniform_text():
     inputs, targets = gpt.spaced_windows(np.arange(100), 10, 3)
     np.testing.assert_array_equal(targets, inputs + 1)
     assert inputs[0, 0] == 0 and inputs[-1, -1] == 98
+
+
+def test_cnn_cifar10_path_builds_the_3_channel_baseline(monkeypatch, tmp_path):
+    """Real CIFAR-10 is not reachable offline: feed the script CIFAR-shaped uint8 data through the loader it calls."""
+    import tinytorch.data
+
+    rng = np.random.default_rng(0)
+    fake = {split: (rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, size=n))
+            for split, n in (("train", 32), ("test", 16))}
+    monkeypatch.setattr(tinytorch.data, "load_cifar10", lambda split, download=False: fake[split])
+    model, card = cnn.run(["--dataset", "cifar10", "--epochs", "1", "--batch-size", "16", "--quiet",
+                           "--out", str(tmp_path)])
+    assert card["name"] == "cifar10_cnn" and (tmp_path / "cifar10_cnn.npz").is_file()
+    assert card["config"] == {"in_channels": 3, "num_classes": 10, "image_size": 32}
+    assert model.classifier[1].weight.shape == (128, 4096)
+    assert card["data"]["train"]["dataset"] == "cifar10" and card["metrics"]["examples"] == 16

@@ -1,5 +1,9 @@
-"""Image ops on (N, C, H, W) arrays: conv2d, max_pool2d, avg_pool2d, all built on one im2col (`windows`) and its
-adjoint (`col2im`). Convolution is one GEMM over a contiguous (N*OH*OW, C*kh*kw) patch matrix."""
+"""Image ops on (N, C, H, W) arrays: conv2d, max_pool2d, avg_pool2d.
+
+All three see the input through the same window geometry: `windows` (im2col as a strided view; conv copies it once
+into a (C*kh*kw, N*OH*OW) matrix for one GEMM) and `_offset_slices` (one strided slice per kernel offset, used by
+the pools and by `col2im`, the adjoint that scatters window gradients back).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -15,10 +19,14 @@ def _pair(value: IntPair) -> tuple[int, int]:
 
 
 def _pad(x: np.ndarray, padding: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """Pad H and W with ``value`` (a fill + one slice copy; np.pad is several times slower)."""
     if padding == (0, 0):
         return x
     ph, pw = padding
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    n, c, h, w = x.shape
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    return padded
 
 
 def _crop(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
@@ -32,20 +40,33 @@ def windows(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]
     return view[:, :, ::stride[0], ::stride[1]]
 
 
+def _output_size(padded_hw: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
+    return tuple((size - k) // s + 1 for size, k, s in zip(padded_hw, kernel, stride))  # type: ignore[return-value]
+
+
+def _offset_slices(kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]) -> list[tuple]:
+    """For each kernel offset (i, j), row-major: the (N, C, OH, OW) strided slice of the padded input it sees."""
+    (sh, sw), (oh, ow) = stride, out_hw
+    return [(slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+            for i in range(kernel[0]) for j in range(kernel[1])]
+
+
 def col2im(patches: np.ndarray, padded_shape: tuple[int, ...], stride: tuple[int, int]) -> np.ndarray:
     """Adjoint of `windows`: sum (N, C, kh, kw, OH, OW) patch gradients into an array of ``padded_shape``."""
     _, _, kh, kw, oh, ow = patches.shape
-    sh, sw = stride
     out = np.zeros(padded_shape, dtype=patches.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += patches[:, :, i, j]
+    for k, window in enumerate(_offset_slices((kh, kw), stride, (oh, ow))):
+        out[window] += patches[:, :, k // kw, k % kw]
     return out
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
            padding: IntPair = 0) -> Tensor:
-    """2-D cross-correlation, weight (out, in, kh, kw), like ``torch.nn.functional.conv2d`` (groups=1)."""
+    """2-D cross-correlation, weight (out, in, kh, kw), like ``torch.nn.functional.conv2d`` (groups=1).
+
+    The patch matrix is laid out (C*kh*kw, N*OH*OW) so that building it copies long contiguous rows and the
+    product ``W (out, C*kh*kw) @ cols`` is one GEMM; adding the bias writes the result as contiguous NCHW.
+    """
     x, w = input.data, weight.data
     stride, padding = _pair(stride), _pair(padding)
     n, c, _, _ = x.shape
@@ -53,24 +74,26 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     padded = _pad(x, padding)
     patch_view = windows(padded, (kh, kw), stride)
     oh, ow = patch_view.shape[2:4]
-    cols = patch_view.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)  # the one copy
+    cols = patch_view.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * oh * ow)  # the one copy
     w2 = w.reshape(out_channels, -1)
-    out = cols @ w2.T
-    if bias is not None:
-        out += bias.data
-    result = out.reshape(n, oh, ow, out_channels).transpose(0, 3, 1, 2)
+    out = (w2 @ cols).reshape(out_channels, n, oh * ow).transpose(1, 0, 2)
+    result = np.empty((n, out_channels, oh, ow), dtype=out.dtype)
+    if bias is None:
+        result.reshape(n, out_channels, -1)[...] = out  # to contiguous NCHW
+    else:
+        np.add(out, bias.data[:, None], out=result.reshape(n, out_channels, -1))  # bias + NCHW in one pass
 
     def backward(g: np.ndarray) -> tuple:
-        g2 = g.transpose(0, 2, 3, 1).reshape(-1, out_channels)
+        g2 = g.transpose(1, 0, 2, 3).reshape(out_channels, -1)
         grad_x = grad_w = None
         if input.requires_grad:
-            patches = (g2 @ w2).reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+            patches = (w2.T @ g2).reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
             grad_x = _crop(col2im(patches, padded.shape, stride), padding)
         if weight.requires_grad:
-            grad_w = (g2.T @ cols).reshape(w.shape)
+            grad_w = (g2 @ cols.T).reshape(w.shape)
         if bias is None:
             return grad_x, grad_w
-        return grad_x, grad_w, g.sum(axis=(0, 2, 3)) if bias.requires_grad else None
+        return grad_x, grad_w, g2.sum(axis=1) if bias.requires_grad else None
 
     parents = (input, weight) if bias is None else (input, weight, bias)
     return tensor_op(result, parents, backward)
@@ -81,31 +104,26 @@ def _pool_args(kernel_size: IntPair, stride: IntPair | None, padding: IntPair) -
     return kernel, kernel if stride is None else _pair(stride), _pair(padding)
 
 
-def _tiles(x: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]):
-    """Non-overlapping (N, C, OH, kh, OW, kw) reshape view when the pool tiles the input exactly, else None."""
-    n, c, h, w = x.shape
-    kh, kw = kernel
-    if kernel != stride or padding != (0, 0) or h % kh or w % kw:
-        return None
-    return x.reshape(n, c, h // kh, kh, w // kw, kw)
-
-
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
-    """Max over kh x kw windows; the gradient goes to the first maximum of each window (as in PyTorch)."""
+    """Max over kh x kw windows (an elementwise max of kh*kw strided slices, much faster than a windowed
+    reduction); the gradient goes to the first maximum of each window, as in PyTorch."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
-    x = input.data
-    tiles = _tiles(x, kernel, stride, padding)
-    padded = _pad(x, padding, -np.inf)
-    patch_view = windows(padded, kernel, stride)
-    out = tiles.max(axis=(3, 5)) if tiles is not None else patch_view.max(axis=(4, 5))
+    padded = _pad(input.data, padding, -np.inf)
+    slices = _offset_slices(kernel, stride, _output_size(padded.shape[2:], kernel, stride))
+    out = padded[slices[0]].copy()
+    for window in slices[1:]:
+        np.maximum(out, padded[window], out=out)
 
     def backward(g: np.ndarray) -> tuple:
-        n, c, oh, ow, kh, kw = patch_view.shape
-        flat = patch_view.reshape(n, c, oh, ow, kh * kw)
-        grads = np.zeros(flat.shape, dtype=g.dtype)
-        np.put_along_axis(grads, flat.argmax(axis=-1)[..., None], g[..., None], axis=-1)
-        patches = grads.reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 4, 5, 2, 3)
-        return (_crop(col2im(patches, padded.shape, stride), padding),)
+        best, winner = padded[slices[0]].copy(), np.zeros(out.shape, dtype=np.int32)
+        for k, window in enumerate(slices[1:], start=1):
+            better = padded[window] > best
+            winner[better] = k
+            np.maximum(best, padded[window], out=best)
+        grad = np.zeros(padded.shape, dtype=g.dtype)
+        for k, window in enumerate(slices):
+            grad[window] += np.where(winner == k, g, 0)
+        return (_crop(grad, padding),)
 
     return tensor_op(out, (input,), backward)
 
@@ -113,16 +131,19 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """Mean over kh x kw windows (padding counts as zeros, PyTorch's count_include_pad=True)."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
-    x = input.data
-    tiles = _tiles(x, kernel, stride, padding)
-    padded = _pad(x, padding)
-    patch_view = windows(padded, kernel, stride)
-    out = tiles.mean(axis=(3, 5)) if tiles is not None else patch_view.mean(axis=(4, 5))
-    area = kernel[0] * kernel[1]
+    padded = _pad(input.data, padding)
+    slices = _offset_slices(kernel, stride, _output_size(padded.shape[2:], kernel, stride))
+    out = padded[slices[0]].copy()
+    for window in slices[1:]:
+        out += padded[window]
+    scale = np.asarray(1.0 / len(slices), dtype=out.dtype)
+    out *= scale
 
     def backward(g: np.ndarray) -> tuple:
-        n, c, oh, ow = g.shape
-        patches = np.broadcast_to((g / area)[:, :, None, None], (n, c) + kernel + (oh, ow))
-        return (_crop(col2im(patches, padded.shape, stride), padding),)
+        grad = np.zeros(padded.shape, dtype=g.dtype)
+        share = g * scale
+        for window in slices:
+            grad[window] += share
+        return (_crop(grad, padding),)
 
     return tensor_op(out, (input,), backward)

@@ -18,8 +18,10 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float, norm
         return Tensor(np.array(0.0, dtype=np.float32))
     if norm_type == float("inf"):
         total = max(float(np.abs(g).max()) for g in grads)
+    elif norm_type == 2.0:
+        total = sum(float(np.vdot(g, g)) for g in grads) ** 0.5
     else:
-        total = float(sum(float(np.sum(np.abs(g.astype(np.float64)) ** norm_type)) for g in grads)) ** (1 / norm_type)
+        total = sum(float(np.sum(np.abs(g) ** norm_type)) for g in grads) ** (1 / norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"the total norm of order {norm_type} of the gradients is non-finite: {total}")
     clip_coef = max_norm / (total + 1e-6)

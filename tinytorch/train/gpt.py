@@ -27,8 +27,8 @@ MODULE = "tinytorch.train.gpt"
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=450)
+    parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--context", type=int, default=256, help="context_length (training window)")
     parser.add_argument("--d-model", type=int, default=128)
     parser.add_argument("--n-heads", type=int, default=4)
@@ -38,7 +38,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=30, help="linear warm-up steps")
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--clip", type=float, default=1.0, help="max global gradient norm")
-    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--eval-windows", type=int, default=16, help="validation windows for progress reports")
     parser.add_argument("--final-windows", type=int, default=128, help="validation windows for the final metric")
     parser.add_argument("--check-windows", type=int, default=8,

@@ -117,7 +117,7 @@ def reproduce_command(module: str, options: Mapping[str, Any]) -> str:
 def environment() -> dict[str, str]:
     """Versions and machine the weights were trained with."""
     return {"python": platform.python_version(), "numpy": np.__version__, "machine": platform.machine(),
-            "processor": platform.processor() or platform.machine()}
+            "processor": platform.processor() or platform.machine(), "cpu_count": str(os.cpu_count())}
 
 
 def save_model_card(name: str, model: nn.Module, card: Mapping[str, Any], out_dir: Path = WEIGHTS_DIR) -> Path:
@@ -127,6 +127,8 @@ def save_model_card(name: str, model: nn.Module, card: Mapping[str, Any], out_di
     tmp_weights, tmp_meta = out_dir / f".{name}.tmp.npz", out_dir / f".{name}.json.tmp"
     tt.save({k: v.data.astype(np.float32) for k, v in model.state_dict().items()}, tmp_weights)
     tmp_meta.write_text(json.dumps(card, indent=2) + "\n")
+    for tmp in (tmp_weights, tmp_meta):
+        os.chmod(tmp, 0o644)
     os.replace(tmp_weights, weights)
     os.replace(tmp_meta, meta)
     return meta

@@ -31,12 +31,14 @@ def _percent(value: float) -> str:
 
 def pareto_figure(event_name: str, division: str, results: list[Result]) -> str:
     """Three scatter plots (accuracy vs latency, size, memory) for one event and division."""
+    if all(fields.accuracy(r) is None for r in results):
+        return '<p class="empty">No accuracy in this event (its quality measure is perplexity): no Pareto plot.</p>'
     plots = []
     for x_label, x_of, x_fmt in PARETO_AXES:
         usable = [r for r in results if x_of(r) is not None and fields.accuracy(r) is not None]
         title = f"{event_name} ({division}): accuracy vs {x_label}"
         if not usable:
-            plots.append(f'<p class="empty">{esc(title)}: accuracy not measured for this event.</p>')
+            plots.append(f'<p class="empty">{esc(title)}: {esc(x_label)} not measured.</p>')
             continue
         points = [Point(float(x_of(r)), 100 * fields.accuracy(r), r["submission"]["name"]) for r in usable]
         front = pareto_front([(p.x, p.y) for p in points])
@@ -59,6 +61,9 @@ def pareto_section(lb: Leaderboard) -> str:
     return f'<section id="pareto"><h2>Pareto fronts</h2>{body}</section>'
 
 
+ONE_DAY = 86400.0
+
+
 def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
@@ -76,7 +81,7 @@ def progression_section(lb: Leaderboard) -> str:
         points = [Point(_epoch(r.time), r.speedup, f"{r.submission}: {r.speedup:.2f}x on {r.time[:10]}")
                   for r in records]
         title = f"{event_name} ({division}): speedup record over time"
-        svg = step_svg(title, points, end, "date (UTC)", "speedup (x)", _date, lambda v: f"{v:.2f}x")
+        svg = step_svg(title, points, end, "date (UTC)", "speedup (x)", _date, lambda v: f"{v:.2f}x", ONE_DAY)
         figures.append(f'<figure class="filterable"{data_attrs({"event": event_id, "division": division})}>{svg}'
                        f"<figcaption>{esc(title)}</figcaption></figure>")
     body = "".join(figures) or '<p class="empty">No records yet.</p>'

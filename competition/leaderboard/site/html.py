@@ -44,7 +44,8 @@ def table(headers: Iterable[str], rows: Iterable[str], css: str = "") -> str:
     """A table from header texts and pre-rendered <tr> rows (empty tables are omitted by callers)."""
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     klass = f' class="{esc(css)}"' if css else ""
-    return f"<table{klass}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f'<div class="table-wrap"><table{klass}><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
+            "</table></div>")
 
 
 def key_value_table(pairs: Iterable[tuple[str, str]]) -> str:
@@ -61,6 +62,7 @@ def page(title: str, site_title: str, body: str, root: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         f"<title>{esc(title)}</title>\n"
+        '<link rel="icon" href="data:,">\n'
         f'<link rel="stylesheet" href="{root}assets/site.css">\n'
         f'<script src="{root}assets/site.js" defer></script>\n'
         "</head>\n<body>\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from competition.leaderboard.categories import CATEGORIES, CATEGORY_BY_ID, VIEWS
+from competition.leaderboard.categories import VIEWS, categories, category
 from competition.leaderboard.formatting import rank
 from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.rankings import Board, Row
@@ -11,6 +11,11 @@ from competition.leaderboard.site.html import data_attrs, esc, link, page, sort_
 from competition.leaderboard.table import columns_for
 
 RUNNER_CLASSES = ("reference", "edge", "local")
+SECTIONS_NAV = ('<nav class="sections">' + " · ".join(
+    f'<a href="#{anchor}">{text}</a>' for anchor, text in (
+        ("highlights", "Highlights"), ("awards", "Awards"), ("official", "Official rankings"),
+        ("not-ranked", "Not ranked"), ("unofficial", "Unofficial"), ("pareto", "Pareto fronts"),
+        ("progression", "Record progression"))) + "</nav>")
 NONE_YET = '<p class="empty">None yet.</p>'
 
 
@@ -38,13 +43,14 @@ def board_section(lb: Leaderboard, board: Board) -> str:
     columns = columns_for(board)
     rows = []
     for row in board.ranked:
-        cells = "".join(f'<td data-sort="{esc(sort_value(c.sort_key(row)))}">{_cell(lb, row, c.id, c.text(row))}</td>'
-                        for c in columns)
+        cells = "".join(f'<td class="col-{c.id}" data-sort="{esc(sort_value(c.sort_key(row)))}">'
+                        f"{_cell(lb, row, c.id, c.text(row))}</td>" for c in columns)
         rows.append(f'<tr{data_attrs({"submission": row.name})}>{cells}</tr>')
     body = (table([c.header for c in columns], rows, "sortable") if rows
             else '<p class="empty">No ranked entries yet.</p>')
     ranked_by = f"ranked by {board.metric.label.lower()}"
-    return (f'<section class="board filterable" id="{esc(board.id.replace("/", "-"))}"{data_attrs(_board_attrs(board))}>'
+    anchor = esc(board.id.replace("/", "-"))
+    return (f'<section class="board filterable" id="{anchor}"{data_attrs(_board_attrs(board))}>'
             f"<h3>{esc(board.title)}</h3><p class=\"note\">{esc(ranked_by)}</p>{body}</section>")
 
 
@@ -58,13 +64,13 @@ def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
 def filters(lb: Leaderboard) -> str:
     """Filter controls (handled by site.js), offering only values present in the store."""
     events = sorted({(b.event_id, b.event_name) for b in lb.boards})
-    categories = [("event", "Event ranking")] + [(c.id, c.title) for c in CATEGORIES
+    kinds = [("event", "Event ranking")] + [(c.id, c.title) for c in categories()
                                                  if any(b.category_id == c.id for b in lb.boards)]
     present = {b.runner_class for b in lb.boards}
     return ('<form class="filters" id="filters">'
             + _select("division", "Division", [(d, d) for d in ("closed", "open")])
             + _select("event", "Event", events)
-            + _select("category", "Category", categories)
+            + _select("category", "Category", kinds)
             + _select("runner", "Runner", [(r, r) for r in RUNNER_CLASSES if r in present])
             + '<span class="match-count" id="match-count" aria-live="polite"></span></form>')
 
@@ -80,8 +86,8 @@ def _awards(lb: Leaderboard) -> str:
 def _views(lb: Leaderboard) -> str:
     parts = []
     for view_id, title, category_id in VIEWS:
-        boards = [b for b in lb.boards if b.official and b.category_id == category_id and b.ranked]
-        metric = CATEGORY_BY_ID[category_id].metric
+        boards = lb.view_boards(category_id)
+        metric = category(category_id).metric
         rows = [f'<tr class="filterable"{data_attrs({"event": b.event_id, "division": b.division})}>'
                 f"<td>{esc(b.event_name)}</td><td>{esc(b.division)}</td><td>"
                 + ", ".join(f"{esc(rank(r.rank, r.tied))} {submission_link(r.name)}" for r in b.ranked[:3])
@@ -93,28 +99,25 @@ def _views(lb: Leaderboard) -> str:
 
 
 def _unranked(lb: Leaderboard) -> str:
-    rows = []
-    for board in lb.boards:
-        for row in board.unranked:
-            if board.category is None or (row.result["scores"]["qualified"] and row.result["status"] == "ok"):
-                rows.append(f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
-                            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>")
+    rows = [f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
+            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()]
     return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else NONE_YET
 
 
 def render_index(lb: Leaderboard) -> str:
     """The site's front page."""
-    official = "".join(board_section(lb, b) for b in lb.boards if b.official)
-    unofficial = "".join(board_section(lb, b) for b in lb.boards if not b.official)
+    official = "".join(board_section(lb, b) for b in lb.shown_boards(official=True))
+    unofficial = "".join(board_section(lb, b) for b in lb.shown_boards(official=False))
     body = (
         f"<h1>{esc(lb.config.site_title)} <small>season {esc(lb.config.season)}</small></h1>"
         '<p class="lede">Speedup = baseline time / submission time on the same machine, with its 95 % confidence '
         "interval. <strong>=</strong> marks a tie (overlapping intervals). Closed and open divisions are ranked "
         "separately. Energy appears only when measured. Click a column header to sort.</p>"
+        + SECTIONS_NAV
         + filters(lb)
         + '<p class="empty" id="no-match" hidden>No ranking matches these filters.</p>'
-        + f'<section id="awards"><h2>Awards</h2>{_awards(lb)}</section>'
         + f'<section id="highlights"><h2>Highlights</h2>{_views(lb)}</section>'
+        + f'<section id="awards"><h2>Awards</h2>{_awards(lb)}</section>'
         + f'<section id="official"><h2>Official rankings</h2>{official or NONE_YET}</section>'
         + f'<section id="not-ranked"><h2>Not ranked</h2><p class="note">Failed runs, thresholds not met, '
           f"category rules not met: listed, never ranked.</p>{_unranked(lb)}</section>"

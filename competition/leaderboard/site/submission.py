@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from competition.leaderboard import fields, formatting
+from competition.leaderboard.categories import categories
 from competition.leaderboard.fields import Result
 from competition.leaderboard.formatting import NOT_MEASURED, with_ci
 from competition.leaderboard.model import Leaderboard
@@ -34,7 +35,8 @@ def metrics(result: Result) -> list[tuple[str, str]]:
          else f"{latency['p50']:.4g} ms / {latency['p90']:.4g} ms (n = {latency['n']})"),
         ("Throughput", _optional(cand.get("throughput_per_s"), "{:.4g} / s")),
         ("Accuracy", formatting.percent(fields.accuracy(result))),
-        ("Perplexity", _optional(fields.perplexity(result), "{:.3f}")),
+        *([("Perplexity", _optional(fields.perplexity(result), "{:.3f}"))]
+          if fields.perplexity(result) is not None or fields.accuracy(result) is None else []),
         ("Accuracy change vs baseline", _optional(scores["accuracy_delta_points"], "{:+.2f} points")),
         ("Peak memory (tracemalloc)", formatting.size(fields.peak_memory_bytes(result))),
         ("Model size", formatting.size(fields.model_size_bytes(result))),
@@ -64,10 +66,14 @@ def provenance(result: Result) -> list[tuple[str, str]]:
     ]
 
 
+def _category_title(category_id: str) -> str:
+    return next((c.title for c in categories() if c.id == category_id), category_id)
+
+
 def _checks(result: Result) -> str:
     rules = [f"<li>{'passed' if q['passed'] else 'FAILED'}: {esc(q['rule'])}: {esc(q['detail'])}</li>"
              for q in result["scores"]["qualification"]]
-    cats = [f"<li>{esc(cid)}: {'eligible' if v['eligible'] else 'not eligible'}"
+    cats = [f"<li>{esc(_category_title(cid))}: {'eligible' if v['eligible'] else 'not eligible'}"
             f"{': ' + esc(v['reason']) if v['reason'] else ''}</li>"
             for cid, v in sorted(result["scores"]["categories"].items())]
     errors = [f"<li>{esc(e['stage'])}: {esc(e['message'])}</li>" for e in result["errors"]]
@@ -103,7 +109,8 @@ def render_submission(lb: Leaderboard, name: str) -> str:
     """The page of one submission (its latest stored run supplies athlete and techniques)."""
     history = lb.history(name)
     sub = history[-1]["submission"]
-    current = [r for r in lb.current if r["submission"]["name"] == name]
+    current = sorted((r for r in lb.current if r["submission"]["name"] == name),
+                     key=lambda r: (not fields.is_official(r), r["runner"]["class"] != "reference", r["result_id"]))
     prs = sorted({r["submission"]["pr_number"] for r in history if r["submission"].get("pr_number")})
     links = [link(lb.config.report_url(name), "report (README)")] + [link(lb.config.pr_url(n), f"PR #{n}")
                                                                     for n in prs]
@@ -111,16 +118,17 @@ def render_submission(lb: Leaderboard, name: str) -> str:
     honours += [f"<li>{esc(b.label)} ({esc(b.detail)})</li>" for b in lb.badges.get(name, [])]
     team = f" · team {esc(sub['team'])}" if sub["team"] else ""
     body = (
-        f'<p class="crumbs"><a href="../index.html">Leaderboard</a></p><h1>{esc(name)}</h1>'
+        f"<h1>{esc(name)}</h1>"
         f'<p class="athlete"><span id="athlete-name">{esc(sub["athlete_name"])}</span>{team} · '
         f'{link("https://github.com/" + sub["github_handle"], "@" + sub["github_handle"])} · '
         f'{esc(sub["division"])} division</p>'
         f'<p class="links">{" · ".join(links)}</p>'
         "<h2>Techniques</h2><ul>" + "".join(f"<li>{esc(t)}</li>" for t in sub["techniques_used"])
         + ("" if sub["techniques_used"] else "<li>none listed</li>") + "</ul>"
-        + "<h2>Awards and badges</h2>" + (f"<ul>{''.join(honours)}</ul>" if honours else '<p class="empty">None yet.</p>')
+        + "<h2>Awards and badges</h2>"
+        + (f"<ul>{''.join(honours)}</ul>" if honours else '<p class="empty">None yet.</p>')
         + f"<h2>Rankings</h2>{_ranks(lb, name)}"
-        + "".join(result_section(r) for r in current)
+        + '<div class="results">' + "".join(result_section(r) for r in current) + "</div>"
         + f"<h2>Run history</h2>{_history(lb, name)}"
         + f'<script type="application/json" id="results-data">{json_for_html(current)}</script>'
     )

@@ -1,0 +1,112 @@
+"""The course's Python API: generate_baseline / generate_submission write the self-reported JSON files
+(baseline_submission.json, submission.json) from a real harness run. Those files are checked, never trusted:
+the leaderboard uses only the harness's result JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from competition.rules.schema import schema_problems
+from competition.validation import BASELINE_DIR
+
+
+def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path = ".", *, quick: bool = False,
+                      runner_class: str = "local") -> Path:
+    """Measure the baseline against itself on `event`; write out_dir/baseline_submission.json; return its path."""
+    return _generate(BASELINE_DIR, event, Path(out_dir) / "baseline_submission.json", quick, runner_class)
+
+
+def generate_submission(submission_dir: str | Path, event: str, out_dir: str | Path | None = None, *,
+                        quick: bool = False, runner_class: str = "local") -> Path:
+    """Measure `submission_dir` against the baseline on `event`; write submission.json (default: in the folder)."""
+    folder = Path(submission_dir)
+    return _generate(folder, event, Path(out_dir or folder) / "submission.json", quick, runner_class)
+
+
+def _generate(folder: Path, event: str, target: Path, quick: bool, runner_class: str) -> Path:
+    from competition.run import run_event
+
+    result = run_event(event, folder, BASELINE_DIR, runner_class=runner_class, quick=quick)
+    manifest = yaml.safe_load((folder / "submission.yaml").read_text(encoding="utf-8"))
+    write_report(report_from_result(result, manifest), target)
+    return target
+
+
+def report_from_result(result: dict, manifest: dict) -> dict:
+    """The course's submission.json fields from one harness result and the folder's submission.yaml."""
+    if result.get("candidate") is None or result.get("baseline") is None:
+        stages = "; ".join(f"{e['stage']}: {e['message']}" for e in result.get("errors", [])) or result.get("status")
+        raise RuntimeError(f"the run produced no measurements to report ({stages})")
+    scores = result["scores"]
+    speed = scores["speedup"] or {}
+    hardware = result["runner"]["hardware"]
+    return {
+        "event": result["event"]["id"],
+        "division": manifest["division"],
+        "athlete_name": manifest["athlete_name"],
+        "github_repo": manifest["github_repo"],
+        "baseline": _metrics(result["baseline"]),
+        "optimized": _metrics(result["candidate"]),
+        "normalized_scores": {
+            "speedup": speed.get("value"),
+            "speedup_ci95": speed.get("ci95"),
+            "speedup_verdict": speed.get("verdict"),
+            "compression_ratio": scores["compression"],
+            "accuracy_delta": scores["accuracy_delta_points"],
+            "efficiency_score": scores["efficiency"],
+        },
+        "techniques_used": list(manifest["techniques_used"]),
+        "honor_code": manifest["honor_code"],
+        "hardware": {"cpu_model": hardware["cpu_model"], "machine": hardware["machine"], "cores": hardware["cores"],
+                     "runner_class": result["runner"]["class"]},
+        "tinytorch_version": _tinytorch_version(),
+        "timestamp": result["finished_at"],
+        "result_id": result["result_id"],
+    }
+
+
+def _metrics(measured: dict) -> dict:
+    time_s, latency = measured.get("time_s"), measured.get("latency_ms")
+    return {
+        "accuracy": measured.get("accuracy"),
+        "time_s": time_s["median"] if time_s else None,
+        "latency_ms": latency["p50"] if latency else None,
+        "throughput_per_s": measured.get("throughput_per_s"),
+        "perplexity": measured.get("perplexity"),
+        "peak_memory_bytes": (measured.get("peak_memory") or {}).get("tracemalloc_bytes"),
+        "model_size_bytes": measured.get("model_size_bytes"),
+        "parameter_count": measured.get("parameter_count"),
+    }
+
+
+def _tinytorch_version() -> str:
+    try:
+        import tinytorch
+    except ImportError:
+        return "unknown"
+    return str(getattr(tinytorch, "__version__", "unknown"))
+
+
+def write_report(report: dict, target: Path) -> None:
+    """Schema-check `report` and write it atomically (temp file + os.replace)."""
+    problems = schema_problems(report, "submission_report", str(target))
+    if problems:
+        raise ValueError("report does not match submission_report.schema.json:\n" + "\n".join(map(str, problems)))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=2, sort_keys=True)
+            handle.write("\n")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["generate_baseline", "generate_submission", "report_from_result", "write_report"]

@@ -1,0 +1,158 @@
+"""Run one event for one submission against the baseline (+ an A/A baseline twin) -> a schema-valid result dict.
+
+Flow: static check -> dataset (parent only) -> import-only worker (RSS floor, GEMM peak) -> candidate, baseline and
+baseline twin workers -> the event kind's protocol (measure/protocols.py) -> scores (competition.scoring).
+Nothing from the submission runs in this process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import yaml
+
+import competition
+from competition import scoring
+from competition.datasets import load_event_data
+from competition.measure import energy, hardware, protocols, provenance
+from competition.measure.contender import Contender, start_all
+from competition.measure.stats import estimate
+from competition.rules import Event, load_rules
+from competition.sandbox.limits import Limits
+from competition.sandbox.process import WorkerError
+from competition.sandbox.static_check import check_folder
+
+Progress = Callable[[str], None]
+
+
+def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_class: str = "local",
+              quick: bool = False, progress: Progress | None = None) -> dict:
+    """Measure `submission_dir` on `event_id` against `baseline_dir` on this machine; return the result dict."""
+    say = progress or (lambda message: None)
+    event = load_rules().event(event_id)
+    cfg = protocols.QUICK if quick else protocols.FULL
+    submission_dir, baseline_dir = Path(submission_dir), Path(baseline_dir)
+    started = _now()
+    result = _skeleton(event, submission_dir, runner_class, started, cfg)
+    problems = check_folder(submission_dir)
+    if problems:
+        result["status"] = "disqualified"
+        result["errors"] = [{"stage": "static_check", "message": str(p)[:2000]} for p in problems[:50]]
+    else:
+        try:
+            _measure(event, submission_dir, baseline_dir, cfg, result, say)
+        except (WorkerError, ValueError, KeyError, TypeError, OSError) as err:
+            result["status"] = "failed"
+            result["errors"].append({"stage": result.pop("_stage", "measure"), "message": str(err)[:2000]})
+    result.pop("_stage", None)
+    result["scores"] = scoring.score(event, result["candidate"], result["baseline"],
+                                     speedup_ratios=result.pop("_speedup_ratios", None),
+                                     aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class)
+    result["finished_at"] = _now().isoformat().replace("+00:00", "Z")
+    return result
+
+
+def run_events(event_ids: Iterable[str], submission_dir: Path, baseline_dir: Path, runner_class: str = "local",
+               quick: bool = False, progress: Progress | None = None) -> list[dict]:
+    """run_event for each event id, in order."""
+    return [run_event(e, submission_dir, baseline_dir, runner_class, quick, progress) for e in event_ids]
+
+
+def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protocols.RunConfig, result: dict,
+             say: Progress) -> None:
+    result["_stage"] = "dataset"
+    say(f"{event.id}: loading {event.dataset}/{event.split}")
+    data = load_event_data(event.dataset, event.split, event.kind, cfg.max_examples)
+    result["event"]["dataset"] = data.record()
+    rapl, energy_reason = energy.find_rapl()
+    limits = _limits(event, cfg)
+    reference = Contender("import-only", None, limits, cfg.blas_threads)
+    contenders = {"candidate": Contender("candidate", submission_dir, limits, cfg.blas_threads, rapl),
+                  "baseline": Contender("baseline", baseline_dir, limits, cfg.blas_threads, rapl),
+                  "baseline_aa": Contender("baseline_aa", baseline_dir, limits, cfg.blas_threads, rapl)}
+    try:
+        result["_stage"] = "reference"
+        say("measuring the import-only worker and this runner's GEMM peak")
+        reference.start(None, load=False)
+        import_rss = int(reference.worker.ready["max_rss_bytes"])
+        gemm = float(reference.request("gemm")[0]["gflops"])
+        reference.close()
+        result["runner"]["gemm_gflops"] = gemm
+        result["sandbox"] = reference.worker.sandbox.as_record()
+        result["_stage"] = "load"
+        start_all(list(contenders.values()), event.id, load=event.kind != "training", progress=say)
+        result["_stage"] = "measure"
+        protocol = dict(event.protocol)
+        common = dict(data=data, contenders=contenders, cfg=cfg, import_rss=import_rss, gemm=gemm,
+                      energy_reason=energy_reason, progress=say)
+        if event.kind == "inference":
+            outcome = protocols.measure_inference(protocol, **common)
+        elif event.kind == "training":
+            outcome = protocols.measure_training(event.id, protocol, **common)
+        else:
+            outcome, sha = protocols.measure_generation(protocol, **common)
+            result["event"]["dataset"]["sha256"] = sha
+            result["event"]["dataset"]["n_examples"] = cfg.perplexity_windows * int(
+                protocol.get("perplexity_window", cfg.perplexity_window))
+    finally:
+        reference.close()
+        for contender in contenders.values():
+            contender.close()
+    result["candidate"], result["baseline"] = outcome.candidate, outcome.baseline
+    result["_speedup_ratios"] = outcome.speedup_ratios or None
+    result["noise"] = {"aa_speedup": estimate(outcome.aa_ratios, seed=cfg.seed) if outcome.aa_ratios else None,
+                       "rounds": outcome.rounds}
+
+
+def _limits(event: Event, cfg: protocols.RunConfig) -> Limits:
+    budget = float(event.protocol.get("time_budget_s", 0))
+    rounds = cfg.training_rounds if event.kind == "training" else 1
+    wall = 900.0 + rounds * (budget + 60.0)
+    return Limits(wall_seconds=wall, cpu_seconds=int(wall) * 2)
+
+
+def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt.datetime,
+              cfg: protocols.RunConfig) -> dict:
+    meta = _submission_meta(submission_dir)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    return {
+        "schema_version": 1,
+        "result_id": f"{meta['name']}--{event.id}--{runner_class}--{stamp}",
+        "submission": {**meta, "tree_sha256": provenance.tree_sha256(submission_dir)},
+        "event": {"id": event.id, "name": event.name, "official": bool(event.official), "kind": event.kind,
+                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": "0" * 64}},
+        "runner": {"class": runner_class, "hardware": hardware.fingerprint(cfg.blas_threads), "gemm_gflops": None},
+        "harness": {"version": competition.__version__, "git_commit": provenance.git_commit()},
+        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "finished_at": None,
+        "status": "ok",
+        "errors": [],
+        "sandbox": {"network_isolated": False, "method": "not started", "limits": {}},
+        "candidate": None,
+        "baseline": None,
+        "noise": {"aa_speedup": None, "rounds": 0},
+        "scores": None,
+    }
+
+
+def _submission_meta(folder: Path) -> dict:
+    """Identity fields from submission.yaml (validated elsewhere); the folder name is the submission name."""
+    try:
+        doc = yaml.safe_load((folder / "submission.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        doc = {}
+    doc = doc if isinstance(doc, dict) else {}
+    return {
+        "name": folder.resolve().name.lower(),
+        "athlete_name": str(doc.get("athlete_name") or folder.resolve().name)[:100],
+        "github_handle": str(doc.get("github_handle") or "unknown"),
+        "team": doc.get("team"),
+        "division": doc.get("division") if doc.get("division") in ("closed", "open") else "open",
+        "techniques_used": [str(t)[:80] for t in (doc.get("techniques_used") or [])][:32],
+    }
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -1,0 +1,146 @@
+"""End-to-end runs of one event with NumPy-only fixture submissions (quick mode), one per event kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from competition.results import validate_result
+from competition.run import run_event
+
+MODEL = '''
+import numpy as np
+
+REPEAT = {repeat}
+VOCAB = 128
+
+
+class Net:
+    def __init__(self, seed):
+        rng = np.random.default_rng(seed)
+        self.w1 = (rng.standard_normal((784, 64)) * 0.05).astype(np.float32)
+        self.w2 = (rng.standard_normal((64, 10)) * 0.05).astype(np.float32)
+        self.table = rng.standard_normal((VOCAB, VOCAB)).astype(np.float32)
+
+    def forward(self, x):
+        h = np.maximum(x.reshape(len(x), -1) @ self.w1, 0)
+        return h, h @ self.w2
+
+
+def load(event):
+    return Net(0)
+
+
+def predict(model, inputs):
+    for _ in range(REPEAT - 1):
+        model.forward(inputs)
+    return model.forward(inputs)[1]
+
+
+def train(event, inputs, labels, seed):
+    model = Net(seed)
+    rng = np.random.default_rng(seed)
+    x_all = inputs.reshape(len(inputs), -1)
+    for _ in range(30):
+        for idx in np.array_split(rng.permutation(len(x_all)), len(x_all) // 32):
+            x, y = x_all[idx], labels[idx]
+            for _ in range(REPEAT):
+                h, logits = model.forward(x)
+            p = np.exp(logits - logits.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            p[np.arange(len(y)), y] -= 1
+            grad_h = (p @ model.w2.T) * (h > 0)
+            model.w2 -= 0.1 * (h.T @ p) / len(y)
+            model.w1 -= 0.1 * (x.T @ grad_h) / len(y)
+        yield model
+
+
+def next_token_logits(model, tokens):
+    return model.table[tokens]
+
+
+def generate(model, prompt, max_new_tokens):
+    out = list(prompt[0])
+    for _ in range(max_new_tokens):
+        for _ in range(REPEAT):
+            nxt = int(np.argmax(model.table[out[-1]]))
+        out.append(nxt)
+    return np.array([out])
+'''
+
+
+def _submission(root: Path, name: str, repeat: int) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "model.py").write_text(MODEL.format(repeat=repeat))
+    (folder / "submission.yaml").write_text(f"athlete_name: {name}\ngithub_handle: {name}\ndivision: open\n"
+                                            "techniques_used: [numpy]\n")
+    return folder
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    """A candidate doing the work once and a baseline doing it three times: the candidate must win."""
+    return _submission(tmp_path, "fast", 1), _submission(tmp_path, "slow", 3)
+
+
+@pytest.mark.slow
+def test_inference_event_end_to_end(pair: tuple[Path, Path]) -> None:
+    result = run_event("cnn_marathon_offline", *pair, quick=True)
+    validate_result(result)
+    assert result["status"] == "ok", result["errors"]
+    cand, base = result["candidate"], result["baseline"]
+    assert result["submission"]["name"] == "fast" and result["submission"]["techniques_used"] == ["numpy"]
+    assert result["event"]["dataset"]["n_examples"] == 1000
+    assert 0.0 <= cand["accuracy"] <= 1.0 and cand["accuracy"] == base["accuracy"]
+    assert cand["model_size_bytes"] == (784 * 64 + 64 * 10 + 128 * 128) * 4
+    assert cand["latency_ms"]["n"] == 20 and cand["latency_ms"]["p50"] <= cand["latency_ms"]["p90"]
+    assert cand["time_s"]["n"] == 5 and cand["throughput_per_s"] == pytest.approx(1000 / cand["time_s"]["median"])
+    assert cand["energy"]["measured"] is False and cand["energy"]["reason"]
+    assert result["scores"]["speedup"]["value"] > 1.5 and result["scores"]["speedup"]["verdict"] == "faster"
+    assert result["noise"]["rounds"] == 5 and result["noise"]["aa_speedup"]["n"] == 5
+    assert result["runner"]["gemm_gflops"] > 0 and result["sandbox"]["network_isolated"] is True
+
+
+@pytest.mark.slow
+def test_training_event_end_to_end(pair: tuple[Path, Path]) -> None:
+    result = run_event("mlp_sprint_offline", *pair, quick=True)
+    validate_result(result)
+    assert result["status"] == "ok", result["errors"]
+    cand = result["candidate"]
+    assert cand["reached_target"] is True and cand["accuracy"] >= 0.9 and 1 <= cand["epochs"] <= 30
+    assert cand["time_s"]["n"] == 1 and cand["peak_memory"]["tracemalloc_bytes"] > 0
+    assert result["scores"]["speedup"]["value"] > 1.2  # one noisy round: only the direction is certain
+
+
+@pytest.mark.slow
+def test_generation_event_end_to_end(pair: tuple[Path, Path]) -> None:
+    result = run_event("transformer_decathlon", *pair, quick=True)
+    validate_result(result)
+    assert result["status"] == "ok", result["errors"]
+    cand = result["candidate"]
+    assert cand["accuracy"] is None and cand["perplexity"] > 1 and 0.0 <= cand["bleu"] <= 1.0
+    assert cand["throughput_per_s"] == pytest.approx(256 / cand["time_s"]["median"])
+    assert result["scores"]["speedup"]["value"] > 1.5
+
+
+def test_static_check_failure_disqualifies_without_running(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "model.py").write_text("import os\n")
+    result = run_event("cnn_marathon_offline", bad, bad, quick=True)
+    validate_result(result)
+    assert result["status"] == "disqualified" and result["candidate"] is None
+    assert result["errors"][0]["stage"] == "static_check" and "model.py:1" in result["errors"][0]["message"]
+    assert result["scores"]["qualified"] is False
+
+
+def test_crashing_submission_fails_with_its_message(tmp_path: Path, pair: tuple[Path, Path]) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.py").write_text("def load(event):\n    raise ValueError('no weights here')\n")
+    result = run_event("cnn_marathon_offline", broken, pair[1], quick=True)
+    validate_result(result)
+    assert result["status"] == "failed"
+    assert "no weights here" in result["errors"][0]["message"] and "model.py:2" in result["errors"][0]["message"]

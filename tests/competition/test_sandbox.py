@@ -1,0 +1,118 @@
+"""Worker process: framing, scrubbed environment, temporary copy, guard against label leaks, clean shutdown."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from competition.sandbox import channel
+from competition.sandbox.process import Worker, WorkerError
+
+PROBE = '''
+import os
+import sys
+
+import numpy as np
+
+
+def load(event):
+    with open("scratch.txt", "w") as handle:  # writing inside the temporary copy is allowed
+        handle.write("ok")
+    return None
+
+
+def predict(model, inputs):
+    env = os.environ
+    return np.array([[
+        "GITHUB_TOKEN" in env,
+        env.get("OPENBLAS_NUM_THREADS") == "1" and env.get("OMP_NUM_THREADS") == "1",
+        env.get("HOME", "").startswith(os.path.dirname(os.getcwd())),
+        os.path.exists("scratch.txt"),
+        sorted(env) == sorted(["PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                               "MKL_NUM_THREADS", "LC_CTYPE"]) or sorted(env) == sorted(
+            ["PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]),
+    ]], dtype=np.float32)
+'''
+
+
+def test_channel_round_trip_preserves_arrays_and_header() -> None:
+    r, w = os.pipe()
+    arrays = [np.arange(6, dtype=np.int64).reshape(2, 3), np.ones((2, 1, 3), np.float16)]
+    channel.send(w, {"op": "x", "values": [1.5]}, arrays)
+    header, out = channel.receive(r, deadline=None)
+    assert header == {"op": "x", "values": [1.5]}
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(arrays, out))
+    os.close(r), os.close(w)
+
+
+def test_channel_never_unpickles_object_arrays() -> None:
+    with pytest.raises(ValueError):
+        channel.encode({}, [np.array([{"a": 1}], dtype=object)])
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.array([object()], dtype=object), allow_pickle=True)
+    head = b'{"n_arrays": 1}'
+    r, w = os.pipe()
+    os.write(w, struct.pack(">I", len(head)) + head + struct.pack(">Q", len(buf.getvalue())) + buf.getvalue())
+    with pytest.raises(channel.ChannelError, match="malformed array"):
+        channel.receive(r, deadline=None)
+    os.close(r), os.close(w)
+
+
+def test_channel_bounds_sizes_and_time() -> None:
+    r, w = os.pipe()
+    os.write(w, struct.pack(">I", channel.MAX_HEADER_BYTES + 1))
+    with pytest.raises(channel.ChannelError, match="exceeds"):
+        channel.receive(r, deadline=None)
+    import time
+    with pytest.raises(channel.ChannelError, match="timed out"):
+        channel.receive(r, deadline=time.monotonic() + 0.05)
+    os.close(r), os.close(w)
+
+
+def test_worker_env_is_scrubbed_and_runs_in_a_temporary_copy(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
+    (tmp_path / "model.py").write_text(PROBE)
+    with Worker(tmp_path) as worker:
+        worker.request("import")
+        worker.request("load", event="x")
+        worker.request("store", [np.zeros((1, 1, 2, 2), np.float32)], names=["x"])
+        (flags,) = worker.request("run", fn="predict", args=["x"])[1][0].tolist()
+        copy = worker._tmp
+    assert flags == [0.0, 1.0, 1.0, 1.0, 1.0]
+    assert not (tmp_path / "scratch.txt").exists()  # the original folder is untouched
+    assert not copy.exists()  # the temporary copy is deleted
+
+
+def test_bundled_labels_and_text_are_unreadable_in_the_worker(tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text(
+        "from tinytorch.data import bundled_mnist\n\ndef load(event):\n    return bundled_mnist('test')\n")
+    with Worker(tmp_path) as worker:
+        worker.request("import")
+        with pytest.raises(WorkerError, match=r"sandbox: reading '.*bundled.*' is not allowed"):
+            worker.request("load", event="x")
+
+
+def test_missing_entry_point_and_missing_model_are_clear(tmp_path: Path) -> None:
+    with Worker(tmp_path) as worker:
+        with pytest.raises(WorkerError, match="no model.py"):
+            worker.request("import")
+    (tmp_path / "model.py").write_text("x = 1\n")
+    with Worker(tmp_path) as worker:
+        worker.request("import")
+        with pytest.raises(WorkerError, match=r"does not define load\(\)"):
+            worker.request("load", event="x")
+
+
+def test_symlinks_are_not_copied(tmp_path: Path) -> None:
+    src = tmp_path / "sub"
+    src.mkdir()
+    (src / "model.py").write_text("def load(e):\n    return None\n")
+    (src / "leak").symlink_to("/etc/passwd")
+    with Worker(src) as worker:
+        assert not (worker._tmp / "submission" / "leak").exists()
+        assert (worker._tmp / "submission" / "model.py").exists()

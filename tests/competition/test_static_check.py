@@ -1,0 +1,81 @@
+"""The static check: allow-listed imports only, no escape hatches, every finding with file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from competition.sandbox.static_check import check_folder, check_source
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _found(source: str) -> list[str]:
+    return [f"{p.line}: {p.message}" for p in check_source(source, "model.py")]
+
+
+def test_allowed_code_passes() -> None:
+    source = (
+        "from __future__ import annotations\nimport math\nimport numpy as np\nimport tinytorch as tt\n"
+        "from tinytorch import nn\nfrom collections import OrderedDict\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "def load(event):\n    return tt.load('w.npz')\n"
+        "def predict(model, x):\n    return np.asarray(getattr(model, 'forward')(x))\n"
+    )
+    assert _found(source) == []
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import os", "1: import of 'os' is not allowed"),
+    ("import numpy\nimport subprocess as sp", "2: import of 'subprocess' is not allowed"),
+    ("from importlib import import_module", "1: import of 'importlib' is not allowed"),
+    ("import numpy.ctypeslib", "1: import of 'numpy.ctypeslib' is not allowed"),
+    ("from numpy import f2py", "1: import of 'f2py' from 'numpy' is not allowed"),
+    ("x = open('w')", "1: use of 'open' is not allowed"),
+    ("f = eval", "1: use of 'eval' is not allowed"),
+    ("exec('1')", "1: use of 'exec' is not allowed"),
+    ("compile('1', 'f', 'exec')", "1: use of 'compile' is not allowed"),
+    ("m = __import__('os')", "1: use of '__import__' is not allowed"),
+    ("g = globals()", "1: use of 'globals' is not allowed"),
+    ("b = __builtins__", "1: use of '__builtins__' is not allowed"),
+    ("s = ().__class__", "1: access to attribute '__class__' is not allowed"),
+    ("s = object.__subclasses__()", "1: access to attribute '__subclasses__' is not allowed"),
+    ("d = x.__dict__", "1: access to attribute '__dict__' is not allowed"),
+    ("f = frame.f_globals", "1: access to attribute 'f_globals' is not allowed"),
+    ("getattr(x, '__globals__')", "1: getattr() on '__globals__' is not allowed"),
+    ("setattr(x, '__class__', y)", "1: setattr() on '__class__' is not allowed"),
+    ("getattr(x, name)", "1: getattr() with a computed attribute name is not allowed"),
+    ("np.load('w.npz', allow_pickle=True)", "1: allow_pickle must stay False"),
+    ("a = np.memmap('f')", "1: access to attribute 'memmap' is not allowed"),
+])
+def test_forbidden_code_is_reported_with_its_line(source: str, expected: str) -> None:
+    assert any(found.startswith(expected) for found in _found(source)), _found(source)
+
+
+def test_syntax_error_is_one_problem_with_line() -> None:
+    (problem,) = check_source("x = 1\ndef broken(:\n", "model.py")
+    assert problem.line == 2 and "syntax error" in problem.message
+
+
+def test_folder_check_names_files_and_refuses_compiled_code(tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text("import helpers\nimport os\n")
+    (tmp_path / "helpers.py").write_text("import numpy\n")
+    (tmp_path / "os.py").write_text("x = 1\n")  # cannot launder `import os` through a local file
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "util.py").write_text("import socket\n")
+    (tmp_path / "fast.so").write_bytes(b"\x7fELF")
+    found = [str(p) for p in check_folder(tmp_path)]
+    assert found[0].startswith("fast.so: compiled or executable file type '.so' is not allowed")
+    assert any(f.startswith("model.py:2: import of 'os'") for f in found)
+    assert any(f.startswith("sub/util.py:1: import of 'socket'") for f in found)
+    assert not any("helpers" in f for f in found)
+
+
+def test_problem_carries_a_fix_hint() -> None:
+    (problem,) = check_source("import os\n", "model.py")
+    assert problem.file == "model.py" and problem.line == 1 and "numpy" in problem.hint
+
+
+def test_baseline_submission_passes() -> None:
+    assert check_folder(REPO / "submissions" / "baseline") == []

@@ -1,0 +1,138 @@
+"""The built site in a real browser (Playwright + Debian Chromium): rendering, sorting, filtering, escaping."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from competition.leaderboard.config import Config
+from competition.leaderboard.model import assemble
+from competition.leaderboard.site import write_site
+from tests.leaderboard.factory import HOSTILE_NAME, sample_results
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory):
+    """Serve a freshly built site on 127.0.0.1 (ephemeral port) from a thread; shut down afterwards."""
+    root = tmp_path_factory.mktemp("site")
+    write_site(assemble(sample_results(), [], Config()), root)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page that records console errors, page errors and dialogs (a dialog means injected script ran)."""
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda msg: tab.problems.append(f"console {msg.type}: {msg.text}")
+           if msg.type in ("error", "warning") else None)
+    tab.on("pageerror", lambda exc: tab.problems.append(f"page error: {exc}"))
+    tab.on("dialog", lambda dialog: (tab.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    yield tab
+    context.close()
+
+
+def _column(page, board_id, header):
+    table = page.locator(f"#{board_id} table")
+    headers = table.locator("thead th").all_inner_texts()
+    index = next(i for i, text in enumerate(headers) if text.startswith(header))
+    return table, index
+
+
+def _names(page, board_id):
+    return page.locator(f"#{board_id} tbody tr").evaluate_all("rows => rows.map(r => r.dataset.submission)")
+
+
+def test_index_renders_without_console_errors(page, site_url):
+    page.goto(site_url + "index.html")
+    assert page.title() == "TinyMLPerf Leaderboard"
+    assert page.locator("section.board").count() > 5
+    assert page.locator("svg.chart").count() >= 4
+    assert page.locator("#match-count").inner_text().endswith("shown")  # site.js ran
+    assert page.problems == []
+
+
+def test_clicking_a_header_sorts_numerically_and_toggles(page, site_url):
+    page.goto(site_url + "index.html")
+    board = "cnn_marathon-closed-reference"
+    table, index = _column(page, board, "Model size")
+    assert _names(page, board) == ["alpha", "beta", "gamma"]
+    table.locator("thead th").nth(index).click()
+    assert _names(page, board) == ["beta", "alpha", "gamma"]  # 781 KiB < 977 KiB < 1.91 MiB (not text order)
+    table.locator("thead th").nth(index).click()
+    assert _names(page, board) == ["gamma", "alpha", "beta"]
+    assert table.locator("thead th").nth(index).get_attribute("aria-sort") == "descending"
+    assert page.problems == []
+
+
+def test_filters_show_only_matching_rankings(page, site_url):
+    page.goto(site_url + "index.html")
+    closed = page.locator("#cnn_marathon-closed-reference")
+    opened = page.locator("#cnn_marathon-open-reference")
+    page.select_option("#filter-division", "open")
+    assert opened.is_visible() and not closed.is_visible()
+    page.select_option("#filter-division", "")
+    page.select_option("#filter-category", "edge_expert")
+    visible = page.locator("section.board:visible")
+    assert visible.count() >= 1
+    assert set(visible.evaluate_all("els => els.map(e => e.dataset.category)")) == {"edge_expert"}
+    page.select_option("#filter-runner", "local")
+    assert page.locator("section.board:visible").count() == 0 and page.locator("#no-match").is_visible()
+    page.select_option("#filter-category", "")
+    assert page.locator("#cnn_marathon-closed-local").is_visible()
+    assert page.problems == []
+
+
+def test_injected_markup_stays_text(page, site_url):
+    for path in ("index.html", "submissions/beta.html"):
+        page.goto(site_url + path)
+        assert page.locator("img").count() == 0
+        assert page.get_by_text('<script>alert("x")</script>', exact=False).first.is_visible()
+    assert page.locator("#athlete-name").inner_text() == HOSTILE_NAME
+    assert page.problems == []
+
+
+def test_submission_page_shows_cis_provenance_and_links(page, site_url):
+    page.goto(site_url + "submissions/alpha.html")
+    body = page.locator("main").inner_text()
+    assert "2.00x [1.90, 2.10]" in body and "not measured (no RAPL access)" in body
+    page.locator("details summary").first.click()
+    assert page.get_by_text("Submission tree sha256").first.is_visible()
+    hrefs = page.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert any(h.endswith("/submissions/alpha/README.md") for h in hrefs)
+    assert any("/pull/7" in h for h in hrefs)
+    page.get_by_role("link", name="TinyMLPerf Leaderboard", exact=True).click()
+    assert page.url.endswith("/index.html")
+    assert page.problems == []

@@ -1,0 +1,140 @@
+"""LEADERBOARD.md and the site as text: content, escaping, determinism, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from competition.leaderboard.cli import main
+from competition.leaderboard.config import Config, ConfigError, load_config
+from competition.leaderboard.markdown import render_markdown
+from competition.leaderboard.model import assemble
+from competition.leaderboard.site import render_site
+from tests.leaderboard.factory import HOSTILE_NAME, make_result, sample_results
+
+
+def _markdown(results=None):
+    return render_markdown(assemble(results or sample_results(), [], Config(repository="org/repo")))
+
+
+def test_markdown_prints_percent_cis_and_not_measured():
+    text = _markdown()
+    assert "| =1 " in text and "2.00x [1.90, 2.10]" in text and "1.95x [1.85, 2.05]" in text
+    assert "81.00 %" in text and "perplexity 4.20" in text
+    assert "not measured" in text and "0.0125 J" in text
+    assert "0.5 J" not in text  # the estimate in the test data is never shown
+    assert re.search(r"^\|-", text, re.MULTILINE)  # tabulate's github format
+
+
+def test_markdown_links_reports_and_prs():
+    text = _markdown()
+    assert "[alpha](submissions/alpha/README.md)" in text
+    assert "[#12](https://github.com/org/repo/pull/12)" in text
+
+
+def test_markdown_escapes_user_strings():
+    text = _markdown()
+    assert "<script>" not in text and "<img" not in text
+    assert "&lt;script&gt;" in text and r"\| pipe" in text
+
+
+def test_markdown_separates_unranked_and_unofficial():
+    text = _markdown()
+    not_ranked = text.index("## Not ranked")
+    unofficial = text.index("## Unofficial results")
+    assert text.index("#### CNN Marathon · closed") < not_ranked < unofficial
+    assert "accuracy\\_floor failed" in text[not_ranked:unofficial]
+    assert "CNN Marathon · closed · local runner" in text[unofficial:]
+    assert "CNN Marathon (offline)" in text[unofficial:]
+
+
+def test_site_escapes_every_user_string_and_has_no_inline_script():
+    pages = render_site(assemble(sample_results(), [], Config()))
+    for path, html in pages.items():
+        if not path.endswith(".html"):
+            continue
+        assert "<script>alert" not in html and '"><img' not in html and "<b>bold" not in html, path
+        assert "Content-Security-Policy" in html and "script-src 'self'" in html
+        scripts = re.findall(r"<script([^>]*)>", html)
+        assert all('src="' in attrs or 'type="application/json"' in attrs for attrs in scripts), path
+    beta = pages["submissions/beta.html"]
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in beta
+    data = re.search(r'<script type="application/json" id="results-data">(.*?)</script>', beta, re.S).group(1)
+    assert "<" not in data and json.loads(data)[0]["submission"]["athlete_name"] == HOSTILE_NAME
+
+
+def test_site_shows_energy_only_when_measured():
+    pages = render_site(assemble(sample_results(), [], Config()))
+    assert "not measured (no RAPL access)" in pages["submissions/alpha.html"]
+    assert "0.0125 J" in pages["submissions/gamma.html"]
+    assert "0.5 J" not in "".join(pages.values())
+
+
+def test_site_pages_and_charts_exist():
+    pages = render_site(assemble(sample_results(), [], Config()))
+    assert {"index.html", "assets/site.css", "assets/site.js", ".nojekyll", "submissions/alpha.html"} <= set(pages)
+    index = pages["index.html"]
+    assert index.count('class="chart"') >= 4 and 'class="front-line"' in index and 'class="record-line"' in index
+    alpha = pages["submissions/alpha.html"]
+    for provenance in ("Test CPU", "commit " + "d" * 40, "sha256 " + "c" * 64, "a" * 64, "2026-11-01T12:00:00Z"):
+        assert provenance in alpha
+
+
+def test_rendering_does_not_depend_on_input_order():
+    results = sample_results()
+    shuffled = results[:]
+    random.Random(3).shuffle(shuffled)
+    first, second = assemble(results, [], Config()), assemble(shuffled, [], Config())
+    assert render_markdown(first) == render_markdown(second)
+    assert render_site(first) == render_site(second)
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_build_twice_gives_byte_identical_output(sample_store, tmp_path):
+    outputs = []
+    for attempt in ("one", "two"):
+        out = tmp_path / attempt
+        code = main(["leaderboard", "build", "--store", str(sample_store), "--markdown", str(out / "LEADERBOARD.md"),
+                     "--site", str(out / "site"), "--awards", str(tmp_path / "none.yaml"),
+                     "--config", str(tmp_path / "none.yaml")])
+        assert code == 0
+        outputs.append(_tree(out))
+    assert outputs[0] == outputs[1] and "LEADERBOARD.md" in outputs[0]
+
+
+def test_cli_add_refuses_to_overwrite(sample_store, tmp_path, capsys):
+    changed = make_result("alpha", speedup=7.0)
+    path = tmp_path / "changed.json"
+    path.write_text(json.dumps(changed), encoding="utf-8")
+    assert main(["leaderboard", "add", str(path), "--store", str(sample_store)]) == 1
+    assert "append-only" in capsys.readouterr().err
+    fresh = tmp_path / "fresh.json"
+    fresh.write_text(json.dumps(make_result("alpha", speedup=7.0, run=5)), encoding="utf-8")
+    assert main(["leaderboard", "add", str(fresh), "--store", str(sample_store)]) == 0
+    assert "stored" in capsys.readouterr().out
+
+
+def test_config_defaults_links_and_errors(tmp_path):
+    repo_config = load_config(Path(__file__).resolve().parents[2] / "leaderboard" / "config.yaml")
+    assert repo_config.report_url("alpha").endswith("/blob/main/submissions/alpha/README.md")
+    assert load_config(tmp_path / "missing.yaml") == Config()
+    bad = tmp_path / "config.yaml"
+    bad.write_text("repository: 'not a slug'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[repository\]"):
+        load_config(bad)
+
+
+def test_cli_build_reports_a_bad_awards_file(sample_store, tmp_path, capsys):
+    awards = tmp_path / "awards.yaml"
+    awards.write_text("- award: fastest\n  submission: alpha\n", encoding="utf-8")
+    code = main(["leaderboard", "build", "--store", str(sample_store), "--markdown", str(tmp_path / "L.md"),
+                 "--site", str(tmp_path / "site"), "--awards", str(awards), "--config", str(tmp_path / "none.yaml")])
+    assert code == 1 and "awards.yaml: entry 1 [award]" in capsys.readouterr().err
+    assert not (tmp_path / "L.md").exists()
