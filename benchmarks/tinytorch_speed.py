@@ -158,7 +158,8 @@ def bench_gpt(new_tokens: int, repeats: int) -> tuple[dict[str, float], str]:
     cached = model.generate(prompt, new_tokens, temperature=0).data
     uncached = model.generate(prompt, new_tokens, temperature=0, use_kv_cache=False).data
     reference = twin.generate(torch.from_numpy(prompt), new_tokens).numpy()
-    agree = f"tokens equal: cache==no-cache {np.array_equal(cached, uncached)}, tt==torch {np.array_equal(cached, reference)}"
+    agree = (f"tokens equal: cache == no-cache {np.array_equal(cached, uncached)}, "
+             f"tinytorch == torch {np.array_equal(cached, reference)}")
     timers = {
         "tinytorch kv": lambda: model.generate(prompt, new_tokens, temperature=0),
         "torch kv": lambda: twin.generate(torch.from_numpy(prompt), new_tokens),

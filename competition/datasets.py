@@ -45,7 +45,7 @@ class EventData:
 
 
 def load_event_data(dataset: str, split: str, kind: str, max_examples: int | None = None) -> EventData:
-    """Load `dataset`'s `split` for an event of `kind`; `max_examples` keeps a prefix (quick runs, recorded in split)."""
+    """Load `dataset`'s `split` for an event of `kind`; `max_examples` keeps a prefix (recorded in the split name)."""
     if dataset == "shakespeare":
         tokens = np.asarray(ttd.shakespeare_tokenizer().encode(ttd.shakespeare_text(split)), dtype=np.int64)
         split_name = split if max_examples is None else f"{split}[:{max_examples}]"
@@ -86,7 +86,14 @@ def text_eval_set(tokens: np.ndarray, n_windows: int, window: int, n_prompts: in
         raise ValueError(f"the text has {len(tokens)} tokens, too few for {n_windows} windows and {n_prompts} prompts")
     starts = np.linspace(0, len(tokens) - (window + 1), n_windows).astype(np.int64)
     windows = np.stack([tokens[s:s + window + 1] for s in starts])
-    p_starts = np.linspace(0, len(tokens) - span, n_prompts).astype(np.int64)
-    prompts = np.stack([tokens[s:s + prompt_tokens] for s in p_starts])
-    references = np.stack([tokens[s + prompt_tokens:s + span] for s in p_starts])
+    prompts, references = spaced_prompts(tokens, n_prompts, prompt_tokens, new_tokens)
     return TextEvalSet(windows, prompts, references, ttd.dataset_sha256(windows, prompts, references))
+
+
+def spaced_prompts(tokens: np.ndarray, n_prompts: int, prompt_tokens: int,
+                   new_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n_prompts` evenly spaced prompts (n, prompt_tokens) and the real text after each (n, new_tokens)."""
+    span = prompt_tokens + new_tokens
+    starts = np.linspace(0, len(tokens) - span, n_prompts).astype(np.int64)
+    prompts = np.stack([tokens[s:s + prompt_tokens] for s in starts])
+    return prompts, np.stack([tokens[s + prompt_tokens:s + span] for s in starts])

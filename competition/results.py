@@ -26,9 +26,11 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def validate_result(result: dict, source: str = "result") -> None:
     """Raise ResultError listing every schema violation (field path and message)."""
-    errors = sorted((_deepest(e) for e in _validator().iter_errors(result)), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted((_deepest(e) for e in _validator().iter_errors(result)),
+                    key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"  {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message[:300]}" for e in errors[:20]]
+        lines = [f"  {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message[:300]}"
+                 for e in errors[:20]]
         raise ResultError(f"{source}: does not match {SCHEMA_PATH.name}:\n" + "\n".join(lines))
 
 

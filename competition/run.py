@@ -8,6 +8,7 @@ Nothing from the submission runs in this process.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from competition.sandbox.process import WorkerError
 from competition.sandbox.static_check import check_folder
 
 Progress = Callable[[str], None]
+NOTHING_SHA256 = hashlib.sha256(b"").hexdigest()  # until the data is loaded, no bytes have been used
 
 
 def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_class: str = "local",
@@ -34,23 +36,22 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
     event = load_rules().event(event_id)
     cfg = protocols.QUICK if quick else protocols.FULL
     submission_dir, baseline_dir = Path(submission_dir), Path(baseline_dir)
-    started = _now()
-    result = _skeleton(event, submission_dir, runner_class, started, cfg)
+    result = _skeleton(event, submission_dir, runner_class, _now(), cfg)
     problems = check_folder(submission_dir)
+    ratios = None
+    stage = ["measure"]  # the stage running now, named in the error if it fails
     if problems:
         result["status"] = "disqualified"
         result["errors"] = [{"stage": "static_check", "message": str(p)[:2000]} for p in problems[:50]]
     else:
         try:
-            _measure(event, submission_dir, baseline_dir, cfg, result, say)
+            ratios = _measure(event, submission_dir, baseline_dir, cfg, result, say, stage)
         except (WorkerError, ValueError, KeyError, TypeError, OSError) as err:
             result["status"] = "failed"
-            result["errors"].append({"stage": result.pop("_stage", "measure"), "message": str(err)[:2000]})
-    result.pop("_stage", None)
-    result["scores"] = scoring.score(event, result["candidate"], result["baseline"],
-                                     speedup_ratios=result.pop("_speedup_ratios", None),
+            result["errors"].append({"stage": stage[0], "message": str(err)[:2000]})
+    result["scores"] = scoring.score(event, result["candidate"], result["baseline"], speedup_ratios=ratios,
                                      aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class)
-    result["finished_at"] = _now().isoformat().replace("+00:00", "Z")
+    result["finished_at"] = _stamp(_now())
     return result
 
 
@@ -61,8 +62,9 @@ def run_events(event_ids: Iterable[str], submission_dir: Path, baseline_dir: Pat
 
 
 def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protocols.RunConfig, result: dict,
-             say: Progress) -> None:
-    result["_stage"] = "dataset"
+             say: Progress, stage: list[str]) -> list[float] | None:
+    """Fill the measured parts of `result`; return the per-round speedup ratios (None if there are none)."""
+    stage[0] = "dataset"
     say(f"{event.id}: loading {event.dataset}/{event.split}")
     data = load_event_data(event.dataset, event.split, event.kind, cfg.max_examples)
     result["event"]["dataset"] = data.record()
@@ -73,37 +75,29 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
                   "baseline": Contender("baseline", baseline_dir, limits, cfg.blas_threads, rapl),
                   "baseline_aa": Contender("baseline_aa", baseline_dir, limits, cfg.blas_threads, rapl)}
     try:
-        result["_stage"] = "reference"
+        stage[0] = "reference"
         say("measuring the import-only worker and this runner's GEMM peak")
         reference.start(None, load=False)
         import_rss = int(reference.worker.ready["max_rss_bytes"])
-        gemm = float(reference.request("gemm")[0]["gflops"])
-        reference.close()
-        result["runner"]["gemm_gflops"] = gemm
+        result["runner"]["gemm_gflops"] = gemm = float(reference.request("gemm")[0]["gflops"])
         result["sandbox"] = reference.worker.sandbox.as_record()
-        result["_stage"] = "load"
+        reference.close()
+        stage[0] = "load"
         start_all(list(contenders.values()), event.id, load=event.kind != "training", progress=say)
-        result["_stage"] = "measure"
-        protocol = dict(event.protocol)
-        common = dict(data=data, contenders=contenders, cfg=cfg, import_rss=import_rss, gemm=gemm,
-                      energy_reason=energy_reason, progress=say)
-        if event.kind == "inference":
-            outcome = protocols.measure_inference(protocol, **common)
-        elif event.kind == "training":
-            outcome = protocols.measure_training(event.id, protocol, **common)
-        else:
-            outcome, sha = protocols.measure_generation(protocol, **common)
-            result["event"]["dataset"]["sha256"] = sha
-            result["event"]["dataset"]["n_examples"] = cfg.perplexity_windows * int(
-                protocol.get("perplexity_window", cfg.perplexity_window))
+        stage[0] = "measure"
+        kind_protocol = {"inference": protocols.measure_inference, "training": protocols.measure_training,
+                         "generation": protocols.measure_generation}[event.kind]
+        outcome = kind_protocol(event.id, dict(event.protocol), data=data, contenders=contenders, cfg=cfg,
+                                import_rss=import_rss, gemm=gemm, energy_reason=energy_reason, progress=say)
     finally:
         reference.close()
         for contender in contenders.values():
             contender.close()
+    result["event"]["dataset"].update(outcome.dataset)
     result["candidate"], result["baseline"] = outcome.candidate, outcome.baseline
-    result["_speedup_ratios"] = outcome.speedup_ratios or None
     result["noise"] = {"aa_speedup": estimate(outcome.aa_ratios, seed=cfg.seed) if outcome.aa_ratios else None,
                        "rounds": outcome.rounds}
+    return outcome.speedup_ratios or None
 
 
 def _limits(event: Event, cfg: protocols.RunConfig) -> Limits:
@@ -122,10 +116,10 @@ def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt
         "result_id": f"{meta['name']}--{event.id}--{runner_class}--{stamp}",
         "submission": {**meta, "tree_sha256": provenance.tree_sha256(submission_dir)},
         "event": {"id": event.id, "name": event.name, "official": bool(event.official), "kind": event.kind,
-                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": "0" * 64}},
+                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": NOTHING_SHA256}},
         "runner": {"class": runner_class, "hardware": hardware.fingerprint(cfg.blas_threads), "gemm_gflops": None},
         "harness": {"version": competition.__version__, "git_commit": provenance.git_commit()},
-        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "started_at": _stamp(started),
         "finished_at": None,
         "status": "ok",
         "errors": [],
@@ -156,3 +150,7 @@ def _submission_meta(folder: Path) -> dict:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

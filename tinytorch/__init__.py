@@ -23,6 +23,5 @@ __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "randn", "rand",
     "randint", "randperm", "arange", "tril", "triu", "cat", "stack", "where", "matmul", "no_grad", "enable_grad",
     "inference_mode", "is_grad_enabled", "set_grad_enabled", "manual_seed", "initial_seed", "save", "load", "nn",
-    "optim", "float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16", "int32", "int",
-    "int64", "long", "bool",
-]
+    "optim", "float16", "half", "float32", "float64", "double", "int8", "uint8", "int16", "int32", "int64", "long",
+]  # tt.float / tt.int / tt.bool exist too, but a star-import must not shadow the builtins

@@ -114,10 +114,10 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 
 def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
     from .tensor import Tensor
-    if leaf.grad is None:
+    if leaf.grad is None:  # a private copy: op gradients may alias each other or their inputs
         leaf.grad = Tensor(np.array(grad, dtype=leaf.data.dtype, copy=True))
     else:
-        leaf.grad.data = leaf.grad.data + grad
+        np.add(leaf.grad.data, grad, out=leaf.grad.data, casting="unsafe")
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from . import random
-from .tensor import Tensor, _default_array
+from .tensor import Tensor, as_array
 
 float32 = np.float32
 
@@ -18,7 +18,7 @@ def _shape(size: tuple) -> tuple[int, ...]:
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """New tensor holding a copy of ``data`` (Python floats -> float32, ints -> int64)."""
     array = data.data if isinstance(data, Tensor) else data
-    return Tensor(np.array(_default_array(array, dtype), copy=True), requires_grad=requires_grad)
+    return Tensor(np.array(as_array(array, dtype), copy=True), requires_grad=requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -39,7 +39,7 @@ def empty(*size: Any, dtype: Any = float32, requires_grad: bool = False) -> Tens
 
 
 def full(size: tuple[int, ...], fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    dtype = dtype or (float32 if isinstance(fill_value, float) else _default_array(fill_value).dtype)
+    dtype = dtype or (float32 if isinstance(fill_value, float) else as_array(fill_value).dtype)
     return Tensor(np.full(tuple(size), fill_value, dtype=dtype), requires_grad=requires_grad)
 
 

@@ -19,7 +19,7 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 _BASIC_INDEX_TYPES = (int, np.integer, slice, type(None), type(Ellipsis))
 
 
-def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Array from Python data with PyTorch's defaults: floats -> float32, ints -> int64, bools -> bool."""
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
@@ -86,7 +86,7 @@ class Tensor:
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        self.data = data if type(data) is np.ndarray and dtype is None else _default_array(data, dtype)
+        self.data = data if type(data) is np.ndarray and dtype is None else as_array(data, dtype)
         self.grad: Tensor | None = None
         self.requires_grad = requires_grad
         self._ctx = None
@@ -242,14 +242,14 @@ class Tensor:
     def __add__(self, other: Any) -> Tensor:
         b = _array(other)
         out = _float32_if_promoted(self.data + b, self.data, b)
-        return _op(out, _parents(self, other), lambda g: _binary_grads(g, self, other, g, g))
+        return _op(out, _parents(self, other), lambda g: _binary_grads(self, other, g, g))
 
     __radd__ = __add__
 
     def __sub__(self, other: Any) -> Tensor:
         b = _array(other)
         out = _float32_if_promoted(self.data - b, self.data, b)
-        return _op(out, _parents(self, other), lambda g: _binary_grads(g, self, other, g, -g))
+        return _op(out, _parents(self, other), lambda g: _binary_grads(self, other, g, -g))
 
     def __rsub__(self, other: Any) -> Tensor:
         return _lift(other, self) - self
@@ -257,7 +257,7 @@ class Tensor:
     def __mul__(self, other: Any) -> Tensor:
         b = _array(other)
         out = _float32_if_promoted(self.data * b, self.data, b)
-        return _op(out, _parents(self, other), lambda g: _binary_grads(g, self, other, g * b, g * self.data))
+        return _op(out, _parents(self, other), lambda g: _binary_grads(self, other, g * b, g * self.data))
 
     __rmul__ = __mul__
 
@@ -265,7 +265,7 @@ class Tensor:
         b = _array(other)
         out = _float32_if_promoted(self.data / b, self.data, b)
         return _op(out, _parents(self, other),
-                   lambda g: _binary_grads(g, self, other, g / b, -g * out / b))
+                   lambda g: _binary_grads(self, other, g / b, -g * out / b))
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _lift(other, self) / self
@@ -399,8 +399,9 @@ class Tensor:
     def var(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, unbiased: bool = True,
             correction: int | None = None) -> Tensor:
         correction = (1 if unbiased else 0) if correction is None else correction
-        centered = self - self.mean(dim, keepdim=True)
-        count = self.data.size // max(np.mean(self.data, axis=_axis(dim), keepdims=True).size, 1)
+        mean = self.mean(dim, keepdim=True)
+        centered = self - mean
+        count = self.data.size // max(mean.data.size, 1)
         return (centered * centered).sum(dim, keepdim) / max(count - correction, 0)
 
     def std(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, unbiased: bool = True) -> Tensor:
@@ -544,10 +545,10 @@ def _lift(x: Any, like: Tensor) -> Tensor:
         return x
     if isinstance(x, (int, float)) and like.data.dtype.kind == "f":
         return _new(np.asarray(x, dtype=like.data.dtype))
-    return _new(_default_array(x))
+    return _new(as_array(x))
 
 
-def _binary_grads(g: np.ndarray, a: Tensor, b: Any, grad_a: np.ndarray, grad_b: np.ndarray) -> tuple:
+def _binary_grads(a: Tensor, b: Any, grad_a: np.ndarray, grad_b: np.ndarray) -> tuple:
     """Unbroadcast the raw gradients of a binary op to its operands' shapes."""
     ga = unbroadcast(grad_a, a.data.shape) if a.requires_grad else None
     if isinstance(b, Tensor):

@@ -42,13 +42,13 @@ class Contender:
     def request(self, op: str, timeout: float | None = None, **params: object) -> tuple[dict, list[np.ndarray]]:
         return self.worker.request(op, timeout=timeout, **params)
 
-    def time_once(self, fn: str, args: list[str], loops: int, units_per_call: int, kwargs: dict | None = None,
-                  repeats: int = 1) -> float:
-        """One timed value: the fastest of `repeats` back-to-back measurements of seconds per call over `loops`
-        calls (preemption only ever adds time). Energy is accumulated per unit of work over all of them."""
+    def time_once(self, call: dict, loops: int, units_per_call: int, repeats: int = 1) -> float:
+        """One timed value of `call` (fn, args, kwargs[, batch_size]): the fastest of `repeats` back-to-back
+        measurements of seconds per call over `loops` calls (preemption only ever adds time). Energy is accumulated
+        per unit of work (`units_per_call`: images or tokens) over all of them."""
         before = self.rapl.read() if self.rapl else None
         start = time.perf_counter()
-        header, _ = self.request("time", fn=fn, args=args, kwargs=kwargs or {}, loops=loops, repeats=repeats)
+        header, _ = self.request("time", loops=loops, repeats=repeats, **call)
         wall = time.perf_counter() - start
         if self.rapl and before is not None:
             self.joules += self.rapl.joules(before, self.rapl.read())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from competition.datasets import EventData, text_eval_set
+from competition.datasets import EventData, spaced_prompts, text_eval_set
 from competition.measure import energy, stats, text
 from competition.measure.contender import Contender
 from competition.measure.timing import interleaved_rounds
@@ -23,7 +23,9 @@ from competition.measure.timing import interleaved_rounds
 class RunConfig:
     """How much to measure. `quick` runs fewer rounds and smaller subsets; the result records both."""
 
-    rounds: int = 15
+    rounds: int = 15  # at most; fewer when the timing budget runs out, never fewer than min_rounds
+    min_rounds: int = 5
+    timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the calibration
     repeats: int = 3  # timed values per contender per round; the round keeps the fastest
     training_rounds: int = 3
     latency_samples: int = 100
@@ -37,8 +39,8 @@ class RunConfig:
 
 FULL = RunConfig()
 LONG_TIMED_VALUE_S = 0.3
-QUICK = RunConfig(rounds=5, repeats=2, training_rounds=1, latency_samples=20, perplexity_windows=16,
-                  bleu_prompts=1)
+QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=1, latency_samples=20,
+                  perplexity_windows=16, bleu_prompts=1)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Outcome:
     speedup_ratios: list[float] = field(default_factory=list)
     aa_ratios: list[float] = field(default_factory=list)
     rounds: int = 0
+    dataset: dict = field(default_factory=dict)  # corrections to event.dataset (what was really scored)
 
 
 def measurements(**values: object) -> dict:
@@ -74,32 +77,44 @@ def _energy(c: Contender, reason: str | None) -> dict:
     return energy.energy_record(c.joules, c.energy_units)
 
 
-def _peak(c: Contender, fn: str, args: list[str], import_rss: int, kwargs: dict | None = None) -> dict:
-    header, _ = c.request("memory", fn=fn, args=args, kwargs=kwargs or {})
-    return {"tracemalloc_bytes": int(header["tracemalloc_bytes"]),
+def _memory_and_flops(c: Contender, call: dict, import_rss: int, seconds_per_call: float,
+                      gemm: float | None) -> dict:
+    """peak_memory, achieved_gflops and percent_of_peak from one untimed `call` (after the timed rounds)."""
+    header, _ = c.request("memory", **call)
+    peak = {"tracemalloc_bytes": int(header["tracemalloc_bytes"]),
             "rss_delta_bytes": int(header["max_rss_bytes"]) - import_rss}
+    flops = int(header["flops"])
+    if not flops:
+        return {"peak_memory": peak, "achieved_gflops": None, "percent_of_peak": None}
+    achieved = flops / seconds_per_call / 1e9
+    return {"peak_memory": peak, "achieved_gflops": achieved,
+            "percent_of_peak": 100.0 * achieved / gemm if gemm else None}
 
 
-def _gflops(c: Contender, fn: str, args: list[str], seconds: float | None, gemm: float | None,
-            kwargs: dict | None = None) -> dict:
-    layers = c.request("layers", fn=fn, args=args, kwargs=kwargs or {}, trace_memory=False)[0]["layers"]
-    flops = sum(layer["flops"] for layer in layers)
-    if not flops or not seconds:
-        return {"achieved_gflops": None, "percent_of_peak": None}
-    achieved = flops / seconds / 1e9
-    return {"achieved_gflops": achieved, "percent_of_peak": 100.0 * achieved / gemm if gemm else None}
-
-
-def _timed_rounds(contenders: dict[str, Contender], fn: str, args: list[str], units: int, cfg: RunConfig,
-                  kwargs: dict | None = None) -> dict[str, list[float]]:
-    calibrated = {label: c.request("calibrate", fn=fn, args=args, kwargs=kwargs or {})[0]
-                  for label, c in contenders.items()}
+def _timed_rounds(contenders: dict[str, Contender], call: dict, units: int, cfg: RunConfig,
+                  args_per_round: list[list[str]] | None = None) -> dict[str, list[float]]:
+    """Calibrate every contender on `call` (fn, args, kwargs, batch_size), then time interleaved rounds.
+    With `args_per_round`, round r uses args_per_round[r] for every contender (fresh inputs each round)."""
+    calibrated = {label: c.request("calibrate", **call)[0] for label, c in contenders.items()}
     # Long timed values are already stable; repeating them only costs time. Same repeats for all contenders.
-    longest = max(float(c["seconds"]) for c in calibrated.values())
-    repeats = cfg.repeats if longest < LONG_TIMED_VALUE_S else 1
-    measure = {label: (lambda c=c, n=int(calibrated[label]["loops"]): c.time_once(fn, args, n, units, kwargs, repeats))
-               for label, c in contenders.items()}
-    return interleaved_rounds(measure, cfg.rounds, seed=cfg.seed)
+    seconds = [float(c["seconds"]) for c in calibrated.values()]
+    repeats = cfg.repeats if max(seconds) < LONG_TIMED_VALUE_S else 1
+    rounds = planned_rounds(sum(seconds) * repeats, cfg)
+    rounds_done = {label: 0 for label in contenders}
+
+    def measure(label: str) -> float:
+        args = args_per_round[rounds_done[label]] if args_per_round else call["args"]
+        rounds_done[label] += 1
+        return contenders[label].time_once({**call, "args": args}, int(calibrated[label]["loops"]), units, repeats)
+
+    return interleaved_rounds({label: (lambda label=label: measure(label)) for label in contenders},
+                              rounds, seed=cfg.seed)
+
+
+def planned_rounds(seconds_per_round: float, cfg: RunConfig) -> int:
+    """As many rounds as fit the timing budget, between cfg.min_rounds and cfg.rounds."""
+    fitting = int(cfg.timing_budget_s // max(seconds_per_round, 1e-9))
+    return max(cfg.min_rounds, min(cfg.rounds, fitting))
 
 
 def _ratios(values: dict[str, list[float]]) -> tuple[list[float], list[float]]:
@@ -107,22 +122,25 @@ def _ratios(values: dict[str, list[float]]) -> tuple[list[float], list[float]]:
             stats.ratios(values["baseline"], values["baseline_aa"]))
 
 
-def measure_inference(protocol: dict, data: EventData, contenders: dict[str, Contender], cfg: RunConfig,
+def measure_inference(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender], cfg: RunConfig,
                       import_rss: int, gemm: float | None, energy_reason: str | None,
                       progress: Callable[[str], None]) -> Outcome:
     """Batch time of n_inferences, single-sample latency, peak memory, accuracy over the whole test split."""
     batch_size, n_inferences = int(protocol["batch_size"]), int(protocol["n_inferences"])
-    n_calls = math.ceil(n_inferences / batch_size)
+    timed_inputs = data.inputs[np.arange(n_inferences) % len(data.inputs)]
     for c in contenders.values():
-        c.store(batch=data.inputs[:batch_size], test=data.inputs, single=data.inputs[:cfg.latency_samples])
-    progress(f"timing {cfg.rounds} interleaved rounds")
-    per_call = _timed_rounds(contenders, "predict", ["batch"], batch_size, cfg)
-    values = {label: [v * n_calls for v in vs] for label, vs in per_call.items()}
+        c.store(timed=timed_inputs, batch=data.inputs[:batch_size], test=data.inputs,
+                single=data.inputs[:cfg.latency_samples])
+    progress("timing interleaved rounds")
+    call = {"fn": "predict", "args": ["timed"], "kwargs": {}, "batch_size": batch_size}
+    values = _timed_rounds(contenders, call, n_inferences, cfg)
+    batches_per_pass = math.ceil(n_inferences / batch_size)
     out = {}
     for label in ("candidate", "baseline"):
         c = contenders[label]
         progress(f"{label}: memory, latency, accuracy")
-        peak = _peak(c, "predict", ["batch"], import_rss)
+        batch_call = {"fn": "predict", "args": ["batch"], "kwargs": {}}
+        seconds_per_batch = float(np.median(values[label])) / batches_per_pass
         latency = np.asarray(c.request("latency", fn="predict", args=["single"])[0]["values"]) * 1e3
         scores = c.request("run", fn="predict", args=["test"], batch_size=batch_size)[1][0]
         time_s = stats.estimate(values[label], unit="s", seed=cfg.seed)
@@ -130,12 +148,12 @@ def measure_inference(protocol: dict, data: EventData, contenders: dict[str, Con
             accuracy=accuracy(scores, data.labels, label), time_s=time_s,
             latency_ms={"p50": stats.percentile(latency, 50), "p90": stats.percentile(latency, 90),
                         "n": int(latency.size)},
-            throughput_per_s=n_inferences / time_s["median"], peak_memory=peak,
+            throughput_per_s=n_inferences / time_s["median"],
             model_size_bytes=c.info.get("model_size_bytes"), parameter_count=c.info.get("parameter_count"),
             energy=_energy(c, energy_reason),
-            **_gflops(c, "predict", ["batch"], float(np.median(per_call[label])), gemm))
+            **_memory_and_flops(c, batch_call, import_rss, seconds_per_batch, gemm))
     speedup, aa = _ratios(values)
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, cfg.rounds)
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(speedup))
 
 
 def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, seed: int) -> dict:
@@ -195,20 +213,23 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
     return Outcome(out["candidate"], out["baseline"], speedup, aa, cfg.training_rounds)
 
 
-def measure_generation(protocol: dict, data: EventData, contenders: dict[str, Contender], cfg: RunConfig,
-                       import_rss: int, gemm: float | None, energy_reason: str | None,
-                       progress: Callable[[str], None]) -> tuple[Outcome, str]:
+def measure_generation(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
+                       cfg: RunConfig, import_rss: int, gemm: float | None, energy_reason: str | None,
+                       progress: Callable[[str], None]) -> Outcome:
     """Tokens/s of greedy generation, perplexity on validation windows, character BLEU of continuations.
-
-    Returns the outcome and the SHA-256 of the exact evaluation arrays."""
+    event.dataset then describes the evaluation arrays: their SHA-256 and the number of scored positions."""
     new_tokens, prompt_tokens = int(protocol["new_tokens"]), int(protocol["prompt_tokens"])
     window = int(protocol.get("perplexity_window", cfg.perplexity_window))
     evalset = text_eval_set(data.tokens, cfg.perplexity_windows, window, cfg.bleu_prompts, prompt_tokens, new_tokens)
     kwargs = {"max_new_tokens": new_tokens}
+    timing_prompts, _ = spaced_prompts(data.tokens, cfg.rounds + 1, prompt_tokens, new_tokens)
+    timing_prompts = timing_prompts[1:]  # the first prompt is also the first BLEU prompt
+    round_prompts = {f"prompt{r}": timing_prompts[r:r + 1] for r in range(cfg.rounds)}
     for c in contenders.values():
-        c.store(prompt=evalset.prompts[:1], prompts=evalset.prompts, windows=evalset.windows[:, :-1])
-    progress(f"timing {cfg.rounds} interleaved rounds of {new_tokens}-token generation")
-    values = _timed_rounds(contenders, "generate", ["prompt"], new_tokens, cfg, kwargs)
+        c.store(prompt=evalset.prompts[:1], prompts=evalset.prompts, windows=evalset.windows[:, :-1], **round_prompts)
+    progress(f"timing interleaved rounds of {new_tokens}-token generation")
+    call = {"fn": "generate", "args": ["prompt"], "kwargs": kwargs}
+    values = _timed_rounds(contenders, call, new_tokens, cfg, [[name] for name in round_prompts])
     out = {}
     for label in ("candidate", "baseline"):
         c = contenders[label]
@@ -223,9 +244,9 @@ def measure_generation(protocol: dict, data: EventData, contenders: dict[str, Co
             perplexity=text.perplexity(logits, evalset.windows[:, 1:]),
             bleu=text.corpus_bleu(generated[:, prompt_tokens:].tolist(), evalset.references.tolist()),
             time_s=time_s, throughput_per_s=new_tokens / time_s["median"],
-            peak_memory=_peak(c, "generate", ["prompt"], import_rss, kwargs),
             model_size_bytes=c.info.get("model_size_bytes"), parameter_count=c.info.get("parameter_count"),
             energy=_energy(c, energy_reason),
-            **_gflops(c, "generate", ["prompt"], float(np.median(values[label])), gemm, kwargs))
+            **_memory_and_flops(c, call, import_rss, time_s["median"], gemm))
     speedup, aa = _ratios(values)
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, cfg.rounds), evalset.sha256
+    scored = {"sha256": evalset.sha256, "n_examples": int(evalset.windows[:, 1:].size)}
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(speedup), dataset=scored)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 
 MIN_TIMED_SECONDS = 0.1
-WARMUP_CALLS = 2
+WARMUP_CALLS = 1
 
 
 def warm_up(fn: Callable[[], object], calls: int = WARMUP_CALLS) -> None:
@@ -29,6 +29,8 @@ def calibrate(fn: Callable[[], object], min_seconds: float = MIN_TIMED_SECONDS,
     start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-9)
+    if once >= min_seconds:
+        return 1, once
     loops = min(max_loops, max(1, math.ceil(min_seconds / once)))
     while (seconds := _run(fn, loops)) < min_seconds and loops < max_loops:
         loops = min(max_loops, loops * 2)
@@ -57,7 +59,8 @@ def _run(fn: Callable[[], object], loops: int) -> float:
     return time.perf_counter() - start
 
 
-def interleaved_rounds(measure: Mapping[str, Callable[[], float]], rounds: int, seed: int = 0) -> dict[str, list[float]]:
+def interleaved_rounds(measure: Mapping[str, Callable[[], float]], rounds: int,
+                       seed: int = 0) -> dict[str, list[float]]:
     """Call each `measure[label]()` once per round, in a seeded shuffled order per round; per-label value lists.
 
     Interleaving puts every contender in every machine state (thermal, other load) equally often, so per-round

@@ -97,6 +97,11 @@ class Worker:
                 stdout=log, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
                 preexec_fn=preexec, start_new_session=True, close_fds=True,
             )
+        except (OSError, subprocess.SubprocessError) as err:
+            os.close(status_r)
+            os.close(to_worker_w)
+            os.close(from_worker_r)
+            raise WorkerError(f"{self.label}: could not start the worker process: {err}") from None
         finally:
             log.close()
             for fd in (to_worker_r, from_worker_w, status_w):
@@ -134,7 +139,11 @@ class Worker:
             self._tmp = None
 
     def __enter__(self) -> "Worker":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -21,13 +21,6 @@ from typing import Any
 import numpy as np
 
 import competition
-
-# A stale editable install can map tinytorch to an empty namespace package; the checkout next to `competition`
-# is the one this harness belongs to, so make it findable (after site-packages, so it shadows nothing).
-_CHECKOUT = Path(competition.__file__).resolve().parents[1]
-if (_CHECKOUT / "tinytorch" / "__init__.py").is_file():
-    sys.path.append(str(_CHECKOUT))
-
 from competition.measure import gemm, layers, memory, timing, weights
 from competition.sandbox import channel, guard
 
@@ -57,6 +50,7 @@ class Server:
     # -- set-up ----------------------------------------------------------------------------------------------------
     def op_store(self, msg: dict, arrays: list[np.ndarray]) -> tuple[dict, list]:
         for name, array in zip(msg["names"], arrays):
+            array.flags.writeable = False  # a submission cannot change the inputs later calls see
             self.stored[name] = array
         return {}, []
 
@@ -83,13 +77,23 @@ class Server:
 
     # -- calls -----------------------------------------------------------------------------------------------------
     def _call(self, msg: dict):
+        """The timed unit of work: one entry-point call, or with batch_size one pass over the stored inputs in
+        consecutive batches (each call sees different images)."""
         fn = self._entry(msg["fn"])
         if msg["fn"] not in ENTRY_POINTS:
             raise ValueError(f"unknown entry point {msg['fn']!r}")
         args = [self.stored[name] for name in msg.get("args", [])]
         kwargs = dict(msg.get("kwargs", {}))
-        model = self.model
-        return lambda: fn(model, *args, **kwargs)
+        model, batch = self.model, msg.get("batch_size")
+        if batch is None:
+            return lambda: fn(model, *args, **kwargs)
+        data, step = args[0], int(batch)
+        batches = [data[i:i + step] for i in range(0, len(data), step)]
+
+        def one_pass() -> None:
+            for x in batches:
+                fn(model, x, **kwargs)
+        return one_pass
 
     def op_run(self, msg: dict, arrays: list) -> tuple[dict, list]:
         """One pass over stored inputs in batches of batch_size; returns the concatenated outputs."""
@@ -117,10 +121,12 @@ class Server:
         return {"values": timing.single_call_times(calls)}, []
 
     def op_memory(self, msg: dict, arrays: list) -> tuple[dict, list]:
-        call = self._call(msg)
-        call()  # the high-water mark must include one inference, before tracemalloc adds its own overhead
+        """RSS high-water mark so far (ask after the timed calls), then one call under tracemalloc; the same call
+        counts Linear/Conv2d FLOPs through forward hooks (hooks that do not touch tracemalloc)."""
+        call, box = self._call(msg), {}
         rss = memory.max_rss_bytes()
-        return {"max_rss_bytes": rss, "tracemalloc_bytes": memory.traced_peak_bytes(call)}, []
+        peak = memory.traced_peak_bytes(lambda: box.update(layers=layers.record_layers(self.model, call, False)))
+        return {"max_rss_bytes": rss, "tracemalloc_bytes": peak, "flops": sum(x["flops"] for x in box["layers"])}, []
 
     def op_layers(self, msg: dict, arrays: list) -> tuple[dict, list]:
         call = self._call(msg)

@@ -126,3 +126,17 @@ def test_text_eval_set_is_deterministic_and_shaped() -> None:
     assert a.windows.shape == (8, 33) and a.prompts.shape == (2, 16) and a.references.shape == (2, 64)
     assert a.sha256 == b.sha256
     assert (a.references[0, 0] - a.prompts[0, -1]) % 50 == 1
+
+
+def test_rounds_fit_the_timing_budget_within_bounds() -> None:
+    from competition.measure.protocols import FULL, planned_rounds
+
+    assert planned_rounds(0.5, FULL) == FULL.rounds  # cheap rounds: the maximum
+    assert planned_rounds(8.0, FULL) == 7  # 60 s budget / 8 s per round
+    assert planned_rounds(100.0, FULL) == FULL.min_rounds  # never fewer than the minimum
+
+
+def test_a_long_first_call_needs_no_more_calibration() -> None:
+    calls = []
+    loops, seconds = timing.calibrate(lambda: calls.append(time.sleep(0.12)))
+    assert (loops, len(calls)) == (1, 1) and seconds >= 0.12

@@ -142,5 +142,6 @@ def test_crashing_submission_fails_with_its_message(tmp_path: Path, pair: tuple[
     (broken / "model.py").write_text("def load(event):\n    raise ValueError('no weights here')\n")
     result = run_event("cnn_marathon_offline", broken, pair[1], quick=True)
     validate_result(result)
-    assert result["status"] == "failed"
+    assert result["status"] == "failed" and result["errors"][0]["stage"] == "load"
+    assert result["errors"][0]["message"].startswith("candidate: ValueError: no weights here")
     assert "no weights here" in result["errors"][0]["message"] and "model.py:2" in result["errors"][0]["message"]

@@ -116,3 +116,14 @@ def test_symlinks_are_not_copied(tmp_path: Path) -> None:
     with Worker(src) as worker:
         assert not (worker._tmp / "submission" / "leak").exists()
         assert (worker._tmp / "submission" / "model.py").exists()
+
+
+def test_a_worker_that_dies_at_start_up_is_reported_and_cleaned_up(tmp_path: Path, monkeypatch) -> None:
+    import competition.sandbox.process as process
+
+    monkeypatch.setattr(process.sys, "executable", "/bin/false")
+    worker = Worker(tmp_path, label="candidate")
+    with pytest.raises(WorkerError, match="candidate: worker exited with code 1"):
+        with worker:
+            pass
+    assert worker._tmp is None and worker._proc is None

@@ -119,3 +119,12 @@ def test_benchmark_is_gated_by_the_environment_and_runs_on_the_labelled_runners(
     labels = [entry["labels"] for entry in job["strategy"]["matrix"]["include"]]
     assert ["self-hosted", "tinymlperf-reference"] in labels
     assert ["self-hosted", "ARM64", "tinymlperf-edge"] in labels
+
+
+def test_comment_workflow_downloads_artifacts_outside_the_workspace_and_only_from_the_triggering_run() -> None:
+    comment = load(next(p for p in WORKFLOWS if p.name == "comment.yml"))
+    downloads = [s for _, s in steps(comment) if s.get("uses", "").startswith("actions/download-artifact@")]
+    assert downloads, "comment.yml must download the run's artifact"
+    for step in downloads:
+        assert step["with"]["path"].startswith("${{ runner.temp }}")
+        assert step["with"]["run-id"] == "${{ github.event.workflow_run.id }}"

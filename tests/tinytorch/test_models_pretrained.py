@@ -1,7 +1,6 @@
 """The committed weights load with pretrained() and reproduce the metrics their training script recorded."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from tinytorch.models import PRETRAINED, model_card, pretrained, pretrained_tokenizer

@@ -120,3 +120,17 @@ def test_dropout_train_eval_and_scaling():
     assert np.all(F.dropout(x, 1.0).data == 0)
     with pytest.raises(ValueError):
         nn.Dropout(1.5)
+
+
+def test_conv_padding_strings_and_unsupported_options(oracle, rng):
+    mine, theirs = nn.Conv2d(2, 3, 5, padding="same"), oracle.torch.nn.Conv2d(2, 3, 5, padding="same")
+    oracle.copy_weights(mine, theirs)
+    _run(oracle, mine, theirs, rng.standard_normal((1, 2, 6, 6)), atol=1e-4)
+    assert nn.Conv2d(2, 3, 3, padding="valid").padding == (0, 0)
+    for kwargs in (dict(groups=2), dict(dilation=2), dict(padding_mode="reflect")):
+        with pytest.raises(NotImplementedError):
+            nn.Conv2d(2, 4, 3, **kwargs)
+    with pytest.raises(NotImplementedError):
+        nn.MaxPool2d(2, ceil_mode=True)
+    with pytest.raises(NotImplementedError):
+        nn.AvgPool2d(2, count_include_pad=False)

@@ -141,3 +141,18 @@ def test_mse_loss(reduction, oracle, rng):
     loss.backward()
     tloss.backward()
     oracle.close(x.grad, tx.grad)
+
+
+def test_cross_entropy_rejects_mismatched_or_float_index_targets():
+    logits = tt.randn(4, 3)
+    with pytest.raises(ValueError, match="4 rows of logits but 3 targets"):
+        F.cross_entropy(logits, tt.tensor([0, 1, 2]))
+    with pytest.raises(TypeError, match="integers"):
+        F.cross_entropy(logits, tt.tensor([True, False, True, True]))
+
+
+def test_cross_entropy_weight_is_a_buffer_like_torch(torch):
+    weight = np.ones(3, dtype=np.float32)
+    assert list(nn.CrossEntropyLoss(weight=tt.tensor(weight)).state_dict()) == \
+        list(torch.nn.CrossEntropyLoss(weight=torch.tensor(weight)).state_dict())
+    assert list(nn.CrossEntropyLoss().state_dict()) == []

@@ -59,7 +59,7 @@ def test_load_state_dict_strict_missing_and_unexpected():
     state = dict(net.state_dict())
     del state["head.weight"]
     state["extra"] = np.zeros(1)
-    with pytest.raises(KeyError, match=r"head\.weight.*extra"):
+    with pytest.raises(ValueError, match=r"head\.weight.*extra"):
         net.load_state_dict(state)
     missing, unexpected = net.load_state_dict(state, strict=False)
     assert missing == ["head.weight"] and unexpected == ["extra"]
@@ -147,3 +147,13 @@ def test_sequential_indexing_and_repr():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     assert isinstance(model[0], nn.Linear) and len(model[1:]) == 2 and len(model) == 3
     assert "Linear(in_features=2, out_features=3, bias=True)" in repr(model)
+
+
+def test_failed_load_modifies_nothing():
+    net = Net()
+    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    state = {k: np.zeros(v.shape, dtype=v.dtype) for k, v in net.state_dict().items()}
+    state["head.weight"] = np.zeros((1, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"head\.weight"):
+        net.load_state_dict(state)
+    assert all(np.array_equal(before[k], v.data) for k, v in net.state_dict().items())

@@ -13,6 +13,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn
+from tinytorch.nn import init
 from tinytorch.nn import functional as F
 from tinytorch.random import generator
 
@@ -55,6 +56,8 @@ class GPT(nn.Module):
         ])
         self.ln_f = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size)
+        for embedding in (self.tok_emb, self.pos_emb):
+            init.normal_(embedding.weight, std=0.02)  # GPT-2 init: keeps the residual stream small at the start
 
     def forward(self, idx: tt.Tensor | np.ndarray) -> tt.Tensor:
         """(B, T) token ids, T <= context_length -> (B, T, vocab) next-token logits."""
@@ -113,10 +116,10 @@ class GPT(nn.Module):
         """Append ``max_new_tokens`` tokens to ``idx`` (B, T) and return the (B, T + max_new_tokens) int64 tokens.
 
         ``temperature=0`` (or ``top_k=1``) decodes greedily; otherwise tokens are sampled from
-        softmax(logits / temperature) restricted to the ``top_k`` largest, drawing from ``rng``
-        (default: tinytorch's generator, so ``tt.manual_seed`` makes sampling reproducible). With the cache, prompt positions are
-        encoded once and each step feeds one token; when the window is full the cache is rebuilt from the last
-        ``context_length`` tokens each step, which is exactly what the cache-free path computes.
+        softmax(logits / temperature) restricted to the ``top_k`` largest, drawing from ``rng`` (default: tinytorch's
+        generator, so ``tt.manual_seed`` makes sampling reproducible). With the cache, the prompt is encoded once and
+        each step feeds one token; once the window is full the cache is rebuilt from the last ``context_length``
+        tokens each step, which is exactly what the cache-free path computes.
         """
         tokens = _index_array(idx)
         rng = rng if rng is not None else generator()

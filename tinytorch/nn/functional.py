@@ -24,7 +24,7 @@ def _data(x: Tensor | np.ndarray) -> np.ndarray:
 
 
 def _present(*tensors: Tensor | None) -> tuple[Tensor, ...]:
-    return tuple(t for t in tensors if t is not None)
+    return tuple([t for t in tensors if t is not None])
 
 
 # ---- activations ------------------------------------------------------------------------------------------------
@@ -53,14 +53,20 @@ _ERF_P = 0.3275911
 _ERF_A = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)  # a5 .. a1
 
 
-def erf(x: np.ndarray) -> np.ndarray:
-    """Vectorized error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7), computed in ``x``'s dtype."""
+def _erf_with_gaussian(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """erf(x) (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7) and the exp(-x^2) it needs, in ``x``'s dtype."""
     magnitude = np.abs(x)
     t = 1.0 / (1.0 + _ERF_P * magnitude)
     poly = _ERF_A[0]
     for coefficient in _ERF_A[1:]:
         poly = poly * t + coefficient
-    return np.copysign(1.0 - poly * t * np.exp(-magnitude * magnitude), x)
+    gaussian = np.exp(-magnitude * magnitude)
+    return np.copysign(1.0 - poly * t * gaussian, x), gaussian
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Vectorized error function (NumPy has none), accurate to 1.5e-7."""
+    return _erf_with_gaussian(x)[0]
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -77,10 +83,11 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
             d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             return (g * (0.5 * (1.0 + inner) + 0.5 * x * (1.0 - inner * inner) * d_inner),)
     elif approximate == "none":
-        cdf = 0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+        erf_value, gaussian = _erf_with_gaussian(x * math.sqrt(0.5))  # gaussian = exp(-x^2 / 2)
+        cdf = 0.5 * (1.0 + erf_value)
         out = x * cdf
         def backward(g: np.ndarray) -> tuple:
-            return (g * (cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)),)
+            return (g * (cdf + x * _INV_SQRT_2PI * gaussian),)
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return tensor_op(out, (input,), backward)
@@ -102,7 +109,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                  g2.T @ x2 if weight.requires_grad else None)
         return grads if bias is None else grads + (g2.sum(axis=0) if bias.requires_grad else None,)
 
-    return tensor_op(out.reshape(x.shape[:-1] + (w.shape[0],)), _present(input, weight, bias), backward)
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    return tensor_op(out.reshape(x.shape[:-1] + (w.shape[0],)), parents, backward)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -135,14 +143,24 @@ def embedding(input: Tensor | np.ndarray, weight: Tensor, padding_idx: int | Non
 
 def _normalized(centered: np.ndarray, var: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
     """(x - mean) / sqrt(var + eps) and 1 / sqrt(var + eps), in the input's dtype."""
-    inv_std = (1.0 / np.sqrt(var + eps)).astype(centered.dtype, copy=False)
+    inv_std = np.sqrt(var + eps)
+    np.divide(1.0, inv_std, out=inv_std)
+    inv_std = inv_std.astype(centered.dtype, copy=False)
     return centered * inv_std, inv_std
+
+
+def _mean(x: np.ndarray, axes: tuple, count: int) -> np.ndarray:
+    """Mean over ``axes`` (keepdims) as one ufunc reduction; np.mean costs several microseconds more per call."""
+    total = x.sum(axis=axes, keepdims=True)
+    total *= 1.0 / count
+    return total
 
 
 def _normalize_backward(grad_xhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray, axes: tuple) -> np.ndarray:
     """Gradient through xhat = (x - mean(x)) / std(x) where the statistics were computed over ``axes``."""
-    mean_grad = grad_xhat.mean(axis=axes, keepdims=True)
-    mean_grad_xhat = (grad_xhat * xhat).mean(axis=axes, keepdims=True)
+    count = xhat.size // inv_std.size
+    mean_grad = _mean(grad_xhat, axes, count)
+    mean_grad_xhat = _mean(grad_xhat * xhat, axes, count)
     return inv_std * (grad_xhat - mean_grad - xhat * mean_grad_xhat)
 
 
@@ -203,9 +221,9 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     x = input.data
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     axes = tuple(range(-len(normalized_shape), 0))
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    xhat, inv_std = _normalized(centered, (centered * centered).mean(axis=axes, keepdims=True), eps)
+    count = math.prod(normalized_shape)
+    centered = x - _mean(x, axes, count)
+    xhat, inv_std = _normalized(centered, _mean(centered * centered, axes, count), eps)
     lead_axes = tuple(range(x.ndim - len(normalized_shape)))
 
     def backward(g: np.ndarray) -> tuple:
@@ -240,14 +258,18 @@ def _class_last(x: np.ndarray) -> np.ndarray:
     return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]) if x.ndim > 2 else x
 
 
-def _target_coefficients(target: np.ndarray, num_classes: int, class_weight: np.ndarray, ignore_index: int,
-                         label_smoothing: float, dtype: np.dtype) -> tuple[np.ndarray, float]:
+def _target_coefficients(target: np.ndarray, rows: int, num_classes: int, class_weight: np.ndarray,
+                         ignore_index: int, label_smoothing: float, dtype: np.dtype) -> tuple[np.ndarray, float]:
     """Matrix c with loss_i = -sum_c c[i, c] log p[i, c], and the 'mean' denominator (PyTorch's rules)."""
     if target.dtype.kind == "f":  # class probabilities
         probs = _class_last(target).astype(dtype, copy=False)
         probs = (1 - label_smoothing) * probs + label_smoothing / num_classes
         return probs * class_weight, float(probs.shape[0])
     labels = target.reshape(-1)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: class-index targets must be integers, got {target.dtype}")
+    if labels.size != rows:
+        raise ValueError(f"cross_entropy: {rows} rows of logits but {labels.size} targets (shape {target.shape})")
     valid = labels != ignore_index
     safe = np.where(valid, labels, 0)
     sample_weight = class_weight[safe] * valid
@@ -263,8 +285,8 @@ def cross_entropy(input: Tensor, target: Tensor | np.ndarray, weight: Tensor | N
     flat = _class_last(logits)
     num_classes = flat.shape[1]
     class_weight = _data(weight).astype(flat.dtype) if weight is not None else np.ones(num_classes, flat.dtype)
-    coefficients, denominator = _target_coefficients(_data(target), num_classes, class_weight, ignore_index,
-                                                     label_smoothing, flat.dtype)
+    coefficients, denominator = _target_coefficients(_data(target), flat.shape[0], num_classes, class_weight,
+                                                     ignore_index, label_smoothing, flat.dtype)
     shifted = flat - flat.max(axis=1, keepdims=True)
     exp = np.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
@@ -313,7 +335,7 @@ def attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None
               scale: float | None = None) -> tuple[Tensor, Tensor]:
     """softmax(q k^T * scale + mask) v over the last two dims; returns (output, attention weights)."""
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
+    scores = (query * scale) @ key.transpose(-2, -1)  # scaling q touches L*d entries instead of L*S
     if mask is not None:
         scores = scores + mask
     weights = scores.softmax(-1)

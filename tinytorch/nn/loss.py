@@ -12,7 +12,7 @@ class CrossEntropyLoss(Module):
     def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__()
-        self.weight = weight
+        self.register_buffer("weight", weight)  # a buffer, as in PyTorch (in state_dict when given)
         self.ignore_index = ignore_index
         self.reduction = reduction
         self.label_smoothing = label_smoothing

@@ -186,24 +186,27 @@ class Module:
         return state
 
     def load_state_dict(self, state_dict: dict[str, Tensor | np.ndarray], strict: bool = True) -> tuple[list, list]:
-        """Copy values into the existing tensors (cast to their dtype). Shapes must match; with ``strict`` the key
-        sets must match too. Returns ``(missing_keys, unexpected_keys)``."""
+        """Copy values into the existing tensors (cast to their dtype). Every shape must match and, with
+        ``strict``, the key sets too; otherwise a ValueError names each offending key and nothing is modified.
+        Returns ``(missing_keys, unexpected_keys)``."""
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]
+        problems = []
         if strict and (missing or unexpected):
-            raise KeyError(f"Error(s) in loading state_dict for {type(self).__name__}: "
-                           f"missing keys {missing}, unexpected keys {unexpected}")
+            problems.append(f"missing keys {missing}, unexpected keys {unexpected}")
+        sources = {}
         for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            source = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if source.shape != target.data.shape:
-                raise ValueError(f"Error loading state_dict for {type(self).__name__}: size mismatch for {key}: "
-                                 f"copying a param with shape {source.shape}, the parameter in the current model "
-                                 f"has shape {target.data.shape}")
-            np.copyto(target.data, source, casting="unsafe")
+            if key in state_dict:
+                value = state_dict[key]
+                sources[key] = np.asarray(value.data if isinstance(value, Tensor) else value)
+                if sources[key].shape != target.data.shape:
+                    problems.append(f"size mismatch for {key}: copying a param with shape {sources[key].shape}, "
+                                    f"the parameter in the current model has shape {target.data.shape}")
+        if problems:
+            raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__}: " + "; ".join(problems))
+        for key, source in sources.items():
+            np.copyto(own[key].data, source, casting="unsafe")
         return missing, unexpected
 
     # ---- mode, grads --------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Image ops on (N, C, H, W) arrays: conv2d, max_pool2d, avg_pool2d.
 
-All three see the input through the same window geometry: `windows` (im2col as a strided view; conv copies it once
-into a (C*kh*kw, N*OH*OW) matrix for one GEMM) and `_offset_slices` (one strided slice per kernel offset, used by
-the pools and by `col2im`, the adjoint that scatters window gradients back).
+All three see the input through `windows` (im2col as a zero-copy strided view) and copy it once into a contiguous
+layout: conv into a (C*kh*kw, N*OH*OW) matrix for one GEMM, the pools into (kh*kw, N, C, OH, OW) blocks.
+`col2im`, the adjoint, scatters window gradients back with one strided add per kernel offset.
 """
 from __future__ import annotations
 
@@ -38,10 +38,6 @@ def windows(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]
     """im2col as a zero-copy view: (N, C, H, W) -> (N, C, OH, OW, kh, kw)."""
     view = sliding_window_view(padded, kernel, axis=(2, 3))
     return view[:, :, ::stride[0], ::stride[1]]
-
-
-def _output_size(padded_hw: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
-    return tuple((size - k) // s + 1 for size, k, s in zip(padded_hw, kernel, stride))  # type: ignore[return-value]
 
 
 def _offset_slices(kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int]) -> list[tuple]:
@@ -104,26 +100,38 @@ def _pool_args(kernel_size: IntPair, stride: IntPair | None, padding: IntPair) -
     return kernel, kernel if stride is None else _pair(stride), _pair(padding)
 
 
+def _offset_major_patches(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """Every window as one contiguous (kh*kw, N, C, OH, OW) copy: pooling then runs on contiguous blocks, which
+    NumPy processes many times faster than strided slices or a reduction over small trailing axes."""
+    view = windows(padded, kernel, stride)
+    return np.ascontiguousarray(view.transpose(4, 5, 0, 1, 2, 3)).reshape((-1,) + view.shape[:4])
+
+
+def _patch_gradients_to_input(grads: np.ndarray, kernel: tuple[int, int], padded_shape: tuple[int, ...],
+                              stride: tuple[int, int], padding: tuple[int, int]) -> np.ndarray:
+    """(kh*kw, N, C, OH, OW) window gradients -> gradient of the unpadded input."""
+    patches = grads.reshape(kernel + grads.shape[1:]).transpose(2, 3, 0, 1, 4, 5)
+    return _crop(col2im(patches, padded_shape, stride), padding)
+
+
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
-    """Max over kh x kw windows (an elementwise max of kh*kw strided slices, much faster than a windowed
-    reduction); the gradient goes to the first maximum of each window, as in PyTorch."""
+    """Max over kh x kw windows; the gradient goes to the first maximum of each window, as in PyTorch."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     padded = _pad(input.data, padding, -np.inf)
-    slices = _offset_slices(kernel, stride, _output_size(padded.shape[2:], kernel, stride))
-    out = padded[slices[0]].copy()
-    for window in slices[1:]:
-        np.maximum(out, padded[window], out=out)
+    patches = _offset_major_patches(padded, kernel, stride)
+    out = patches[0].copy()
+    for patch in patches[1:]:
+        np.maximum(out, patch, out=out)
 
     def backward(g: np.ndarray) -> tuple:
-        best, winner = padded[slices[0]].copy(), np.zeros(out.shape, dtype=np.int32)
-        for k, window in enumerate(slices[1:], start=1):
-            better = padded[window] > best
-            winner[better] = k
-            np.maximum(best, padded[window], out=best)
-        grad = np.zeros(padded.shape, dtype=g.dtype)
-        for k, window in enumerate(slices):
-            grad[window] += np.where(winner == k, g, 0)
-        return (_crop(grad, padding),)
+        grads = np.empty_like(patches, dtype=g.dtype)
+        unclaimed = np.ones(out.shape, dtype=bool)
+        for patch, grad in zip(patches, grads):  # row-major offsets: the first maximum claims the window
+            hit = patch == out
+            hit &= unclaimed
+            unclaimed ^= hit
+            np.multiply(g, hit, out=grad)
+        return (_patch_gradients_to_input(grads, kernel, padded.shape, stride, padding),)
 
     return tensor_op(out, (input,), backward)
 
@@ -132,18 +140,13 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     """Mean over kh x kw windows (padding counts as zeros, PyTorch's count_include_pad=True)."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     padded = _pad(input.data, padding)
-    slices = _offset_slices(kernel, stride, _output_size(padded.shape[2:], kernel, stride))
-    out = padded[slices[0]].copy()
-    for window in slices[1:]:
-        out += padded[window]
-    scale = np.asarray(1.0 / len(slices), dtype=out.dtype)
+    patches = _offset_major_patches(padded, kernel, stride)
+    out = patches.sum(axis=0)
+    scale = np.asarray(1.0 / len(patches), dtype=out.dtype)
     out *= scale
 
     def backward(g: np.ndarray) -> tuple:
-        grad = np.zeros(padded.shape, dtype=g.dtype)
-        share = g * scale
-        for window in slices:
-            grad[window] += share
-        return (_crop(grad, padding),)
+        grads = np.broadcast_to(g * scale, patches.shape)
+        return (_patch_gradients_to_input(grads, kernel, padded.shape, stride, padding),)
 
     return tensor_op(out, (input,), backward)
