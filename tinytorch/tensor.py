@@ -66,6 +66,11 @@ def _float32_if_promoted(result: np.ndarray, *operands: Any) -> np.ndarray:
     return result.astype(np.float32)
 
 
+def dtype_argument(*candidates: Any) -> Any:
+    """The dtype among ``.to(...)`` arguments (device strings such as "cpu" are skipped), or None."""
+    return next((c for c in candidates if c is not None and not isinstance(c, str)), None)
+
+
 def _reduced_grad(grad: np.ndarray, shape: tuple[int, ...], dim: Any, keepdim: bool) -> np.ndarray:
     """Broadcast the gradient of a reduction over ``dim`` back to the input ``shape``."""
     if dim is not None and not keepdim:
@@ -170,8 +175,8 @@ class Tensor:
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Tensor:
         """Cast to ``dtype`` (a device string such as "cpu" is accepted and ignored); gradients flow back cast."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str) or np.dtype(dtype) == self.data.dtype:
+        dtype = dtype_argument(dtype, *args, kwargs.get("dtype"))
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
             return self
         source = self.data.dtype
         return _op(self.data.astype(dtype), (self,), lambda g: (g.astype(source),))

@@ -1,9 +1,10 @@
 """`tito rehearse`: the whole lifecycle, PR to leaderboard, in a throwaway git repository, each stage checked.
 
-The stages are the workflow steps run locally: a student branch adds a submission (`tito submission new`), the PR is
-checked (check-changes, validate, quick benchmark, comment dry-run), merged, published (results committed to the
-store by scripts/commit_results.sh through a local bare "origin") and the leaderboard and site rebuilt. The
-publish stage reuses the PR's quick local results: there is no reference runner here, and they stay unofficial.
+The stages are the workflow steps run locally: a student branch adds a submission (`tito submission new`, offline
+events on bundled data), the PR is checked (check-changes, validate, quick benchmark, comment dry-run, and three
+PRs that must be rejected), merged, published (results committed to the store by scripts/commit_results.sh through
+a local bare "origin") and the leaderboard and site rebuilt. The publish stage reuses the PR's quick local results:
+there is no reference runner here, and they stay unofficial.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from competition.github.comment import MARKER
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STUDENT = "rehearsal-student"
 PR_NUMBER = 1
+EVENTS = ("mlp_sprint_offline", "cnn_marathon_offline")  # bundled data only: the rehearsal needs no downloads
 _GIT_ENV = {"GIT_AUTHOR_NAME": "Rehearsal", "GIT_AUTHOR_EMAIL": "rehearsal@example.invalid",
             "GIT_COMMITTER_NAME": "Rehearsal", "GIT_COMMITTER_EMAIL": "rehearsal@example.invalid",
             "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -106,7 +108,8 @@ def stage_init(r: Rehearsal) -> None:
 
 def stage_submission(r: Rehearsal) -> None:
     r.git("switch", "-q", "-c", "student")
-    r.tito("submission", "submission", "new", STUDENT, "--athlete", "Rehearsal Student", "--github", "rehearsal-student")
+    r.tito("submission", "submission", "new", STUDENT, "--athlete", "Rehearsal Student", "--github", STUDENT,
+           *(arg for event in EVENTS for arg in ("--event", event)))
     _check((r.repo / "submissions" / STUDENT / "model.py").is_file(), "submission", "model.py was not created")
     r.git("add", "-A")
     r.git("commit", "-q", "-m", f"Add submissions/{STUDENT}")

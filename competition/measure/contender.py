@@ -13,6 +13,9 @@ from competition.sandbox.limits import Limits
 from competition.sandbox.process import Worker, WorkerError
 
 
+REQUEST_TIMEOUT_S = 120.0  # any single request (a timed value, an accuracy pass, ...); training epochs set their own
+
+
 class Contender:
     """A labelled worker plus the energy it used in timed requests (when RAPL is readable)."""
 
@@ -40,7 +43,8 @@ class Contender:
         self.worker.request("store", list(arrays.values()), names=list(arrays))
 
     def request(self, op: str, timeout: float | None = None, **params: object) -> tuple[dict, list[np.ndarray]]:
-        return self.worker.request(op, timeout=timeout, **params)
+        """One worker request; a submission that hangs is killed after `timeout` (default REQUEST_TIMEOUT_S)."""
+        return self.worker.request(op, timeout=timeout or REQUEST_TIMEOUT_S, **params)
 
     def time_once(self, call: dict, loops: int, units_per_call: int, repeats: int = 1) -> float:
         """One timed value of `call` (fn, args, kwargs[, batch_size]): the fastest of `repeats` back-to-back

@@ -183,6 +183,8 @@ class Worker:
             os.killpg(self._proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self._proc.poll() is None:  # left its group somehow: kill the process itself
+            self._proc.kill()
         try:
             self._proc.wait(timeout=5.0)
         except subprocess.TimeoutExpired:

@@ -31,8 +31,16 @@ FORBIDDEN_ATTRIBUTES = frozenset(
      "mro", "f_globals", "f_locals", "f_back", "f_builtins", "f_code", "gi_frame", "gi_code", "cr_frame",
      "ag_frame", "tb_frame", "tb_next", "co_code", "ctypeslib", "f2py", "distutils", "memmap", "fromfile", "tofile"}
 )
+# tinytorch's dataset loaders: the harness hands each worker the data it may see; test labels stay in the parent.
+DATASET_LOADERS = frozenset(
+    {"bundled_mnist", "load_mnist", "load_cifar10", "shakespeare_text", "shakespeare_works", "shakespeare_tokenizer",
+     "cache_dir"}
+)
 # Compiled or path-hook files would run native code or hijack imports; only .py source is checked and allowed.
 FORBIDDEN_SUFFIXES = frozenset({".so", ".pyd", ".dll", ".dylib", ".pyc", ".pyo", ".pth", ".exe", ".bin", ".sh"})
+
+
+_DATA_HINT = "the harness passes the inputs (and, for training, the training split) to your functions"
 
 
 def check_folder(folder: Path) -> list[Problem]:
@@ -100,19 +108,25 @@ class _Checker(ast.NodeVisitor):
         if node.level == 0:
             self._check_module(node, node.module or "")
             for alias in node.names:
-                if alias.name in FORBIDDEN_SUBMODULES or alias.name in FORBIDDEN_NAMES:
+                if alias.name in DATASET_LOADERS:
+                    self._add(node, f"import of the dataset loader '{alias.name}' is not allowed", _DATA_HINT)
+                elif alias.name in FORBIDDEN_SUBMODULES or alias.name in FORBIDDEN_NAMES:
                     self._add(node, f"import of '{alias.name}' from '{node.module}' is not allowed",
                               "these names reach the operating system or the interpreter internals")
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in FORBIDDEN_NAMES:
+        if node.id in DATASET_LOADERS:
+            self._add(node, f"use of the dataset loader '{node.id}' is not allowed", _DATA_HINT)
+        elif node.id in FORBIDDEN_NAMES:
             self._add(node, f"use of '{node.id}' is not allowed",
                       "load weights with tinytorch.load and compute with NumPy; no file, eval or import tricks")
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if node.attr in FORBIDDEN_ATTRIBUTES:
+        if node.attr in DATASET_LOADERS:
+            self._add(node, f"use of the dataset loader '{node.attr}' is not allowed", _DATA_HINT)
+        elif node.attr in FORBIDDEN_ATTRIBUTES:
             self._add(node, f"access to attribute '{node.attr}' is not allowed",
                       "interpreter internals and raw file/memory access are off limits")
         self.generic_visit(node)

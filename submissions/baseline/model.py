@@ -1,8 +1,9 @@
 """The reference entrant: the course's baseline models exactly as trained, unoptimized.
 
 Every other entry's speedup and compression are measured against this folder on the same machine in the same run.
-The harness imports this file in a sandboxed worker whose working directory is a copy of this folder, so weights
-are loaded by file name. The .npz files are copies of tinytorch/models/weights/ (a test keeps them identical).
+The harness imports this file in a sandboxed worker whose working directory is a copy of this folder, so the
+weights are loaded by file name. The .npz files are copies of tinytorch/models/weights/ (a test keeps them
+identical); the architectures come from the model cards next to those weights.
 """
 
 import numpy as np
@@ -10,16 +11,9 @@ import numpy as np
 import tinytorch as tt
 from tinytorch import nn, optim
 from tinytorch.data import DataLoader, TensorDataset
-from tinytorch.models import GPT, MLP, BaselineCNN
+from tinytorch.models import GPT, MLP, BaselineCNN, model_card
 
-# Architectures: the `config` of each model card in tinytorch/models/weights/<name>.json (a test keeps them equal).
-CONFIGS = {
-    "mnist_mlp": {"in_features": 784, "hidden": (128, 64), "num_classes": 10},
-    "mnist_cnn": {"in_channels": 1, "num_classes": 10, "image_size": 28},
-    "shakespeare_gpt": {"vocab_size": 84, "context_length": 256, "d_model": 128, "n_heads": 4, "n_layers": 4,
-                        "dropout": 0.0},
-}
-BUILDERS = {"mnist_mlp": MLP, "mnist_cnn": BaselineCNN, "shakespeare_gpt": GPT}
+BUILDERS = {"MLP": MLP, "BaselineCNN": BaselineCNN, "GPT": GPT}
 # Which committed model serves which event (training events build a fresh MLP in `train`).
 EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "transformer_decathlon": "shakespeare_gpt"}
 # The MLP Sprint training recipe of tinytorch.train.mlp (SGD with momentum, cross-entropy).
@@ -27,8 +21,10 @@ TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 20}
 
 
 def build(name: str) -> nn.Module:
-    """A freshly initialised model of the committed architecture `name`."""
-    return BUILDERS[name](**CONFIGS[name])
+    """A freshly initialised model with the architecture of the committed model `name` (from its model card)."""
+    card = model_card(name)
+    config = {key: tuple(value) if isinstance(value, list) else value for key, value in card["config"].items()}
+    return BUILDERS[card["model"]](**config)
 
 
 def load(event: str) -> nn.Module:

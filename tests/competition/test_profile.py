@@ -59,3 +59,18 @@ def test_reported_time_must_fit_the_parents_wall_time() -> None:
         check_reported_time("c", 0.01, 1.0)  # claims far less: a tampered timer
     with pytest.raises(WorkerError, match="invalid"):
         check_reported_time("c", float("nan"), 1.0)
+
+
+def test_memory_request_counts_flops_and_traced_peak(tmp_path: Path) -> None:
+    import numpy as np
+
+    from competition.sandbox.process import Worker
+
+    (tmp_path / "model.py").write_text(CNN)
+    with Worker(tmp_path) as worker:
+        worker.request("import")
+        worker.request("load", event="cnn_marathon_offline")
+        worker.request("store", [np.zeros((10, 1, 28, 28), np.float32)], names=["x"])
+        header = worker.request("memory", fn="predict", args=["x"], kwargs={})[0]
+    assert header["flops"] == 2 * 10 * (8 * 28 * 28 * 9 + 10 * 8 * 14 * 14)
+    assert header["tracemalloc_bytes"] >= 10 * 8 * 28 * 28 * 4 and header["max_rss_bytes"] > 0

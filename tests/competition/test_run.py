@@ -145,3 +145,14 @@ def test_crashing_submission_fails_with_its_message(tmp_path: Path, pair: tuple[
     assert result["status"] == "failed" and result["errors"][0]["stage"] == "load"
     assert result["errors"][0]["message"].startswith("candidate: ValueError: no weights here")
     assert "no weights here" in result["errors"][0]["message"] and "model.py:2" in result["errors"][0]["message"]
+
+
+def test_a_hanging_submission_fails_the_run_with_the_wall_clock_message(monkeypatch, pair: tuple[Path, Path]) -> None:
+    import competition.measure.contender as contender
+
+    monkeypatch.setattr(contender, "REQUEST_TIMEOUT_S", 2.0)
+    hostile = Path(__file__).resolve().parents[1] / "fixtures" / "submissions" / "hostile_loops_forever"
+    result = run_event("cnn_marathon_offline", hostile, pair[1], quick=True)
+    validate_result(result)
+    assert result["status"] == "failed" and result["errors"][0]["stage"] == "measure"
+    assert "candidate: stopped after the wall-clock limit (2 s)" in result["errors"][0]["message"]

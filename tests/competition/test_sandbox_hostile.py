@@ -86,7 +86,7 @@ def test_endless_loop_is_killed_at_the_wall_clock_limit_with_its_process_group()
 
 
 def test_unbounded_allocation_stops_at_the_memory_limit() -> None:
-    with Worker(FIXTURES / "hostile_allocates", limits=Limits(address_space_bytes=1536 << 20)) as worker:
+    with Worker(FIXTURES / "hostile_allocates", limits=Limits(address_space_bytes=1 << 30)) as worker:
         worker.request("import", timeout=60)
         worker.request("load", event="x", timeout=60)
         worker.request("store", [np.zeros((2, 1, 28, 28), np.float32)], names=["batch"])

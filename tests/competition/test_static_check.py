@@ -48,6 +48,8 @@ def test_allowed_code_passes() -> None:
     ("getattr(x, name)", "1: getattr() with a computed attribute name is not allowed"),
     ("np.load('w.npz', allow_pickle=True)", "1: allow_pickle must stay False"),
     ("a = np.memmap('f')", "1: access to attribute 'memmap' is not allowed"),
+    ("from tinytorch.data import bundled_mnist", "1: import of the dataset loader 'bundled_mnist' is not allowed"),
+    ("x = tt.data.load_cifar10('test')", "1: use of the dataset loader 'load_cifar10' is not allowed"),
 ])
 def test_forbidden_code_is_reported_with_its_line(source: str, expected: str) -> None:
     assert any(found.startswith(expected) for found in _found(source)), _found(source)

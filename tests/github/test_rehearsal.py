@@ -28,7 +28,8 @@ def test_the_whole_lifecycle_rehearses(tmp_path: Path) -> None:
                            text=True, check=True).stdout
     assert rehearsal.STUDENT in board
     stored = sorted((done.repo / "leaderboard" / "results").rglob("*.json"))
-    assert {json.loads(p.read_text())["submission"]["name"] for p in stored} >= {rehearsal.STUDENT}
+    mine = [json.loads(p.read_text()) for p in stored if p.name.startswith(f"{rehearsal.STUDENT}--")]
+    assert sorted(r["event"]["id"] for r in mine) == sorted(rehearsal.EVENTS)
     assert (done.repo / "_site" / "index.html").is_file()
 
 

@@ -157,3 +157,14 @@ def test_failed_load_modifies_nothing():
     with pytest.raises(ValueError, match=r"head\.weight"):
         net.load_state_dict(state)
     assert all(np.array_equal(before[k], v.data) for k, v in net.state_dict().items())
+
+
+def test_deepcopy_and_pickle_give_independent_equal_modules():
+    import copy
+    import pickle
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 3))
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert isinstance(clone[3].weight, nn.Parameter)
+        assert clone[3].weight is not net[3].weight
+        np.testing.assert_array_equal(clone[3].weight.data, net[3].weight.data)
+        assert list(clone.state_dict()) == list(net.state_dict())

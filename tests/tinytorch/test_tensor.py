@@ -99,3 +99,11 @@ def test_setitem_under_no_grad_and_refused_on_grad_leaf():
     with tt.no_grad():
         t[0] = 1.0
     assert t.data[0] == 1.0
+
+
+def test_to_accepts_device_strings_like_torch():
+    t = tt.ones(2)
+    assert t.to("cpu") is t and t.to(device="cpu") is t
+    assert t.to("cpu", tt.float16).dtype == np.float16 and t.to(dtype=tt.int8).dtype == np.int8
+    layer = tt.nn.Linear(2, 2).to("cpu", tt.float16)
+    assert layer.weight.dtype == np.float16

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, dtype_argument
 
 
 class Parameter(Tensor):
@@ -239,8 +239,8 @@ class Module:
 
     def to(self, dtype: Any = None, *args: Any, **kwargs: Any) -> Module:
         """Cast floating parameters and buffers to ``dtype`` in place of their arrays (device strings ignored)."""
-        dtype = kwargs.get("dtype", dtype)
-        if dtype is None or isinstance(dtype, str):
+        dtype = dtype_argument(dtype, *args, kwargs.get("dtype"))
+        if dtype is None:
             return self
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.data.dtype.kind == "f":
