@@ -24,8 +24,10 @@ def profile_event(event_id: str, submission_dir: Path) -> list[dict]:
     problems = check_folder(Path(submission_dir))
     if problems:
         raise ProfileError("static check failed:\n" + "\n".join(f"  {p}" for p in problems))
-    data = load_event_data(event.dataset, event.split, event.kind)
     protocol = dict(event.protocol)
+    batch = int(protocol.get("batch_size", 100))
+    subset = batch if event.kind == "inference" else None
+    data = load_event_data(event.dataset, event.split, event.kind, max_examples=subset)
     with Worker(Path(submission_dir), label="profile") as worker:
         worker.request("import", timeout=120)
         if event.kind == "training":
@@ -39,7 +41,7 @@ def profile_event(event_id: str, submission_dir: Path) -> list[dict]:
             worker.request("store", [prompt], names=["x"])
             call = {"fn": "generate", "args": ["x"], "kwargs": {"max_new_tokens": int(protocol["new_tokens"])}}
         else:
-            worker.request("store", [data.inputs[: int(protocol.get("batch_size", 100))]], names=["x"])
+            worker.request("store", [data.inputs[:batch]], names=["x"])
             call = {"fn": "predict", "args": ["x"], "kwargs": {}}
         worker.request("layers", trace_memory=False, **call)  # warm-up, discarded
         timed = worker.request("layers", trace_memory=False, **call)[0]["layers"]

@@ -66,7 +66,7 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
     """Fill the measured parts of `result`; return the per-round speedup ratios (None if there are none)."""
     stage[0] = "dataset"
     say(f"{event.id}: loading {event.dataset}/{event.split}")
-    data = load_event_data(event.dataset, event.split, event.kind, cfg.max_examples)
+    data = load_event_data(event.dataset, event.split, event.kind)
     result["event"]["dataset"] = data.record()
     rapl, energy_reason = energy.find_rapl()
     limits = _limits(event, cfg)

@@ -21,7 +21,8 @@ from competition.measure.timing import interleaved_rounds
 
 @dataclass(frozen=True)
 class RunConfig:
-    """How much to measure. `quick` runs fewer rounds and smaller subsets; the result records both."""
+    """How much to measure. `--quick` runs fewer rounds and smaller evaluation subsets (latency samples, perplexity
+    windows, BLEU prompts); the result records the counts. Accuracy always covers the whole test split."""
 
     rounds: int = 15  # at most; fewer when the timing budget runs out, never fewer than min_rounds
     min_rounds: int = 5
@@ -32,7 +33,6 @@ class RunConfig:
     perplexity_windows: int = 128
     perplexity_window: int = 128
     bleu_prompts: int = 4
-    max_examples: int | None = None
     blas_threads: int = 1
     seed: int = 0
 
