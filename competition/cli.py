@@ -258,23 +258,32 @@ def _percent(fraction: float | None) -> str:
     return "-" if fraction is None else f"{100 * fraction:.2f} %"
 
 
+def _quality(measured: dict) -> str:
+    """Accuracy in percent for image events; perplexity and BLEU for text events."""
+    if measured.get("accuracy") is not None:
+        return _percent(measured["accuracy"])
+    parts = [f"ppl {measured['perplexity']:.3f}" if measured.get("perplexity") is not None else "",
+             f"BLEU {measured['bleu']:.3f}" if measured.get("bleu") is not None else ""]
+    return ", ".join(p for p in parts if p) or "-"
+
+
 def results_table(results: list[dict]) -> Table:
     """One row per result: times with 95 % CIs, speedup with CI and verdict, compression, quality, qualification."""
     table = Table(title="TinyMLPerf results (median [95 % CI])")
     for column in ("event", "status", "submission time", "baseline time", "speedup", "verdict", "compression",
-                   "accuracy / ppl", "qualified"):
+                   "throughput", "quality", "qualified"):
         table.add_column(column, overflow="fold")
     for r in results:
         cand, base, scores = r.get("candidate") or {}, r.get("baseline") or {}, r["scores"]
         speed = scores.get("speedup")
-        quality = _percent(cand.get("accuracy")) if cand.get("accuracy") is not None else (
-            f"ppl {cand['perplexity']:.3f}" if cand.get("perplexity") is not None else "-")
+        quality = _quality(cand)
         failed = [c["rule"] for c in scores["qualification"] if not c["passed"]]
         table.add_row(
             r["event"]["id"], r["status"], _estimate(cand.get("time_s")), _estimate(base.get("time_s")),
             f"{speed['value']:.3f}x [{speed['ci95'][0]:.3f}, {speed['ci95'][1]:.3f}]" if speed else "-",
             speed["verdict"] if speed else "-",
             f"{scores['compression']:.2f}x" if scores.get("compression") is not None else "-",
+            f"{cand['throughput_per_s']:.4g}/s" if cand.get("throughput_per_s") is not None else "-",
             quality, "yes" if scores["qualified"] else "no: " + ", ".join(failed),
         )
     return table

@@ -102,8 +102,8 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
 
 def _limits(event: Event, cfg: protocols.RunConfig) -> Limits:
     budget = float(event.protocol.get("time_budget_s", 0))
-    rounds = cfg.training_rounds if event.kind == "training" else 1
-    wall = 900.0 + rounds * (budget + 60.0)
+    rounds = cfg.min_training_rounds + 1 if event.kind == "training" else 1
+    wall = 900.0 + cfg.training_budget_s + rounds * (budget + 60.0)
     return Limits(wall_seconds=wall, cpu_seconds=int(wall) * 2)
 
 

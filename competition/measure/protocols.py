@@ -8,6 +8,7 @@ predictions, logits and tokens; labels and reference text stay here.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,7 +29,9 @@ class RunConfig:
     min_rounds: int = 5
     timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the calibration
     repeats: int = 3  # timed values per contender per round; the round keeps the fastest
-    training_rounds: int = 3
+    training_rounds: int = 15  # at most; rounds stop once the training budget would be exceeded
+    min_training_rounds: int = 3
+    training_budget_s: float = 60.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
     perplexity_windows: int = 128
     perplexity_window: int = 128
@@ -39,8 +42,8 @@ class RunConfig:
 
 FULL = RunConfig()
 LONG_TIMED_VALUE_S = 0.3
-QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=1, latency_samples=20,
-                  perplexity_windows=16, bleu_prompts=1)
+QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=3, min_training_rounds=1,
+                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, bleu_prompts=1)
 
 
 @dataclass
@@ -192,9 +195,16 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
         runs[label].append(_train_to_target(contenders[label], event_id, protocol, data, cfg.seed))
         return runs[label][-1]["time_s"] or math.nan
 
-    progress(f"training {cfg.training_rounds} interleaved round(s) to the target accuracy")
-    values = interleaved_rounds({label: (lambda label=label: once(label)) for label in contenders},
-                                cfg.training_rounds, seed=cfg.seed)
+    progress("training interleaved rounds to the target accuracy")
+    measure = {label: (lambda label=label: once(label)) for label in contenders}
+    values: dict[str, list[float]] = {label: [] for label in contenders}
+    started = time.perf_counter()
+    for r in range(cfg.training_rounds):
+        elapsed = time.perf_counter() - started
+        if r >= cfg.min_training_rounds and elapsed * (r + 1) / r > cfg.training_budget_s:
+            break  # one more round of the average length would overrun the budget
+        for label, new in interleaved_rounds(measure, 1, seed=cfg.seed + r).items():
+            values[label].extend(new)
     out = {}
     for label in ("candidate", "baseline"):
         c, last = contenders[label], runs[label][-1]
@@ -210,7 +220,7 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
     pairs = list(zip(values["baseline"], values["candidate"], values["baseline_aa"]))
     speedup = [b / c for b, c, _ in pairs if not (math.isnan(b) or math.isnan(c))]
     aa = [b / a for b, _, a in pairs if not (math.isnan(b) or math.isnan(a))]
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, cfg.training_rounds)
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]))
 
 
 def measure_generation(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],

@@ -10,15 +10,10 @@ from pathlib import Path
 
 from competition.problems import Problem
 from competition.rules import Rules, load_rules
+from competition.validation import closed_division, code, folder as folder_checks, manifest, readme, report
+from competition.validation.base import BASELINE_DIR, REPO_ROOT, CannotValidate
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BASELINE_DIR = REPO_ROOT / "submissions" / "baseline"
-
-__all__ = ["BASELINE_DIR", "CannotValidate", "validate_path", "validate_folder", "validate_report_file"]
-
-
-class CannotValidate(RuntimeError):
-    """Validation could not run (missing path, missing baseline, missing checker): exit code 2, not 'invalid'."""
+__all__ = ["BASELINE_DIR", "REPO_ROOT", "CannotValidate", "validate_path", "validate_folder", "validate_report_file"]
 
 
 def validate_path(path: str | Path, rules: Rules | None = None, baseline_dir: Path | None = None) -> list[Problem]:
@@ -35,8 +30,6 @@ def validate_path(path: str | Path, rules: Rules | None = None, baseline_dir: Pa
 
 def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path | None = None) -> list[Problem]:
     """Every check of submissions/<name>/: folder rules, manifest, README, code, closed division, report."""
-    from competition.validation import closed_division, code, folder as folder_checks, manifest, readme
-
     rules = rules or load_rules()
     baseline_dir = baseline_dir or BASELINE_DIR
     doc, found = manifest.check(folder, rules)
@@ -44,8 +37,9 @@ def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path
     problems = folder_checks.check(folder, rules.limits, _same(folder, baseline_dir), needs_weights) + found
     problems += readme.check(folder, rules.limits, doc)
     problems += code.check(folder, rules, doc)
-    if doc is not None and rules.divisions[doc["division"]].architecture_must_match_baseline and not _same(folder, baseline_dir):
-        problems += closed_division.check(folder, baseline_dir, rules.divisions[doc["division"]], doc)
+    division = rules.divisions[doc["division"]] if doc is not None else None
+    if division is not None and division.architecture_must_match_baseline and not _same(folder, baseline_dir):
+        problems += closed_division.check(folder, baseline_dir, division, doc)
     if (folder / "submission.json").is_file():
         problems += validate_report_file(folder / "submission.json", rules)
     return problems
@@ -53,8 +47,6 @@ def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path
 
 def validate_report_file(path: Path, rules: Rules | None = None) -> list[Problem]:
     """Schema and sanity checks of a self-reported submission.json (checked, never trusted)."""
-    from competition.validation import report
-
     return report.check_file(path, rules or load_rules())
 
 

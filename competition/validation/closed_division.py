@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from competition.problems import Problem
+from competition.validation.base import CannotValidate
 from competition.rules import Division
 from competition.validation.readme import mentions
 from competition.validation.weights import WeightsError, npz_specs
@@ -17,8 +18,6 @@ Spec = tuple[tuple[int, ...], np.dtype]
 
 def check(folder: Path, baseline_dir: Path, division: Division, manifest: dict) -> list[Problem]:
     """Every key of the folder's .npz files that breaks the closed division, each naming file and key."""
-    from competition.validation import CannotValidate
-
     baseline_files = {p.name: p for p in sorted(baseline_dir.glob("*.npz"))}
     if not baseline_files:
         raise CannotValidate(f"{baseline_dir} has no .npz weights to compare the closed division against")

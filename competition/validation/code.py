@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from competition.problems import Problem
+from competition.validation.base import CannotValidate
 from competition.rules import Rules
 
 SIGNATURES = {
@@ -23,8 +24,6 @@ def check(folder: Path, rules: Rules, manifest: dict | None) -> list[Problem]:
 
 
 def _static(folder: Path) -> list[Problem]:
-    from competition.validation import CannotValidate
-
     try:
         from competition.sandbox.static_check import check_folder
     except ImportError as exc:

@@ -110,7 +110,8 @@ def test_training_event_end_to_end(pair: tuple[Path, Path]) -> None:
     assert result["status"] == "ok", result["errors"]
     cand = result["candidate"]
     assert cand["reached_target"] is True and cand["accuracy"] >= 0.9 and 1 <= cand["epochs"] <= 30
-    assert cand["time_s"]["n"] == 1 and cand["peak_memory"]["tracemalloc_bytes"] > 0
+    assert 1 <= cand["time_s"]["n"] <= 3 and cand["time_s"]["n"] == result["noise"]["rounds"]
+    assert cand["peak_memory"]["tracemalloc_bytes"] > 0
     assert result["scores"]["speedup"]["value"] > 1.2  # one noisy round: only the direction is certain
 
 

@@ -50,3 +50,13 @@ def test_scaffold_refuses_existing_and_unknown_event(tmp_path, baseline):
         new_submission("bob", tmp_path, events=["warp_speed"], baseline_dir=baseline)
     assert not (tmp_path / "bob").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_scaffold_from_the_real_baseline_is_valid(tmp_path):
+    from competition.validation import BASELINE_DIR
+
+    if not any(BASELINE_DIR.glob("*.npz")):
+        pytest.skip("submissions/baseline has no weights yet")
+    folder = new_submission("ada", tmp_path, github_handle="ada")
+    assert validate_path(folder) == []
+    assert {p.name for p in folder.glob("*.npz")} == {p.name for p in BASELINE_DIR.glob("*.npz")}

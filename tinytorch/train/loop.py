@@ -146,7 +146,8 @@ def load_images(dataset: str, split: str, limit: int | None = None) -> tuple[np.
     """(float32 images (N, C, H, W) in [0, 1], int64 labels, provenance) of an image data set split.
 
     ``bundled`` is the MNIST subset shipped in the package; ``mnist`` / ``cifar10`` are the full sets (downloaded
-    once into the cache). ``limit`` keeps the first ``limit`` examples (short runs in tests).
+    once into the cache). ``limit`` keeps a fixed random subset of ``limit`` examples, in file order (short runs;
+    the bundled subset is sorted by class, so a prefix would hold only the first classes).
     """
     from tinytorch import data  # noqa: PLC0415  (keeps `import tinytorch.train.loop` light)
 
@@ -158,7 +159,9 @@ def load_images(dataset: str, split: str, limit: int | None = None) -> tuple[np.
         images, labels = data.load_cifar10(split, download=True)
     else:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(IMAGE_DATASETS)}")
-    images, labels = images[:limit], labels[:limit]
+    if limit is not None and limit < len(labels):
+        keep = np.sort(np.random.default_rng(0).permutation(len(labels))[:limit])
+        images, labels = images[keep], labels[keep]
     provenance = {"dataset": dataset, "split": split, "examples": len(labels),
                   "sha256": dataset_sha256(images, labels)}
     return data.to_float_images(images), labels.astype(np.int64), provenance
