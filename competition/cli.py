@@ -207,7 +207,7 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
     from competition.run import run_event
 
     rows = []
-    with _progress(quiet=args.json) as update:
+    with _Spinner(quiet=args.json) as update:
         for event_id in events:
             update(f"{event_id}: starting")
             result = run_event(event_id, submission, BASELINE_DIR, runner_class=args.runner_class, quick=args.quick,
@@ -225,7 +225,7 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r["status"] == "ok" for r, _ in rows) else EXIT_INVALID
 
 
-class _progress:
+class _Spinner:
     """A rich spinner with a changing description; silent when quiet (JSON output)."""
 
     def __init__(self, quiet: bool) -> None:
@@ -309,7 +309,7 @@ def cmd_benchmark_profile(args: argparse.Namespace) -> int:
 def cmd_baseline(args: argparse.Namespace) -> int:
     from competition.api import generate_baseline
 
-    with _progress(quiet=False) as update:
+    with _Spinner(quiet=False) as update:
         update(f"measuring the baseline on {args.event}")
         path = generate_baseline(event=args.event, out_dir=args.out, quick=args.quick)
     _console().print(f"wrote {path}")

@@ -17,6 +17,7 @@ IMAGE_LOADERS = {
     "mnist": lambda split: ttd.load_mnist(split),
     "cifar10": lambda split: ttd.load_cifar10(split),
 }
+BUNDLED_DATASETS = frozenset({"mnist_bundled", "shakespeare"})  # shipped with tinytorch: no download needed
 DATASET_NAMES = {"mnist_bundled": "MNIST (bundled subset)", "mnist": "MNIST", "cifar10": "CIFAR-10",
                  "shakespeare": "Shakespeare (bundled)"}
 

@@ -25,11 +25,11 @@ class RunConfig:
     """How much to measure. `--quick` runs fewer rounds and smaller evaluation subsets (latency samples, perplexity
     windows, BLEU prompts); the result records the counts. Accuracy always covers the whole test split."""
 
-    rounds: int = 15  # at most; fewer when the timing budget runs out, never fewer than min_rounds
+    rounds: int = 30  # at most; fewer when the timing budget runs out, never fewer than min_rounds
     min_rounds: int = 5
     timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the calibration
     repeats: int = 3  # timed values per contender per round; the round keeps the fastest
-    training_rounds: int = 15  # at most; rounds stop once the training budget would be exceeded
+    training_rounds: int = 30  # at most; rounds stop once the training budget would be exceeded
     min_training_rounds: int = 3
     training_budget_s: float = 60.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
@@ -41,7 +41,7 @@ class RunConfig:
 
 
 FULL = RunConfig()
-LONG_TIMED_VALUE_S = 0.3
+LONG_TIMED_VALUE_S = 1.0
 QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=3, min_training_rounds=1,
                   training_budget_s=10.0, latency_samples=20, perplexity_windows=16, bleu_prompts=1)
 

@@ -133,6 +133,7 @@ def test_rounds_fit_the_timing_budget_within_bounds() -> None:
 
     assert planned_rounds(0.5, FULL) == FULL.rounds  # cheap rounds: the maximum
     assert planned_rounds(8.0, FULL) == 7  # 60 s budget / 8 s per round
+    assert planned_rounds(3.0, FULL) == 20
     assert planned_rounds(100.0, FULL) == FULL.min_rounds  # never fewer than the minimum
 
 

@@ -27,8 +27,8 @@ MODULE = "tinytorch.train.gpt"
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--batch-size", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=650)
+    parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--context", type=int, default=256, help="context_length (training window)")
     parser.add_argument("--d-model", type=int, default=128)
     parser.add_argument("--n-heads", type=int, default=4)
