@@ -5,11 +5,11 @@ the leaderboard uses only the harness's result JSON."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import yaml
+
+from tinytorch.atomic import write_atomic
 
 from competition.rules.schema import schema_problems
 from competition.validation import BASELINE_DIR
@@ -97,16 +97,7 @@ def write_report(report: dict, target: Path) -> None:
     problems = schema_problems(report, "submission_report", str(target))
     if problems:
         raise ValueError("report does not match submission_report.schema.json:\n" + "\n".join(map(str, problems)))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(report, handle, indent=2, sort_keys=True)
-            handle.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
 __all__ = ["generate_baseline", "generate_submission", "report_from_result", "write_report"]

@@ -31,11 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a crash is "could not run" (2), never "invalid" (1), Python's default exit code
-        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("competition"):
-            _console().print(f"[red]could not run:[/red] the harness module {exc.name} is not available")
-        else:
-            traceback.print_exc()
+    except Exception:  # a crash is "could not run" (2), never "invalid" (1), Python's default exit code
+        traceback.print_exc()
         return EXIT_ERROR
 
 
@@ -290,9 +287,14 @@ def results_table(results: list[dict]) -> Table:
 
 
 def cmd_benchmark_profile(args: argparse.Namespace) -> int:
-    from competition.profile import profile_event
+    from competition.profile import ProfileError, profile_event
+    from competition.sandbox.process import WorkerError
 
-    rows = profile_event(args.event, _submission_dir(args.submission))
+    try:
+        rows = profile_event(args.event, _submission_dir(args.submission))
+    except (ProfileError, WorkerError) as err:
+        _console().print(f"[red]could not profile {args.event}:[/red] {err}")
+        return EXIT_ERROR
     if args.json:
         _print_json(rows)
         return EXIT_OK

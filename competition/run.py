@@ -8,7 +8,6 @@ Nothing from the submission runs in this process.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from competition.sandbox.process import WorkerError
 from competition.sandbox.static_check import check_folder
 
 Progress = Callable[[str], None]
-NOTHING_SHA256 = hashlib.sha256(b"").hexdigest()  # until the data is loaded, no bytes have been used
 
 
 def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_class: str = "local",
@@ -116,7 +114,7 @@ def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt
         "result_id": f"{meta['name']}--{event.id}--{runner_class}--{stamp}",
         "submission": {**meta, "tree_sha256": provenance.tree_sha256(submission_dir)},
         "event": {"id": event.id, "name": event.name, "official": bool(event.official), "kind": event.kind,
-                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": NOTHING_SHA256}},
+                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": None}},
         "runner": {"class": runner_class, "hardware": hardware.fingerprint(cfg.blas_threads), "gemm_gflops": None},
         "harness": {"version": competition.__version__, "git_commit": provenance.git_commit()},
         "started_at": _stamp(started),

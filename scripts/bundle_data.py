@@ -13,12 +13,12 @@ import configparser
 import gzip
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from tinytorch.atomic import write_atomic
 
 from tinytorch.data.bundled import (
     MNIST_SUBSET_FILE, MNIST_SUBSET_TRAIN_PER_CLASS, SHAKESPEARE_INDEX_FILE, SHAKESPEARE_TEXT_FILE,
@@ -31,19 +31,6 @@ MNIST_SOURCE_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbe
 SHAKESPEARE_METADATA_FILE = "shakespeare_metadata.txt"
 WORK_SEPARATOR = "\n\n"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write `payload` to a temp file beside `path`, then rename it into place."""
-    descriptor, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(payload)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def npz_bytes(**arrays: np.ndarray) -> bytes:

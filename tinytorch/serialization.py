@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_open
 from .tensor import Tensor
 
 _FIX = "save tensors with tinytorch.save(model.state_dict(), 'weights.npz')"
@@ -36,15 +36,8 @@ def save(state: Mapping[str, Tensor | np.ndarray], path: str | os.PathLike) -> N
         raise TypeError(f"{path}: tinytorch.save expects a mapping name -> tensor (e.g. model.state_dict()), "
                         f"got {type(state).__name__}")
     arrays = {str(key): _as_array(str(key), value, path) for key, value in state.items()}
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(temp_name, path)
-    except BaseException:
-        os.unlink(temp_name)
-        raise
+    with atomic_open(path, "wb") as handle:
+        np.savez(handle, **arrays)
 
 
 def _refusal(path: Path, reason: object) -> ValueError:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from competition.leaderboard.awards import load_awards
 from competition.leaderboard.config import load_config
-from competition.leaderboard.files import write_atomic
+from tinytorch.atomic import write_atomic
 from competition.leaderboard.markdown import render_markdown
 from competition.leaderboard.model import Leaderboard, assemble
 from competition.leaderboard.site import write_site

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from competition.leaderboard.files import write_atomic
+from tinytorch.atomic import write_atomic
 from competition.results import ResultError, dumps, load_result, result_filename
 
 DEFAULT_STORE = Path("leaderboard/results")

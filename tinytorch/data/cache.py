@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from tinytorch.atomic import atomic_open
 from tinytorch.data.errors import ChecksumMismatchError, DataUnavailableError
 from tinytorch.data.hashing import file_sha256
 
@@ -82,21 +82,14 @@ def _download(name: str, file: str, expected_sha256: str, mirrors: Sequence[str]
 
 def _fetch_verified(url: str, target: Path, expected_sha256: str) -> None:
     """Stream `url` into a temp file next to `target`, verify, then atomically rename."""
-    descriptor, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(descriptor, "wb") as out, open_url(url) as response:
-            for chunk in iter(lambda: response.read(_CHUNK_BYTES), b""):
-                digest.update(chunk)
-                out.write(chunk)
+    digest = hashlib.sha256()
+    with atomic_open(target, "wb") as out, open_url(url) as response:
+        for chunk in iter(lambda: response.read(_CHUNK_BYTES), b""):
+            digest.update(chunk)
+            out.write(chunk)
         if digest.hexdigest() != expected_sha256:
             raise ChecksumMismatchError(
                 f"SHA-256 of the download is {digest.hexdigest()}, expected {expected_sha256}")
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
 
 
 def _missing_message(name: str, directory: Path, missing: Sequence[str], mirrors: Sequence[str],

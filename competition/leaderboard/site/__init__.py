@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from competition.leaderboard.files import write_atomic
+from tinytorch.atomic import write_atomic
 from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.site.index import render_index
 from competition.leaderboard.site.submission import render_submission

@@ -58,7 +58,7 @@ def provenance(result: Result) -> list[tuple[str, str]]:
         ("GEMM peak", _optional(result["runner"]["gemm_gflops"], "{:.1f} GFLOP/s")),
         ("Harness", f"{result['harness']['version']} at commit {result['harness']['git_commit'] or 'unknown'}"),
         ("Dataset", f"{event['dataset']['name']} / {event['dataset']['split']} "
-                    f"({event['dataset']['n_examples']} examples), sha256 {event['dataset']['sha256']}"),
+                    f"({event['dataset']['n_examples']} examples), sha256 {event['dataset']['sha256'] or 'not available (data not loaded)'}"),
         ("Submission tree sha256", sub["tree_sha256"]),
         ("Submission commit", sub.get("commit_sha") or "unknown"),
         ("Sandbox", f"{result['sandbox']['method']}; network isolated: {result['sandbox']['network_isolated']}"),
