@@ -203,6 +203,8 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
     from competition.results import write_result
     from competition.run import run_event
 
+    if args.all_events:
+        events = _available(events, rules)
     rows = []
     with _Spinner(quiet=args.json) as update:
         for event_id in events:
@@ -220,6 +222,20 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
                 console.print(f"[red]{result['event']['id']}[/red] {error['stage']}: {error['message']}")
             console.print(f"wrote {path}")
     return EXIT_OK if all(r["status"] == "ok" for r, _ in rows) else EXIT_INVALID
+
+
+def _available(events: list[str], rules: Any) -> list[str]:
+    """The events whose data is on this machine; the others are named with where their files go."""
+    from competition.datasets import unavailable_reason
+
+    runnable = []
+    for event_id in events:
+        reason = unavailable_reason(rules.event(event_id).dataset)
+        if reason is None:
+            runnable.append(event_id)
+        else:
+            Console(stderr=True, highlight=False, soft_wrap=True).print(f"[yellow]skipped {event_id}[/yellow]: its data is not on this machine.\n{reason}")
+    return runnable
 
 
 class _Spinner:

@@ -45,6 +45,17 @@ class EventData:
         return {"name": self.name, "split": self.split, "n_examples": self.n_examples, "sha256": self.sha256}
 
 
+def unavailable_reason(dataset: str) -> str | None:
+    """None when `dataset` can be loaded on this machine, else the loader's message saying which files to put where."""
+    if dataset in BUNDLED_DATASETS:
+        return None
+    try:
+        IMAGE_LOADERS[dataset]("test")
+    except ttd.DataUnavailableError as err:
+        return str(err)
+    return None
+
+
 def load_event_data(dataset: str, split: str, kind: str, max_examples: int | None = None) -> EventData:
     """Load `dataset`'s `split` for an event of `kind`; `max_examples` keeps a prefix (recorded in the split name)."""
     if dataset == "shakespeare":

@@ -15,7 +15,7 @@ CARD_FIELDS = {"name", "model", "config", "seed", "data", "training", "metrics",
 def test_card_is_complete_and_weights_are_small(name):
     card = model_card(name)
     assert CARD_FIELDS <= set(card)
-    assert card["command"].startswith("python -m tinytorch.train.")
+    assert "python -m tinytorch.train." in card["command"]
     assert len(card["data"]["train"]["sha256"]) == 64 and card["training"]["wall_seconds"] > 0
     assert (WEIGHTS_DIR / f"{name}.npz").stat().st_size < 5_000_000
 

@@ -40,7 +40,7 @@ def test_mlp_card_and_weights_roundtrip(tmp_path):
     assert stored == json.loads(json.dumps(card))
     assert stored["data"]["train"]["examples"] == 256 and len(stored["data"]["train"]["sha256"]) == 64
     assert stored["data"]["held_out"]["split"] == "test"
-    assert stored["command"].startswith("python -m tinytorch.train.mlp ") and "--seed 0" in stored["command"]
+    assert "python -m tinytorch.train.mlp " in stored["command"] and "--seed 0" in stored["command"]
     assert "--limit 256" in stored["command"] and "--out" not in stored["command"]
     assert stored["training"]["wall_seconds"] > 0 and len(stored["training"]["history"]) == 1
     loaded = pretrained("tiny_mlp", weights_dir=tmp_path)
@@ -93,3 +93,14 @@ def test_cnn_cifar10_path_builds_the_3_channel_baseline(monkeypatch, tmp_path):
     assert card["config"] == {"in_channels": 3, "num_classes": 10, "image_size": 32}
     assert model.classifier[1].weight.shape == (128, 4096)
     assert card["data"]["train"]["dataset"] == "cifar10" and card["metrics"]["examples"] == 16
+
+
+def test_reproduce_command_spells_out_options_and_thread_pins(monkeypatch):
+    from tinytorch.train.loop import reproduce_command
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    options = {"steps": 3, "batch_size": 8, "quiet": False, "no_flag": True, "limit": None}
+    assert reproduce_command("m", options) == "python -m m --steps 3 --batch-size 8 --no-flag"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+    assert reproduce_command("m", {}) == "OPENBLAS_NUM_THREADS=1 python -m m"

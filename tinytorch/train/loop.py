@@ -102,9 +102,13 @@ def fit_classifier(model: nn.Module, optimizer: Any, loader: Iterable, epochs: i
     return result
 
 
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def reproduce_command(module: str, options: Mapping[str, Any]) -> str:
-    """The exact command line (every option spelled out) that reruns ``python -m module``."""
-    parts = ["python", "-m", module]
+    """The exact command line (every option spelled out, BLAS thread pins kept) that reruns ``python -m module``."""
+    pins = [f"{var}={os.environ[var]}" for var in THREAD_ENV_VARS if var in os.environ]
+    parts = pins + ["python", "-m", module]
     for name, value in options.items():
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
