@@ -9,6 +9,8 @@ from .random import initial_seed, manual_seed
 from .serialization import load, save
 from .tensor import Tensor, cat, matmul, stack, where
 
+from . import data, models  # noqa: E402  (they build on the names above)
+
 float16 = half = np.float16
 float32 = float = np.float32
 float64 = double = np.float64
@@ -23,5 +25,5 @@ __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "randn", "rand",
     "randint", "randperm", "arange", "tril", "triu", "cat", "stack", "where", "matmul", "no_grad", "enable_grad",
     "inference_mode", "is_grad_enabled", "set_grad_enabled", "manual_seed", "initial_seed", "save", "load", "nn",
-    "optim", "float16", "half", "float32", "float64", "double", "int8", "uint8", "int16", "int32", "int64", "long",
+    "optim", "data", "models", "float16", "half", "float32", "float64", "double", "int8", "uint8", "int16", "int32", "int64", "long",
 ]  # tt.float / tt.int / tt.bool exist too, but a star-import must not shadow the builtins

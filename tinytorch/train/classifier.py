@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any, Callable, Sequence
 
 import tinytorch as tt
 from tinytorch import nn
 
-from .loop import WEIGHTS_DIR, accuracy, announce, environment, fit_classifier, load_images, reproduce_command, \
-    save_model_card
+from .loop import WEIGHTS_DIR, accuracy, announce, fit_classifier, load_images, save_model_card, with_provenance
 
 ModelBuilder = Callable[[tuple[int, ...]], tuple[nn.Module, dict[str, Any]]]
 
@@ -60,15 +58,12 @@ def train_classifier(module: str, args: argparse.Namespace, build: ModelBuilder)
         "data": {"train": train_data, "held_out": test_data},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "optimizer": "SGD",
                      "lr": args.lr, "momentum": args.momentum, "loss": "CrossEntropyLoss",
-                     "wall_seconds": round(fit.train_seconds, 2),
+                     "wall_seconds": round(fit.train_seconds, 3),
                      "history": [{"epoch": e.epoch, "loss": round(e.loss, 5), "train_accuracy": e.train_accuracy,
                                   "held_out_accuracy": e.test_accuracy} for e in fit.epochs]},
         "metrics": {"accuracy": test_accuracy, "split": "test", "examples": len(test_y)},
-        "parameters": sum(p.data.size for p in model.parameters()),
-        "command": reproduce_command(module, options),
-        "environment": environment(),
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    card = with_provenance(card, model, module, options)
     if not args.no_save:
         announce(f"wrote {save_model_card(args.name, model, card, Path(args.out))}")
     return model, card

@@ -20,15 +20,15 @@ from tinytorch import nn
 from tinytorch.data.hashing import dataset_sha256
 from tinytorch.models import GPT
 
-from .loop import WEIGHTS_DIR, announce, environment, progress_bar, reproduce_command, save_model_card
+from .loop import WEIGHTS_DIR, announce, progress_bar, save_model_card, with_provenance
 
 MODULE = "tinytorch.train.gpt"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=650)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--batch-size", type=int, default=24)
     parser.add_argument("--context", type=int, default=256, help="context_length (training window)")
     parser.add_argument("--d-model", type=int, default=128)
     parser.add_argument("--n-heads", type=int, default=4)
@@ -176,11 +176,8 @@ def train(args: argparse.Namespace) -> tuple[GPT, dict]:
                     "unigram_perplexity_full_validation": unigram_full,
                     "check": {"windows": min(args.check_windows, len(val_inputs)), "val_perplexity": check_ppl}},
         "sample": {**sample_settings, "text": sample},
-        "parameters": sum(p.data.size for p in model.parameters()),
-        "command": reproduce_command(MODULE, options),
-        "environment": environment(),
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    card = with_provenance(card, model, MODULE, options)
     if not args.no_save:
         announce(f"wrote {save_model_card(args.name, model, card, Path(args.out))}")
     return model, card

@@ -17,6 +17,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 
 import tinytorch as tt
 from tinytorch import nn
+from tinytorch.atomic import write_atomic
 from tinytorch.data.hashing import dataset_sha256
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "models" / "weights"
@@ -124,17 +125,18 @@ def environment() -> dict[str, str]:
             "processor": platform.processor() or platform.machine(), "cpu_count": str(os.cpu_count())}
 
 
+def with_provenance(card: Mapping[str, Any], model: nn.Module, module: str, options: Mapping[str, Any]) -> dict:
+    """The card plus what every model card records: parameter count, the reproducing command, environment, time."""
+    return {**card, "parameters": sum(p.data.size for p in model.parameters()),
+            "command": reproduce_command(module, options), "environment": environment(),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
 def save_model_card(name: str, model: nn.Module, card: Mapping[str, Any], out_dir: Path = WEIGHTS_DIR) -> Path:
-    """Write ``<name>.npz`` (float32 state dict via tt.save) and ``<name>.json`` (the card) atomically."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    weights, meta = out_dir / f"{name}.npz", out_dir / f"{name}.json"
-    tmp_weights, tmp_meta = out_dir / f".{name}.tmp.npz", out_dir / f".{name}.json.tmp"
-    tt.save({k: v.data.astype(np.float32) for k, v in model.state_dict().items()}, tmp_weights)
-    tmp_meta.write_text(json.dumps(card, indent=2) + "\n")
-    for tmp in (tmp_weights, tmp_meta):
-        os.chmod(tmp, 0o644)
-    os.replace(tmp_weights, weights)
-    os.replace(tmp_meta, meta)
+    """Write ``<name>.npz`` (float32 state dict) and ``<name>.json`` (the card), each atomically."""
+    tt.save({k: v.data.astype(np.float32) for k, v in model.state_dict().items()}, out_dir / f"{name}.npz")
+    meta = out_dir / f"{name}.json"
+    write_atomic(meta, json.dumps(card, indent=2) + "\n")
     return meta
 
 
