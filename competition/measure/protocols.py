@@ -29,9 +29,9 @@ class RunConfig:
     min_rounds: int = 5
     timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the calibration
     repeats: int = 3  # timed values per contender per round; the round keeps the fastest
-    training_rounds: int = 30  # at most; rounds stop once the training budget would be exceeded
+    training_rounds: int = 80  # at most; rounds stop once the training budget would be exceeded
     min_training_rounds: int = 3
-    training_budget_s: float = 60.0  # seconds of interleaved training rounds (after min_training_rounds)
+    training_budget_s: float = 90.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
     perplexity_windows: int = 128
     perplexity_window: int = 128

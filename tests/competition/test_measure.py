@@ -20,7 +20,7 @@ def test_calibrated_timed_value_lasts_at_least_100_ms() -> None:
     start = time.perf_counter()
     (value,) = timing.timed_values(fn, loops)
     assert time.perf_counter() - start >= timing.MIN_TIMED_SECONDS
-    assert value == pytest.approx(0.004, rel=0.5)
+    assert 0.004 <= value < 0.05  # per call, not per loop: a sleep never ends early; load may stretch it
 
 
 def test_interleaved_rounds_visit_everyone_each_round_in_varying_order() -> None:
