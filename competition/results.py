@@ -18,7 +18,8 @@ class ResultError(ValueError):
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def result_validator() -> jsonschema.protocols.Validator:
+    """The one validator of result.schema.json (with format checks), built once."""
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
@@ -26,7 +27,7 @@ def _validator() -> jsonschema.protocols.Validator:
 
 def validate_result(result: dict, source: str = "result") -> None:
     """Raise ResultError listing every schema violation (field path and message)."""
-    errors = sorted((_deepest(e) for e in _validator().iter_errors(result)),
+    errors = sorted((_deepest(e) for e in result_validator().iter_errors(result)),
                     key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         lines = [f"  {'.'.join(str(p) for p in e.absolute_path) or '(top level)'}: {e.message[:300]}"

@@ -12,13 +12,12 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from competition.problems import Problem
+from competition.results import result_validator
+from tinytorch.atomic import write_atomic
 
 METADATA_NAME = "metadata.json"
 MAX_FILES = 32
@@ -27,7 +26,6 @@ MAX_TOTAL_BYTES = 4 * 1024 * 1024
 RUNNER_CLASSES = ("local", "reference", "edge")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.json$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "result.schema.json"
 
 
 class ArtifactRejected(Exception):
@@ -59,18 +57,9 @@ def metadata_for(pr_number: int, head_sha: str, runner_class: str) -> dict[str, 
 
 def write_metadata(directory: Path | str, pr_number: int, head_sha: str, runner_class: str) -> Path:
     """Write metadata.json into `directory` atomically (temp file + rename)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / METADATA_NAME
-    tmp = target.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(metadata_for(pr_number, head_sha, runner_class), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    target = Path(directory) / METADATA_NAME
+    write_atomic(target, json.dumps(metadata_for(pr_number, head_sha, runner_class), indent=2) + "\n")
     return target
-
-
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def _read_directory(root: Path, problems: list[Problem]) -> list[tuple[str, bytes]]:
@@ -140,7 +129,7 @@ def _parse(name: str, data: bytes, problems: list[Problem]) -> Any:
 
 
 def _check_result(name: str, result: Any, runner_class: str | None, problems: list[Problem]) -> bool:
-    errors = sorted(_validator().iter_errors(result), key=lambda e: list(e.absolute_path))
+    errors = sorted(result_validator().iter_errors(result), key=lambda e: list(e.absolute_path))
     for error in errors[:5]:
         where = ".".join(str(p) for p in error.absolute_path) or "(root)"
         problems.append(Problem(name, f"does not match result.schema.json: {error.message[:200]}",

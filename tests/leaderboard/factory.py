@@ -7,15 +7,11 @@ factory cannot drift from the schema.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-import jsonschema
+from competition.results import validate_result
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "competition" / "schemas" / "result.schema.json"
-_VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 CATEGORY_IDS = ("speed_demon", "memory_miser", "edge_expert", "energy_efficient", "tinymlperf_overall")
 EVENT_NAMES = {
@@ -151,7 +147,7 @@ def make_result(
             "categories": categories,
         },
     }
-    _VALIDATOR.validate(result)
+    validate_result(result, source="factory result")
     return result
 
 
