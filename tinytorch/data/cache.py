@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -25,6 +24,8 @@ def cache_dir() -> Path:
 
 def open_url(url: str) -> BinaryIO:
     """Open `url` for reading (http(s) or file://). Tests replace this to simulate mirrors."""
+    import urllib.request  # only downloads need the HTTP stack; keep it out of `import tinytorch`
+
     return urllib.request.urlopen(url, timeout=60)
 
 
