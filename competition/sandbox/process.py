@@ -22,6 +22,8 @@ import numpy as np
 from competition.sandbox import channel, limits as limits_mod, network
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# The module the worker runs as (`python -I -B -m WORKER_MODULE`); trusted code never imports it.
+WORKER_MODULE = "competition.sandbox.worker"
 
 
 class WorkerError(RuntimeError):
@@ -35,16 +37,49 @@ class SandboxRecord:
     network_isolated: bool
     method: str
     limits: dict[str, float] = field(default_factory=dict)
+    isolation: str = "process"
+    memory_meter: str = "none"
 
     def as_record(self) -> dict:
-        return {"network_isolated": self.network_isolated, "method": self.method, "limits": dict(self.limits)}
+        return {"isolation": self.isolation, "method": self.method, "network_isolated": self.network_isolated,
+                "limits": dict(self.limits), "memory_meter": self.memory_meter}
 
 
-def scrubbed_env(home: Path, blas_threads: int) -> dict[str, str]:
-    """The worker's whole environment: PATH, LANG, HOME and the BLAS thread variables; nothing else (no tokens)."""
+def scrubbed_env(home: Path, blas_threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The worker's whole environment: PATH, LANG, HOME, the BLAS thread variables and the caller's `extra`
+    variables; nothing else (no tokens)."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(home)}
     env.update({name: str(blas_threads) for name in BLAS_THREAD_VARIABLES})
+    env.update(extra or {})
     return env
+
+
+def read_vm_hwm(pid: int) -> int | None:
+    """VmHWM (resident high-water mark) of host process `pid` in bytes, or None when /proc cannot tell."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def reset_vm_hwm(pid: int) -> bool:
+    """Reset the VmHWM of host process `pid` to its current RSS (clear_refs "5"); False where not possible."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def network_namespace_differs(pid: int) -> bool:
+    """True when host process `pid` lives in another network namespace than this process (checked from outside)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+    except OSError:
+        return False
 
 
 def copy_submission(src: Path, dst: Path) -> None:
@@ -58,11 +93,13 @@ class Worker:
     """One sandboxed worker process serving requests for one submission (use as a context manager)."""
 
     def __init__(self, submission_dir: Path | None, limits: limits_mod.Limits | None = None,
-                 blas_threads: int = 1, label: str = "worker") -> None:
+                 blas_threads: int = 1, label: str = "worker", env: dict[str, str] | None = None) -> None:
         self.submission_dir = Path(submission_dir) if submission_dir is not None else None
         self.limits = limits or limits_mod.Limits()
         self.blas_threads = blas_threads
         self.label = label
+        self.extra_env = dict(env or {})
+        self.memory_meter = "none"
         self.sandbox: SandboxRecord | None = None
         self.ready: dict = {}
         self._proc: subprocess.Popen | None = None
@@ -89,11 +126,12 @@ class Worker:
             os.write(status_w, (method or "").encode())
             limits_mod.apply(limits)
 
-        cmd = [sys.executable, "-I", "-B", "-m", "competition.sandbox.worker",
+        cmd = [sys.executable, "-I", "-B", "-m", WORKER_MODULE,
                "--read-fd", str(to_worker_r), "--write-fd", str(from_worker_w), "--root", str(root)]
         try:
             self._proc = subprocess.Popen(
-                cmd, cwd=root, env=scrubbed_env(self._tmp / "home", self.blas_threads), stdin=subprocess.DEVNULL,
+                cmd, cwd=root, env=scrubbed_env(self._tmp / "home", self.blas_threads, self.extra_env),
+                stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
                 preexec_fn=preexec, start_new_session=True, close_fds=True,
             )
@@ -111,12 +149,40 @@ class Worker:
         self._write_fd, self._read_fd = to_worker_w, from_worker_r
         self._deadline = time.monotonic() + limits.wall_seconds
         self.ready = self._receive(timeout=60.0)[0]
-        isolated = bool(method) and set(self.ready.get("interfaces", [])) <= {"lo"}
+        isolated = bool(method) and network_namespace_differs(self.host_pid)
         how = f"{method}; loopback only" if isolated else "no network namespace (not permitted here)"
         if os.geteuid() == 0:
             how += "; runs as root: RLIMIT_NPROC not enforced, fork refused by the audit hook"
-        self.sandbox = SandboxRecord(network_isolated=isolated, method=how, limits=limits.as_record())
+        self.memory_meter = "vmhwm" if read_vm_hwm(self.host_pid) is not None else "none"
+        self.sandbox = SandboxRecord(network_isolated=isolated, method=how, limits=limits.as_record(),
+                                     memory_meter=self.memory_meter)
         return self
+
+    # -- outside meters --------------------------------------------------------------------------------------------
+    @property
+    def host_pid(self) -> int:
+        """The worker's pid as this (host) process sees it."""
+        if self._proc is None:
+            raise WorkerError(f"{self.label} worker is not running")
+        return self._proc.pid
+
+    def reset_peak_memory(self) -> None:
+        """Start a new peak-memory window (the next peak_memory_bytes() counts from the current resident size)."""
+        if self.memory_meter == "vmhwm":
+            reset_vm_hwm(self.host_pid)
+
+    def peak_memory_bytes(self) -> int:
+        """The worker's resident peak since start or the last reset, read from outside; 0 when memory_meter is
+        "none" (no /proc: the result must say "not measured")."""
+        if self.memory_meter == "vmhwm":
+            return read_vm_hwm(self.host_pid) or 0
+        return 0
+
+    def sandbox_record(self) -> dict:
+        """The result's `sandbox` object: isolation level, method, network, limits and memory meter."""
+        if self.sandbox is None:
+            raise WorkerError(f"{self.label} worker was not started")
+        return self.sandbox.as_record()
 
     def close(self) -> None:
         """Ask the worker to exit, then kill its process group and delete the temporary copy."""
