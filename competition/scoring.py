@@ -1,8 +1,11 @@
 """Scores derived from measurements, defined once: speedup (+ tie verdict), compression, parameter ratio, accuracy
-delta, efficiency, qualification, category eligibility and the leaderboard sort key.
+delta, efficiency (+ interval), the Edge Expert composite, qualification, category eligibility (which includes
+"beats the baseline beyond the noise") and the leaderboard sort key.
 
 Inputs are the result schema's `measurements` objects (candidate and baseline, measured on the same machine in the
-same run) and the per-round baseline/candidate time ratios. Accuracy is a fraction in [0, 1].
+same run) and the per-round baseline/candidate time ratios. Accuracy is a fraction in [0, 1]. The store and
+`tito leaderboard build` call `score` again on every stored result, so nothing here may depend on anything but
+its arguments.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from typing import Any
 from competition.measure.stats import median_ci
 from competition.rules import Event, Rules, load_rules
 
+MIN_ROUNDS_FOR_VERDICT = 3  # fewer paired rounds cannot tell a difference from noise (a 1-round CI has zero width)
+# A byte count (model size, peak memory) or an energy reading "clearly" beats the baseline's only when the ratio
+# baseline / candidate reaches this: a few percent is a file-format or allocator detail, not an optimization.
+CLEAR_RATIO = 1.05
+
 
 def aa_halfwidth(aa_speedup: Mapping[str, Any] | None) -> float:
     """The A/A noise half-width: how far the baseline-vs-baseline speedup CI reaches from 1.0 (0 if unmeasured)."""
@@ -21,9 +29,6 @@ def aa_halfwidth(aa_speedup: Mapping[str, Any] | None) -> float:
         return 0.0
     lo, hi = aa_speedup["ci95"]
     return max(abs(hi - 1.0), abs(1.0 - lo))
-
-
-MIN_ROUNDS_FOR_VERDICT = 3  # fewer paired rounds cannot tell a difference from noise (a 1-round CI has zero width)
 
 
 def verdict(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0, rounds: int | None = None) -> str:
@@ -37,12 +42,14 @@ def verdict(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0, r
 
 
 def speedup(ratios: Sequence[float] | None, aa_speedup: Mapping[str, Any] | None = None, seed: int = 0) -> dict | None:
-    """Median of per-round ratios baseline time / candidate time with a bootstrap 95 % CI and a tie verdict."""
+    """Median of per-round ratios baseline time / candidate time with a bootstrap 95 % CI and a tie verdict.
+    The ratios themselves are kept: they are the measurement the store recomputes the speedup from."""
     if not ratios:
         return None
     value, lo, hi = median_ci(ratios, seed=seed)
     return {"value": value, "ci95": [lo, hi],
-            "verdict": verdict(value, (lo, hi), aa_halfwidth(aa_speedup), rounds=len(ratios))}
+            "verdict": verdict(value, (lo, hi), aa_halfwidth(aa_speedup), rounds=len(ratios)),
+            "ratios": [float(r) for r in ratios]}
 
 
 def _ratio(baseline: float | None, candidate: float | None) -> float | None:
@@ -69,15 +76,66 @@ def accuracy_delta_points(baseline_accuracy: float | None, candidate_accuracy: f
 
 
 def efficiency(speedup_value: float | None, compression_value: float | None, delta_points: float | None) -> float | None:
-    """The course's overall score: speedup x compression / (1 + |accuracy change as a fraction|).
+    """The course's overall score: speedup x compression / (1 + accuracy LOSS as a fraction).
 
-    Text events have no accuracy (delta None): their quality is guarded by the perplexity bound instead, so the
-    divisor is 1. Any accuracy change, up or down, divides the score, exactly as the course defines it.
+    Only a loss divides: an accuracy gain leaves the divisor at 1. Text events have no accuracy (delta None):
+    their quality is guarded by the perplexity bound instead, so the divisor is 1.
     """
     if speedup_value is None or compression_value is None:
         return None
-    change = 0.0 if delta_points is None else abs(delta_points) / 100.0
-    return speedup_value * compression_value / (1.0 + change)
+    loss = 0.0 if delta_points is None else max(0.0, -delta_points) / 100.0
+    return speedup_value * compression_value / (1.0 + loss)
+
+
+def efficiency_ci95(speed: Mapping[str, Any] | None, compression_value: float | None,
+                    delta_points: float | None) -> list[float] | None:
+    """The efficiency interval: the speedup's 95 % CI through the same formula (size and accuracy are exact)."""
+    if speed is None or compression_value is None:
+        return None
+    return [efficiency(bound, compression_value, delta_points) for bound in speed["ci95"]]
+
+
+def peak_memory_bytes(measurements: Mapping[str, Any] | None) -> int | None:
+    """Peak memory during inference as the parent measured it from OUTSIDE the worker (cgroup peak or VmHWM),
+    `peak_memory.external_bytes`. None when not measured that way: tracemalloc, read inside, never counts."""
+    return ((measurements or {}).get("peak_memory") or {}).get("external_bytes")
+
+
+def joules_per_inference(measurements: Mapping[str, Any] | None) -> float | None:
+    """Measured energy per inference; None unless measured (estimates never count)."""
+    energy = (measurements or {}).get("energy") or {}
+    return energy.get("joules_per_inference") if energy.get("measured") else None
+
+
+def accuracy_per_mb(measurements: Mapping[str, Any] | None) -> float | None:
+    """Best Accuracy/Size: accuracy (fraction) per megabyte (10^6 bytes) of shipped model."""
+    cand = measurements or {}
+    acc, size = cand.get("accuracy"), cand.get("model_size_bytes")
+    return None if acc is None or not size else acc / (size / 1e6)
+
+
+def edge_score(speed: Mapping[str, Any] | None, candidate: Mapping[str, Any] | None,
+               baseline: Mapping[str, Any] | None) -> dict | None:
+    """Edge Expert composite: speedup x quality ratio x energy ratio, each "vs the baseline on the edge runner".
+
+    quality ratio = candidate / baseline accuracy (text events: baseline / candidate perplexity); energy ratio =
+    baseline / candidate joules per inference when BOTH were measured, else the factor is left out and
+    `energy_measured` is false (shown as "energy not measured", never guessed). The interval is the speedup CI
+    through the same product.
+    """
+    cand, base = candidate or {}, baseline or {}
+    if speed is None:
+        return None
+    if cand.get("accuracy") is not None:
+        quality = _ratio(cand["accuracy"], base.get("accuracy"))
+    else:
+        quality = _ratio(base.get("perplexity"), cand.get("perplexity"))
+    if quality is None:
+        return None
+    energy = _ratio(joules_per_inference(base), joules_per_inference(cand))
+    factor = quality * (energy if energy is not None else 1.0)
+    return {"value": speed["value"] * factor, "ci95": [bound * factor for bound in speed["ci95"]],
+            "energy_measured": energy is not None}
 
 
 def _check(rule: str, passed: bool, detail: str) -> dict:
@@ -116,22 +174,85 @@ def qualification(event: Event, candidate: Mapping[str, Any] | None, rules: Rule
     return checks
 
 
+# rank_by (categories.yaml) -> the value ranked, read from (scores, candidate measurements).
+_RANK_VALUES = {
+    "speedup": lambda s, c: s["speedup"]["value"] if s.get("speedup") else None,
+    "peak_memory_bytes": lambda s, c: peak_memory_bytes(c),
+    "model_size_bytes": lambda s, c: (c or {}).get("model_size_bytes"),
+    "accuracy": lambda s, c: (c or {}).get("accuracy"),
+    "accuracy_per_mb": lambda s, c: accuracy_per_mb(c),
+    "edge_score": lambda s, c: s["edge_score"]["value"] if s.get("edge_score") else None,
+    "joules_per_inference": lambda s, c: joules_per_inference(c),
+    "efficiency": lambda s, c: s.get("efficiency"),
+}
+RANK_BY = tuple(_RANK_VALUES)
+
+
+def rank_value(rank_by: str, scores: Mapping[str, Any], candidate: Mapping[str, Any] | None) -> float | None:
+    """The value a category with this `rank_by` ranks (None = not measured)."""
+    return _RANK_VALUES[rank_by](scores, candidate)
+
+
+def _clear(ratio: float | None, what: str) -> str | None:
+    if ratio is None:
+        return f"{what} of the baseline was not measured"
+    if ratio < CLEAR_RATIO:
+        return f"{what} {ratio:.3g}x the baseline's, not clearly better (needs >= {CLEAR_RATIO}x)"
+    return None
+
+
+def baseline_gap(rank_by: str, scores: Mapping[str, Any], candidate: Mapping[str, Any] | None,
+                 baseline: Mapping[str, Any] | None) -> str | None:
+    """None if the candidate beats the baseline on `rank_by` beyond the noise, else why not (a tie never wins).
+
+    speedup: verdict "faster" (CI above 1 and beyond the A/A noise floor). Byte counts and energy: baseline /
+    candidate >= CLEAR_RATIO. accuracy: strictly more test examples right (accuracy is an exact count on a fixed
+    split). edge_score and efficiency: the whole interval above 1 and a real gain behind it (faster, or clearly
+    smaller for efficiency).
+    """
+    cand, base = candidate or {}, baseline or {}
+    speed = scores.get("speedup") or {}
+    faster = speed.get("verdict") == "faster"
+    if rank_by == "speedup":
+        return None if faster else f"speedup verdict '{speed.get('verdict', 'not measured')}' (not faster than the baseline beyond the noise)"
+    if rank_by == "peak_memory_bytes":
+        return _clear(_ratio(peak_memory_bytes(base), peak_memory_bytes(cand)), "peak memory saving")
+    if rank_by == "model_size_bytes":
+        return _clear(scores.get("compression"), "compression")
+    if rank_by == "joules_per_inference":
+        return _clear(_ratio(joules_per_inference(base), joules_per_inference(cand)), "energy saving")
+    if rank_by == "accuracy_per_mb":
+        return _clear(_ratio(accuracy_per_mb(cand), accuracy_per_mb(base)), "accuracy per MB")
+    if rank_by == "accuracy":
+        delta = scores.get("accuracy_delta_points")
+        return None if delta is not None and delta > 0 else f"accuracy change {_signed(delta)} points (not above the baseline)"
+    interval = (scores.get("edge_score") or {}).get("ci95") if rank_by == "edge_score" else scores.get("efficiency_ci95")
+    gain = faster or (rank_by == "efficiency" and (scores.get("compression") or 0) >= CLEAR_RATIO)
+    if interval is None or interval[0] <= 1.0 or not gain:
+        return f"{rank_by.replace('_', ' ')} interval {_interval(interval)} does not clear the baseline (1.0) with a real gain"
+    return None
+
+
 def category_eligibility(event: Event, candidate: Mapping[str, Any] | None, scores: Mapping[str, Any],
-                         runner_class: str, rules: Rules | None = None) -> dict[str, dict]:
-    """For each category: {eligible, reason}. `scores` needs qualified, qualification, speedup, compression, efficiency."""
+                         runner_class: str, rules: Rules | None = None,
+                         baseline: Mapping[str, Any] | None = None) -> dict[str, dict]:
+    """For each category: {eligible, reason}. `scores` needs qualified, qualification and the rank values."""
     rules = rules or load_rules()
-    return {cid: _eligibility(cat, event, candidate, scores, runner_class, rules) for cid, cat in rules.categories.items()}
+    return {cid: _eligibility(cat, event, candidate, baseline, scores, runner_class, rules)
+            for cid, cat in rules.categories.items()}
 
 
-def _eligibility(category, event, candidate, scores, runner_class, rules) -> dict:
+def _eligibility(category, event, candidate, baseline, scores, runner_class, rules) -> dict:
     def no(reason: str) -> dict:
-        return {"eligible": False, "reason": reason}
+        return {"eligible": False, "reason": reason[:500]}
 
     if runner_class not in category.runner_classes:
         return no(f"only results from runner class {' or '.join(category.runner_classes)} count (this run: {runner_class})")
     energy = (candidate or {}).get("energy") or {}
     if category.requires_measured_energy and not energy.get("measured"):
         return no("energy was not measured on this runner" + (f": {energy['reason']}" if energy.get("reason") else ""))
+    if category.rank_by in ("accuracy", "accuracy_per_mb") and not event.has_accuracy:
+        return no(f"{event.name} has no accuracy (text event)")
     if not scores["qualified"]:
         failed = [c["rule"] for c in scores["qualification"] if not c["passed"]]
         return no("did not qualify: " + ", ".join(failed))
@@ -139,9 +260,12 @@ def _eligibility(category, event, candidate, scores, runner_class, rules) -> dic
     acc = (candidate or {}).get("accuracy")
     if event.has_accuracy and floor is not None and (acc is None or acc < floor):
         return no(f"accuracy {_pct(acc)} is below the {category.name} floor {_pct(floor)}")
-    if _rank_value(category.rank_by, scores, candidate) is None:
-        return no(f"{category.rank_by} was not measured")
-    return {"eligible": True, "reason": f"qualified; ranked by {category.rank_by}"}
+    if rank_value(category.rank_by, scores, candidate) is None:
+        return no(f"{category.rank_by.replace('_', ' ')} was not measured")
+    gap = baseline_gap(category.rank_by, scores, candidate, baseline)
+    if gap is not None:
+        return no(f"does not beat the baseline: {gap}")
+    return {"eligible": True, "reason": f"qualified; beats the baseline; ranked by {category.rank_by}"}
 
 
 def score(event: Event, candidate: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None, *,
@@ -164,28 +288,27 @@ def score(event: Event, candidate: Mapping[str, Any] | None, baseline: Mapping[s
         "parameter_ratio": parameter_ratio(base.get("parameter_count"), cand.get("parameter_count")),
         "accuracy_delta_points": delta,
         "efficiency": efficiency(speed["value"] if speed else None, comp, delta),
+        "efficiency_ci95": efficiency_ci95(speed, comp, delta),
+        "edge_score": edge_score(speed, candidate, baseline) if candidate is not None else None,
         "qualified": all(c["passed"] for c in checks),
         "qualification": checks,
     }
-    scores["categories"] = category_eligibility(event, candidate, scores, runner_class, rules)
+    scores["categories"] = category_eligibility(event, candidate, scores, runner_class, rules, baseline)
     return scores
-
-
-def _rank_value(rank_by: str, scores: Mapping[str, Any], candidate: Mapping[str, Any] | None) -> float | None:
-    if rank_by == "speedup":
-        return scores["speedup"]["value"] if scores.get("speedup") else None
-    if rank_by == "joules_per_inference":
-        return ((candidate or {}).get("energy") or {}).get("joules_per_inference")
-    return scores.get(rank_by)
 
 
 def sort_key(result: Mapping[str, Any], category_id: str, rules: Rules | None = None) -> tuple:
     """Ascending sort key for a category's ranking: best metric first, then higher accuracy (lower perplexity),
     then result_id for a stable order. Results without the metric sort last."""
     category = (rules or load_rules()).categories[category_id]
+    return rank_sort_key(result, category.rank_by, category.higher_is_better)
+
+
+def rank_sort_key(result: Mapping[str, Any], rank_by: str, higher_is_better: bool) -> tuple:
+    """sort_key for any rank_by (event rankings use the event's primary metric)."""
     candidate = result.get("candidate") or {}
-    value = _rank_value(category.rank_by, result["scores"], candidate)
-    primary = math.inf if value is None else (-value if category.higher_is_better else value)
+    value = rank_value(rank_by, result["scores"], candidate)
+    primary = math.inf if value is None else (-value if higher_is_better else value)
     accuracy = candidate.get("accuracy")
     perplexity = candidate.get("perplexity")
     quality = -accuracy if accuracy is not None else (perplexity if perplexity is not None else math.inf)
@@ -198,3 +321,11 @@ def _pct(fraction: float | None) -> str:
 
 def _num(value: float | None) -> str:
     return "not measured" if value is None else f"{value:g}"
+
+
+def _signed(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:+.2f}"
+
+
+def _interval(interval: Sequence[float] | None) -> str:
+    return "not measured" if interval is None else f"[{interval[0]:.3g}, {interval[1]:.3g}]"

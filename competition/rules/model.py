@@ -44,6 +44,11 @@ class Event:
         return self.quality.get("max_perplexity")
 
     @property
+    def primary_metric(self) -> str:
+        """What the event ranking sorts by: "time_s" (as speedup) or "peak_memory" (Memory Master)."""
+        return self.metrics["primary"]
+
+    @property
     def has_accuracy(self) -> bool:
         """Image events are scored on accuracy; text events on perplexity."""
         return self.kind in ("training", "inference")
@@ -60,6 +65,7 @@ class Category:
     higher_is_better: bool
     runner_classes: tuple[str, ...]
     requires_measured_energy: bool
+    source: str  # where the definition and its threshold come from
 
 
 @dataclass(frozen=True)
