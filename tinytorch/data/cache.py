@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,6 +14,8 @@ from tinytorch.data.hashing import file_sha256
 
 DATA_ENV_VAR = "TINYTORCH_DATA"
 _CHUNK_BYTES = 1 << 20
+# progress(file name, bytes received so far, total bytes or None when the server does not say)
+DownloadProgress = Callable[[str, int, "int | None"], None]
 
 
 def cache_dir() -> Path:
@@ -30,12 +32,13 @@ def open_url(url: str) -> BinaryIO:
 
 
 def ensure_files(name: str, checksums: Mapping[str, str], mirrors: Sequence[str],
-                 root: str | Path | None = None, download: bool = False) -> dict[str, Path]:
+                 root: str | Path | None = None, download: bool = False,
+                 progress: DownloadProgress | None = None) -> dict[str, Path]:
     """Return {file name: path} for every file in `checksums`, all verified by SHA-256.
 
     Files live in `root`, default cache_dir()/name. Missing files are downloaded from the first
-    working mirror (base URLs) when `download` is true; otherwise DataUnavailableError says
-    exactly which files to put where.
+    working mirror (base URLs) when `download` is true, reporting bytes to `progress`; otherwise
+    DataUnavailableError says exactly which files to put where.
     """
     directory = Path(root).expanduser() if root is not None else cache_dir() / name
     missing = [file for file in checksums if not (directory / file).is_file()]
@@ -43,7 +46,7 @@ def ensure_files(name: str, checksums: Mapping[str, str], mirrors: Sequence[str]
         raise DataUnavailableError(_missing_message(name, directory, missing, mirrors, root is None))
     for file in checksums:
         if file in missing:
-            _download(name, file, checksums[file], mirrors, directory, root is None)
+            _download(name, file, checksums[file], mirrors, directory, root is None, progress)
         else:
             verify_file(directory / file, checksums[file])
     return {file: directory / file for file in checksums}
@@ -59,7 +62,7 @@ def verify_file(path: Path, expected_sha256: str) -> None:
 
 
 def _download(name: str, file: str, expected_sha256: str, mirrors: Sequence[str],
-              directory: Path, default_root: bool) -> None:
+              directory: Path, default_root: bool, progress: DownloadProgress | None = None) -> None:
     """Try each mirror in turn; the file appears in `directory` only once verified."""
     directory.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
@@ -68,7 +71,7 @@ def _download(name: str, file: str, expected_sha256: str, mirrors: Sequence[str]
         url = mirror.rstrip("/") + "/" + file
         print(f"tinytorch.data: downloading {url} -> {directory / file}", file=sys.stderr)
         try:
-            _fetch_verified(url, directory / file, expected_sha256)
+            _fetch_verified(url, directory / file, expected_sha256, progress)
             return
         except (OSError, ChecksumMismatchError) as error:
             served_wrong_file |= isinstance(error, ChecksumMismatchError)
@@ -81,16 +84,28 @@ def _download(name: str, file: str, expected_sha256: str, mirrors: Sequence[str]
         + _missing_message(name, directory, [file], mirrors, default_root))
 
 
-def _fetch_verified(url: str, target: Path, expected_sha256: str) -> None:
+def _fetch_verified(url: str, target: Path, expected_sha256: str, progress: DownloadProgress | None = None) -> None:
     """Stream `url` into a temp file next to `target`, verify, then atomically rename."""
     digest = hashlib.sha256()
+    received = 0
     with atomic_open(target, "wb") as out, open_url(url) as response:
+        total = _content_length(response)
         for chunk in iter(lambda: response.read(_CHUNK_BYTES), b""):
             digest.update(chunk)
             out.write(chunk)
+            received += len(chunk)
+            if progress is not None:
+                progress(target.name, received, total)
         if digest.hexdigest() != expected_sha256:
             raise ChecksumMismatchError(
                 f"SHA-256 of the download is {digest.hexdigest()}, expected {expected_sha256}")
+
+
+def _content_length(response: BinaryIO) -> int | None:
+    """The Content-Length the server announced, if any (file:// and test doubles may have none)."""
+    headers = getattr(response, "headers", None)
+    length = headers.get("Content-Length") if headers is not None else None
+    return int(length) if length and str(length).isdigit() else None
 
 
 def _missing_message(name: str, directory: Path, missing: Sequence[str], mirrors: Sequence[str],
@@ -101,4 +116,4 @@ def _missing_message(name: str, directory: Path, missing: Sequence[str], mirrors
              f"set {DATA_ENV_VAR} or pass root=DIR to use another folder"
              if default_root else f"the folder given as root; omit root to use ${DATA_ENV_VAR}/{name}")
     return (f"{name} data not found. Put these files in {directory}\n{files}\n"
-            f"({where}), or pass download=True on a machine with network access.")
+            f"({where}), or run `tito data download {name}` (Python: download=True) on a machine with network access.")
