@@ -143,10 +143,13 @@ def _check_result(name: str, result: Any, runner_class: str | None, problems: li
     return True
 
 
-def check_artifact(source: Path | str, expected_sha: str, expected_pr: int | None = None) -> Artifact:
+def check_artifact(source: Path | str, expected_sha: str | None, expected_pr: int | None = None,
+                   runner_classes: frozenset[str] | None = None, harness_commit: str | None = None) -> Artifact:
     """Read and check an artifact folder or .zip; raise ArtifactRejected listing every problem found.
 
-    `expected_sha` (and `expected_pr` when known) come from the trusted workflow_run event, never from the artifact.
+    `expected_sha` (and `expected_pr` when known) come from the trusted workflow_run event, never from the artifact;
+    None means the run that wrote it is trusted to name them (an official run of main's workflow). `runner_classes`
+    are the classes that run may claim; `harness_commit`, when given, must be every result's harness.git_commit.
     """
     source = Path(source)
     problems: list[Problem] = []
@@ -175,7 +178,12 @@ def check_artifact(source: Path | str, expected_sha: str, expected_pr: int | Non
         problems.extend(meta_problems)
         if not meta_problems:
             runner_class = meta["runner_class"]
-            if meta["head_sha"] != expected_sha:
+            if runner_classes is not None and runner_class not in runner_classes:
+                problems.append(Problem(METADATA_NAME, f"runner_class {runner_class!r} cannot come from this "
+                                        f"workflow run (allowed: {', '.join(sorted(runner_classes)) or 'none'})",
+                                        "official results come only from the maintainers' benchmark workflow",
+                                        field="runner_class"))
+            if expected_sha is not None and meta["head_sha"] != expected_sha:
                 problems.append(Problem(METADATA_NAME, f"head_sha {meta['head_sha']} is not the SHA this workflow "
                                         f"run tested ({expected_sha})", "re-run the workflow", field="head_sha"))
             if expected_pr is not None and meta["pr_number"] != expected_pr:
@@ -183,6 +191,12 @@ def check_artifact(source: Path | str, expected_sha: str, expected_pr: int | Non
                                         f"#{expected_pr}", "re-run the workflow", field="pr_number"))
     results = [doc for name, doc in sorted(documents.items())
                if doc is not None and _check_result(name, doc, runner_class, problems)]
+    if harness_commit is not None:
+        for result in results:
+            if result["harness"]["git_commit"] != harness_commit:
+                problems.append(Problem(result["result_id"], f"harness commit {result['harness']['git_commit']} is "
+                                        f"not the commit the run checked out ({harness_commit})",
+                                        "re-run the benchmark workflow", field="harness.git_commit"))
     if len({r["submission"]["name"] for r in results}) > 1:
         problems.append(Problem(str(source), "results belong to more than one submission", "one submission per PR"))
     if problems:

@@ -1,4 +1,8 @@
-"""Which files a PR changes, and the rule: exactly one submissions/<name>/ folder added or changed, nothing else."""
+"""Which files a PR changes, and the rule: exactly one submissions/<name>/ folder, owned by the PR's author.
+
+Everything here reads the PR as data (git diff, `git show` of submission.yaml parsed with yaml.safe_load); nothing
+from the PR is executed, so the gate can run in a pull_request_target job with the default branch's code.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,18 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from competition.problems import Problem
 
 SUBMISSIONS_DIR = "submissions"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 RESERVED_NAMES = frozenset({"baseline"})
 _REGULAR_MODES = frozenset({"100644", "100755", "000000"})
+MANIFEST = "submission.yaml"
+MAX_MANIFEST_BYTES = 64 * 1024
+# author_association values of people the repository trusts with its code (GitHub sets them, not the PR).
+MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 @dataclass(frozen=True)
@@ -112,3 +122,71 @@ def all_submissions(repo: Path | str = ".") -> list[str]:
         return []
     return sorted(p.name for p in root.iterdir()
                   if (p / "submission.yaml").is_file() and NAME_PATTERN.match(p.name) and p.name not in RESERVED_NAMES)
+
+
+def touches_submissions(changes: list[FileChange]) -> bool:
+    """True if any change is under submissions/ (a submission PR); False for code-only PRs, which CI covers."""
+    return any(c.path.split("/", 1)[0] == SUBMISSIONS_DIR for c in changes)
+
+
+def handle_at(revision: str, name: str, repo: Path | str = ".") -> str | None:
+    """`github_handle` of submissions/<name>/submission.yaml at `revision`, read as data; None if absent or unreadable."""
+    done = subprocess.run(["git", "cat-file", "blob", f"{revision}:{SUBMISSIONS_DIR}/{name}/{MANIFEST}"], cwd=repo,
+                          capture_output=True)
+    if done.returncode != 0 or len(done.stdout) > MAX_MANIFEST_BYTES:
+        return None
+    try:
+        manifest = yaml.safe_load(done.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return None
+    handle = manifest.get("github_handle") if isinstance(manifest, dict) else None
+    return handle if isinstance(handle, str) else None
+
+
+def ownership_problems(name: str, author: str, base: str, head: str, repo: Path | str = ".") -> list[Problem]:
+    """A PR may change only the folder whose github_handle is its author's login (a new folder: the author's own).
+
+    GitHub logins are case-insensitive. The base's handle decides who owns an existing folder; the head's must
+    still name the author, so a PR cannot hand a folder to someone else either.
+    """
+    where = f"{SUBMISSIONS_DIR}/{name}/{MANIFEST}"
+    owner, claimed = handle_at(base, name, repo), handle_at(head, name, repo)
+    problems = []
+    if owner is not None and owner.lower() != author.lower():
+        problems.append(Problem(where, f"submissions/{name}/ belongs to @{owner}; @{author} may not change it",
+                                "change only your own folder, or ask its owner to open the pull request",
+                                field="github_handle"))
+    elif claimed is None:
+        problems.append(Problem(where, "is missing or has no github_handle at the pull request's head",
+                                f"add submission.yaml with github_handle: {author}", field="github_handle"))
+    elif claimed.lower() != author.lower():
+        problems.append(Problem(where, f"github_handle is {claimed!r} but the pull request was opened by "
+                                f"@{author}", f"set github_handle: {author} (your own GitHub login)",
+                                field="github_handle"))
+    return problems
+
+
+@dataclass
+class Gate:
+    """What the PR gate decided: `kind` is "submission" (rule applied), "code" (no submissions/** touched: CI
+    covers it) or "maintainer" (a maintainer's PR: CI and code review cover it)."""
+
+    kind: str
+    check: ChangeCheck
+
+    @property
+    def ok(self) -> bool:
+        return self.kind != "submission" or self.check.ok
+
+
+def gate(base: str, head: str, author: str, association: str = "NONE", repo: Path | str = ".") -> Gate:
+    """The PR rule as the default branch's code applies it: classify the PR, then check folder and ownership."""
+    changes = changed_files(base, head, repo)
+    outcome = check_changes(changes)
+    if not touches_submissions(changes):
+        return Gate("code", outcome)
+    if association.upper() in MAINTAINER_ASSOCIATIONS:
+        return Gate("maintainer", outcome)
+    if outcome.submission is not None and not outcome.problems:
+        outcome.problems.extend(ownership_problems(outcome.submission, author, base, head, repo))
+    return Gate("submission", outcome)

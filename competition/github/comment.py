@@ -7,6 +7,8 @@ from typing import Any, Callable
 
 from tabulate import tabulate
 
+from competition.scoring import MIN_ROUNDS_FOR_VERDICT, aa_halfwidth
+
 MARKER = "<!-- tinymlperf-bot -->"
 CATEGORY_TITLES = {
     "speed_demon": "Speed Demon",
@@ -50,9 +52,29 @@ def _accuracy(value: float | None) -> str:
 def _energy(measurements: dict) -> str:
     energy = measurements["energy"]
     if not energy["measured"] or energy["joules_per_inference"] is None:
-        reason = energy.get("reason")
-        return NOT_MEASURED + (f" ({escape(reason)})" if reason else "")
+        return NOT_MEASURED  # the reason is given once, in the comment's footer (energy_note)
     return f"{energy['joules_per_inference']:.4g} J/inference ({escape(energy['method'] or '')})"
+
+
+def energy_reasons(results: list[Result]) -> list[str]:
+    """Why energy was not measured, each distinct reason once (escaped)."""
+    reasons: list[str] = []
+    for result in results:
+        for side in (result.get("candidate"), result.get("baseline")):
+            energy = (side or {}).get("energy") or {}
+            if energy and not (energy.get("measured") and energy.get("joules_per_inference") is not None):
+                reason = escape(energy.get("reason") or "no energy meter on this runner")
+                if reason not in reasons:
+                    reasons.append(reason)
+    return reasons
+
+
+def energy_note(reasons: list[str]) -> str | None:
+    """The one sentence of the whole comment about unmeasured energy."""
+    if not reasons:
+        return None
+    return (f"Energy reads \"{NOT_MEASURED}\" where no meter could be read ({'; '.join(reasons)}); it is never "
+            "estimated.")
 
 
 def _measurement_rows(result: Result) -> list[list[str]]:
@@ -76,14 +98,36 @@ def _speedup(result: Result) -> str:
         return f"speedup: {NOT_MEASURED}"
     low, high = score["ci95"]
     verdict = {"faster": "faster than the baseline", "slower": "slower than the baseline",
-               "tie": "a statistical tie with the baseline (the CI contains 1)"}[score["verdict"]]
+               "tie": "a tie with the baseline"}[score["verdict"]]
+    if score["verdict"] == "tie":
+        verdict += f": {tie_reason(result)}"
+    return f"speedup **{score['value']:.3f}×** (95 % CI {low:.3f}–{high:.3f}): {verdict}"
+
+
+def tie_reason(result: Result) -> str:
+    """Why a speedup counts as a tie, from the result's own numbers (the rules of scoring.verdict)."""
+    score, noise = result["scores"]["speedup"], result["noise"]
+    low, high = score["ci95"]
+    reasons = []
+    if noise["rounds"] < MIN_ROUNDS_FOR_VERDICT:
+        reasons.append(f"too few rounds ({noise['rounds']}; a verdict needs {MIN_ROUNDS_FOR_VERDICT})")
+    if low <= 1.0 <= high:
+        reasons.append("the 95 % interval contains 1")
+    halfwidth = aa_halfwidth(noise["aa_speedup"])
+    if abs(score["value"] - 1.0) <= halfwidth:
+        reasons.append(f"the difference ({100 * (score['value'] - 1.0):+.1f} %) is inside the noise floor "
+                       f"(±{100 * halfwidth:.1f} %)")
+    return "; ".join(reasons) or "the difference is too small to call"
+
+
+def noise_floor(result: Result) -> str:
+    """The run's A/A (baseline vs baseline) speedup: how far two identical programs differ on this machine."""
     noise = result["noise"]["aa_speedup"]
-    floor = "" if noise is None else f"; noise floor (baseline vs baseline) {_ci(noise['median'], noise['ci95'])}"
-    return f"speedup **{score['value']:.3f}×** (95 % CI {low:.3f}–{high:.3f}): {verdict}{floor}"
-
-
-def _ci(value: float, ci: list[float]) -> str:
-    return f"{value:.3f}× ({ci[0]:.3f}–{ci[1]:.3f})"
+    if noise is None:
+        return f"noise floor: {NOT_MEASURED}"
+    low, high = noise["ci95"]
+    return (f"noise floor (baseline vs baseline, {result['noise']['rounds']} rounds): {noise['median']:.3f}× "
+            f"({low:.3f}–{high:.3f}), ±{100 * aa_halfwidth(noise):.1f} %")
 
 
 def _ratio(label: str, value: float | None, fmt: str) -> str:
@@ -150,6 +194,7 @@ def render_result(result: Result, ranks: dict | None) -> str:
     scores = result["scores"]
     lines += [
         "- " + _speedup(result),
+        "- " + noise_floor(result),
         "- " + _ratio("compression", scores["compression"], ".3f") + (
             "×" if scores["compression"] is not None else ""),
         "- " + _ratio("accuracy change vs baseline (points)", scores["accuracy_delta_points"], "+.2f"),
@@ -166,19 +211,40 @@ def render_result(result: Result, ranks: dict | None) -> str:
     return "\n".join(lines)
 
 
+ENERGY_SEPARATOR = " ;; "
 RUNNER_ORDER = ("local", "reference", "edge")
-RUNNER_TITLES = {"local": "Preview run (runner class `local`, never official)",
-                 "reference": "Reference runner (x86)", "edge": "Edge runner (ARM64)"}
+RUNNER_NAMES = {"local": "GitHub-hosted machine", "reference": "reference runner (x86)",
+                "edge": "edge runner (ARM64)"}
+
+
+def section_title(runner_class: str, official: bool) -> tuple[str, str]:
+    """Heading and one-line provenance of a section: smoke numbers are unverified, official ones say who ran them."""
+    name = RUNNER_NAMES[runner_class]
+    if runner_class == "local":
+        return (f"Smoke run on a {name} (unverified)",
+                "A quick preview run by the pull request's Validate workflow: few rounds, shared hardware, and a "
+                "workflow the pull request can edit. Not a result; nothing here is ranked.")
+    if official:
+        return (f"Official rerun: {name}",
+                "Measured by a maintainer-triggered run of the default branch's Benchmark workflow with main's "
+                "harness, the submission in the jail (checked: workflow path, event and branch of the run).")
+    return (f"{name[0].upper()}{name[1:]}: unverified",
+            "These files claim a maintainers' runner but were not checked against the workflow run that made "
+            "them; treat them as unverified.")
 _SECTION = re.compile(r"<!-- tinymlperf:section runner=(local|reference|edge) sha=([0-9a-f]{40}) -->\n"
                       r"(.*?)<!-- /tinymlperf:section -->\n", re.S)
 
 
 def render_section(runner_class: str, results: list[Result], sha: str, ranks: dict | None = None,
-                   run_url: str | None = None) -> str:
+                   run_url: str | None = None, official: bool = False) -> str:
     """The part of the comment one workflow run owns: its runner class's results for commit `sha`."""
     run = f" · [workflow run]({run_url})" if run_url else ""
-    lines = [f"<!-- tinymlperf:section runner={runner_class} sha={sha} -->",
-             f"## {RUNNER_TITLES[runner_class]}{run}", ""]
+    title, provenance = section_title(runner_class, official)
+    lines = [f"<!-- tinymlperf:section runner={runner_class} sha={sha} -->", f"## {title}{run}", "",
+             f"_{provenance}_", ""]
+    reasons = energy_reasons(results)
+    if reasons:
+        lines.append(f"<!-- energy-reasons: {ENERGY_SEPARATOR.join(reasons)} -->")
     if not results:
         lines += ["No results were produced for this commit: open the workflow run for the log, reproduce it "
                   "locally (`tito submit --validate-only`, `tito benchmark run --all-events --quick`) and push "
@@ -203,10 +269,16 @@ def render_comment(sections: dict[str, str], sha: str, pr_number: int | None = N
     pr_text = f"PR #{pr_number} · " if pr_number is not None else ""
     lines = [MARKER, f"# TinyMLPerf results for {title}", "", f"{pr_text}commit `{sha}`", ""]
     lines += [merged[runner] for runner in RUNNER_ORDER if runner in merged]
+    reasons: list[str] = []
+    for found in re.findall(r"<!-- energy-reasons: (.*?) -->", "".join(merged.values())):
+        reasons += [r for r in found.split(ENERGY_SEPARATOR) if r not in reasons]
+    note = energy_note(reasons)
     lines += [
-        "<sub>Pull-request runs are previews; official results come from the maintainers' reference (x86) and edge "
-        "(ARM64) runners after merge. Ranks are projected against the current leaderboard; a tie means the 95 % "
-        "confidence intervals overlap. Energy reads \"not measured\" unless RAPL was read on the runner.</sub>",
+        "<sub>Speedup is baseline time / your time, measured side by side on the same machine; a tie means the "
+        "interval contains 1, the difference is inside the noise floor (baseline vs baseline), or there were too "
+        "few rounds. Ranks are projected against the current leaderboard. Smoke runs are previews; only official "
+        "reruns (maintainer-triggered) and the measurement after merge count."
+        + (f" {note}" if note else "") + "</sub>",
         "",
     ]
     return "\n".join(lines)

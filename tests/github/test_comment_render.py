@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from competition.github import comment
 from tests.leaderboard.factory import make_result
 
@@ -12,17 +14,45 @@ def section(result: dict, ranks: dict | None = None) -> str:
     return comment.render_section(result["runner"]["class"], [result], SHA, ranks)
 
 
-def test_tie_verdict_and_confidence_interval_are_shown() -> None:
+def test_a_tie_names_its_real_reason_from_the_results_numbers() -> None:
     text = section(make_result("ada", speedup=1.01, ci=(0.95, 1.07)))
-    assert "speedup **1.010×** (95 % CI 0.950–1.070): a statistical tie with the baseline" in text
+    assert "speedup **1.010×** (95 % CI 0.950–1.070): a tie with the baseline: the 95 % interval contains 1" in text
+    assert "inside the noise floor" in text  # +1.0 % is also within the factory's ±2.0 % A/A noise
+    outside_ci = make_result("ada", speedup=1.015, ci=(1.005, 1.03))
+    outside_ci["scores"]["speedup"]["verdict"] = "tie"  # what scoring.verdict says for +1.5 % at ±2 % noise
+    text = section(outside_ci)
+    assert "contains 1" not in text, "the interval excludes 1: that must not be given as the reason"
+    assert "a tie with the baseline: the difference (+1.5 %) is inside the noise floor (±2.0 %)" in text
+    few = make_result("ada", speedup=1.5, ci=(1.4, 1.6))
+    few["noise"]["rounds"] = 2
+    few["scores"]["speedup"]["verdict"] = "tie"
+    assert "a tie with the baseline: too few rounds (2; a verdict needs 3)" in section(few)
 
 
-def test_unmeasured_energy_reads_not_measured_and_never_shows_the_estimate() -> None:
-    text = section(make_result("ada", energy_joules=None))
-    assert "not measured (no RAPL access)" in text
-    assert "0.5" not in text.split("| energy")[1].split("\n")[0]
+def test_the_noise_floor_is_shown_with_every_speedup() -> None:
+    text = section(make_result("ada"))
+    assert "noise floor (baseline vs baseline, 10 rounds): 1.000× (0.980–1.020), ±2.0 %" in text
+
+
+def test_unmeasured_energy_is_explained_once_and_never_shows_the_estimate() -> None:
+    results = [make_result("ada", event_id=e, energy_joules=None) for e in ("mlp_sprint", "cnn_marathon")]
+    body = comment.render_comment({"reference": comment.render_section("reference", results, SHA)}, SHA, 7)
+    visible = re.sub(r"<!--.*?-->", "", body)  # what a reader sees on the PR page
+    assert visible.count("no RAPL access") == 1, body
+    assert "| energy" in body and "not measured" in body.split("| energy")[1].split("\n")[0]
+    assert "0.5" not in body.split("| energy")[1].split("\n")[0]
     measured = section(make_result("ada", energy_joules=0.0123))
     assert "0.0123 J/inference (rapl)" in measured
+
+
+def test_smoke_numbers_are_unverified_and_official_ones_say_who_ran_them() -> None:
+    local = comment.render_section("local", [make_result("ada", runner_class="local")], SHA)
+    assert "## Smoke run on a GitHub-hosted machine (unverified)" in local
+    claimed = comment.render_section("reference", [make_result("ada")], SHA)
+    assert "Reference runner (x86): unverified" in claimed and "Official" not in claimed
+    official = comment.render_section("reference", [make_result("ada")], SHA, official=True)
+    assert "## Official rerun: reference runner (x86)" in official
+    assert "maintainer-triggered run of the default branch's Benchmark workflow" in official
 
 
 def test_failed_and_unqualified_runs_say_why() -> None:
@@ -59,5 +89,5 @@ def test_sections_merge_by_runner_class_and_sha() -> None:
     edge = comment.render_section("edge", [make_result("ada", runner_class="edge")], SHA)
     first = comment.render_comment({"local": local}, SHA, 7)
     merged = comment.render_comment({"edge": edge}, SHA, 7, previous_body=first)
-    assert merged.index("Preview run") < merged.index("Edge runner (ARM64)")
+    assert merged.index("Smoke run") < merged.index("Edge runner (ARM64)")
     assert comment.render_comment({"edge": edge}, "6" * 40, 7, previous_body=first).count("tinymlperf:section r") == 1
