@@ -1,16 +1,19 @@
 """`tito submit --validate-only`: every problem of a submission folder or a self-reported submission.json at once.
 
 One module per family of checks: folder (name, files, sizes), manifest (submission.yaml), readme, code (static
-check + entry points), closed_division (weights vs the baseline's), report (the course's submission.json).
+check + entry points), weights (every .npz: safe, finite), closed_division (the weights express the baseline's
+models: competition.conformance), report (the course's submission.json). A check that breaks on hostile input
+becomes a problem naming the file, never a traceback.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from competition.problems import Problem
 from competition.rules import Rules, load_rules
-from competition.validation import closed_division, code, folder as folder_checks, manifest, readme, report
+from competition.validation import closed_division, code, folder as folder_checks, manifest, readme, report, weights
 from competition.validation.base import BASELINE_DIR, REPO_ROOT, CannotValidate
 
 __all__ = ["BASELINE_DIR", "REPO_ROOT", "CannotValidate", "validate_path", "validate_folder", "validate_report_file"]
@@ -35,14 +38,26 @@ def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path
     doc, found = manifest.check(folder, rules)
     needs_weights = doc is None or any("load" in rules.event(e).entry_points for e in doc["events"])
     problems = folder_checks.check(folder, rules.limits, _same(folder, baseline_dir), needs_weights) + found
-    problems += readme.check(folder, rules.limits, doc)
-    problems += code.check(folder, rules, doc)
+    problems += _guarded(folder / "README.md", lambda: readme.check(folder, rules.limits, doc))
+    problems += _guarded(folder / "model.py", lambda: code.check(folder, rules, doc))
+    problems += _guarded(folder, lambda: weights.check(folder, rules.limits))
     division = rules.divisions[doc["division"]] if doc is not None else None
     if division is not None and division.architecture_must_match_baseline and not _same(folder, baseline_dir):
-        problems += closed_division.check(folder, baseline_dir, division, doc)
+        problems += _guarded(folder, lambda: closed_division.check(folder, baseline_dir, doc))
     if (folder / "submission.json").is_file():
-        problems += validate_report_file(folder / "submission.json", rules)
-    return problems
+        problems += _guarded(folder / "submission.json", lambda: validate_report_file(folder / "submission.json", rules))
+    return list(dict.fromkeys(problems))  # an unreadable .npz is reported once, not by every check
+
+
+def _guarded(where: Path, check: Callable[[], list[Problem]]) -> list[Problem]:
+    """Run one family of checks; hostile input that breaks it becomes a problem, not a traceback."""
+    try:
+        return check()
+    except CannotValidate:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OSError, RecursionError, MemoryError, UnicodeError) as exc:
+        return [Problem(str(where), f"could not be checked: {type(exc).__name__}: {exc}"[:300],
+                        "make the file well-formed (UTF-8 text, plain numeric .npz); if it is, report a validator bug")]
 
 
 def validate_report_file(path: Path, rules: Rules | None = None) -> list[Problem]:

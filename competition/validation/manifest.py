@@ -11,6 +11,9 @@ from competition.rules import Rules
 from competition.rules.schema import schema_problems, with_lines
 
 PLACEHOLDERS = ("todo", "tbd", "fixme", "xxx", "changeme", "your name")
+MAX_BYTES = 65_536  # a manifest is a few hundred bytes
+MAX_ALIASES = 16  # billion-laughs bombs expand a few dozen aliases exponentially; a manifest needs none
+MAX_DEPTH = 32  # the YAML composer recurses once per nesting level
 
 
 def check(folder: Path, rules: Rules) -> tuple[dict | None, list[Problem]]:
@@ -18,9 +21,14 @@ def check(folder: Path, rules: Rules) -> tuple[dict | None, list[Problem]]:
     file = folder / "submission.yaml"
     if not file.is_file():
         return None, []  # reported by the folder checks
-    text = file.read_text(encoding="utf-8")
+    text, problem = _bounded_text(file)
+    if problem is not None:
+        return None, [problem]
     try:
+        _check_structure(text, file)
         doc = yaml.safe_load(text)
+    except _TooComplex as exc:
+        return None, [exc.problem]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [Problem(str(file), f"not valid YAML: {getattr(exc, 'problem', exc)}", "fix the YAML syntax",
@@ -29,6 +37,43 @@ def check(folder: Path, rules: Rules) -> tuple[dict | None, list[Problem]]:
     if isinstance(doc, dict):
         problems += _events(doc, rules, file) + _placeholders(doc, file)
     return (doc if not problems else None), with_lines(problems, text)
+
+
+class _TooComplex(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _bounded_text(file: Path) -> tuple[str, Problem | None]:
+    """The manifest's text, refusing oversized or non-UTF-8 files before any parsing."""
+    size = file.stat().st_size
+    if size > MAX_BYTES:
+        return "", Problem(str(file), f"submission.yaml is {size} bytes, over the {MAX_BYTES}-byte limit",
+                           "keep it to the fields of the template (`tito submission new`)")
+    try:
+        return file.read_bytes().decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return "", Problem(str(file), f"not UTF-8 text (byte {exc.start})", "save the file as UTF-8")
+
+
+def _check_structure(text: str, file: Path) -> None:
+    """Scan the YAML events (cheap, no expansion) and refuse alias bombs and deep nesting before composing."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _TooComplex(Problem(str(file), f"more than {MAX_ALIASES} YAML aliases (*name): refused before "
+                                          "expansion (an alias bomb)", "write the values out; no anchors or aliases are "
+                                          "needed", line=event.start_mark.line + 1))
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooComplex(Problem(str(file), f"nested more than {MAX_DEPTH} levels deep",
+                                          "use the flat layout of the template", line=event.start_mark.line + 1))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _events(doc: dict, rules: Rules, file: Path) -> list[Problem]:

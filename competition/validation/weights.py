@@ -1,34 +1,29 @@
-"""Read the key -> (shape, dtype) table of an .npz from its array headers, without pickle and without the data."""
+"""Every .npz of a submission, in every division (subfolders too): readable without pickle, no object arrays, no
+zip bomb, and no NaN or infinite weights. The safe reader itself lives in competition.conformance.npz."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
-import numpy as np
+from competition.conformance.npz import SAFE_FIX, WeightsError, non_finite, npz_specs, read_arrays
+from competition.problems import Problem
+from competition.rules import Limits
+
+__all__ = ["WeightsError", "check", "npz_specs"]
 
 
-class WeightsError(ValueError):
-    """The .npz cannot be read safely (not a zip, a pickled object array, a bad header)."""
-
-
-def npz_specs(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """{key: (shape, dtype)} of every array in the .npz at `path`. Raises WeightsError."""
-    specs = {}
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if not name.endswith(".npy"):
-                    raise WeightsError(f"member {name!r} is not a .npy array")
-                with archive.open(name) as member:
-                    major, _ = np.lib.format.read_magic(member)
-                    read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-                    shape, _, dtype = read_header(member)
-                if dtype.hasobject:
-                    raise WeightsError(f"array {name[:-4]!r} holds Python objects (needs pickle)")
-                specs[name[:-4]] = (tuple(shape), dtype)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        if isinstance(exc, WeightsError):
-            raise
-        raise WeightsError(str(exc)) from exc
-    return specs
+def check(folder: Path, limits: Limits) -> list[Problem]:
+    """Problems of every weights file: unsafe or unreadable archives, NaN/inf values named by key."""
+    problems = []
+    for path in sorted(folder.rglob("*.npz")):
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > limits.file_bytes_max:
+            continue  # links and oversized files are reported by the folder checks, and never read
+        try:
+            arrays = read_arrays(path)
+        except WeightsError as exc:
+            problems.append(Problem(str(path), f"cannot read the weights safely: {exc}", SAFE_FIX))
+            continue
+        problems += [Problem(str(path), f"{count} NaN or infinite value(s)", "retrain or re-export the weights: a "
+                             "finite model has finite weights (check the learning rate and the quantization scales)",
+                             field=key) for key, count in non_finite(arrays).items()]
+    return problems
