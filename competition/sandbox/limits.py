@@ -1,4 +1,4 @@
-"""Resource limits for a worker process (applied with setrlimit in the child before it runs any Python)."""
+"""Resource limits of one worker: rlimits (set in the worker before any submission code runs) and the cgroup sizes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ from dataclasses import asdict, dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    """OS limits of one worker. Sizes in bytes, times in seconds."""
+    """OS limits of one worker. Sizes in bytes, times in seconds.
+
+    memory_bytes binds through the worker's cgroup (all its processes and its /tmp files) where one can be made;
+    address_space_bytes (RLIMIT_AS) binds always and turns a large allocation into a MemoryError first.
+    """
 
     address_space_bytes: int = 4 << 30
+    memory_bytes: int = 4 << 30
     cpu_seconds: int = 600
     processes: int = 64
     file_size_bytes: int = 64 << 20
+    tmpfs_bytes: int = 256 << 20
     open_files: int = 64
     wall_seconds: float = 900.0
 
@@ -22,15 +28,19 @@ class Limits:
         return {key: float(value) for key, value in asdict(self).items()}
 
 
+def rlimits(limits: Limits) -> dict[str, tuple[int, int]]:
+    """resource.RLIMIT_* name -> (soft, hard). CPU: SIGXCPU at the soft limit (a clear message), SIGKILL 5 s later."""
+    return {
+        "RLIMIT_CPU": (limits.cpu_seconds, limits.cpu_seconds + 5),
+        "RLIMIT_AS": (limits.address_space_bytes, limits.address_space_bytes),
+        "RLIMIT_NPROC": (limits.processes, limits.processes),
+        "RLIMIT_FSIZE": (limits.file_size_bytes, limits.file_size_bytes),
+        "RLIMIT_NOFILE": (limits.open_files, limits.open_files),
+        "RLIMIT_CORE": (0, 0),
+    }
+
+
 def apply(limits: Limits) -> None:
     """setrlimit every limit on the calling process (call in the child, e.g. from preexec_fn)."""
-    # CPU: SIGXCPU at the soft limit (a clear message), SIGKILL 5 s later at the hard limit.
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    for which, value in (
-        (resource.RLIMIT_AS, limits.address_space_bytes),
-        (resource.RLIMIT_NPROC, limits.processes),
-        (resource.RLIMIT_FSIZE, limits.file_size_bytes),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
-    ):
-        resource.setrlimit(which, (value, value))
+    for name, pair in rlimits(limits).items():
+        resource.setrlimit(getattr(resource, name), pair)

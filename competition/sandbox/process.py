@@ -1,12 +1,18 @@
-"""Launch and talk to one sandboxed worker: fresh process, own session, scrubbed env, temp copy, limits, no network.
+"""Launch, meter and talk to one worker: in the OS jail (jail.py) where it works, else in the process sandbox.
 
 The parent never imports submission code. `Worker` copies the submission folder to a temporary directory, starts
-`python -I -B -m competition.sandbox.worker` there and exchanges framed messages (channel.py) over two pipes.
-Every request has a wall-clock deadline; when it passes, the worker's whole process group is killed.
+`python -I -B -m WORKER_MODULE` on it and exchanges framed messages (channel.py) over two pipes. Every request has a
+wall-clock deadline; when it passes, everything the worker started is killed (the whole pid namespace in the jail,
+the process group otherwise). Memory is metered from outside: the worker's cgroup peak, else its VmHWM.
+
+isolation "jail": bubblewrap namespaces, read-only file system, unprivileged uid, cgroup + rlimits (jail.py).
+isolation "process": a fresh process with a scrubbed environment, rlimits and a network namespace where permitted;
+what a student's laptop without bubblewrap gets (results so isolated are never ranked).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
-from competition.sandbox import channel, limits as limits_mod, network
+from competition.sandbox import cgroup as cgroup_mod, channel, jail, limits as limits_mod, network
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # The module the worker runs as (`python -I -B -m WORKER_MODULE`); trusted code never imports it.
 WORKER_MODULE = "competition.sandbox.worker"
+ISOLATIONS = ("auto", "jail", "process")
 
 
 class WorkerError(RuntimeError):
@@ -45,13 +52,20 @@ class SandboxRecord:
                 "limits": dict(self.limits), "memory_meter": self.memory_meter}
 
 
-def scrubbed_env(home: Path, blas_threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
+def scrubbed_env(home: str | Path, blas_threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The worker's whole environment: PATH, LANG, HOME, the BLAS thread variables and the caller's `extra`
     variables; nothing else (no tokens)."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(home)}
     env.update({name: str(blas_threads) for name in BLAS_THREAD_VARIABLES})
     env.update(extra or {})
     return env
+
+
+def copy_submission(src: Path, dst: Path) -> None:
+    """Copy regular files and folders of `src` to `dst`; symlinks and special files are left out."""
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        return [n for n in names if os.path.islink(os.path.join(directory, n)) or n == "__pycache__"]
+    shutil.copytree(src, dst, symlinks=False, ignore=ignore)
 
 
 def read_vm_hwm(pid: int) -> int | None:
@@ -82,29 +96,41 @@ def network_namespace_differs(pid: int) -> bool:
         return False
 
 
-def copy_submission(src: Path, dst: Path) -> None:
-    """Copy regular files and folders of `src` to `dst`; symlinks and special files are left out."""
-    def ignore(directory: str, names: list[str]) -> list[str]:
-        return [n for n in names if os.path.islink(os.path.join(directory, n)) or n == "__pycache__"]
-    shutil.copytree(src, dst, symlinks=False, ignore=ignore)
+def child_pids(pid: int) -> list[int]:
+    """Host pids of the children of `pid`."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 class Worker:
-    """One sandboxed worker process serving requests for one submission (use as a context manager)."""
+    """One isolated worker process serving requests for one submission (use as a context manager).
+
+    isolation: "auto" (the jail where jail.status() says it works, else the process sandbox), "jail" (raise
+    WorkerError without it) or "process".
+    """
 
     def __init__(self, submission_dir: Path | None, limits: limits_mod.Limits | None = None,
-                 blas_threads: int = 1, label: str = "worker", env: dict[str, str] | None = None) -> None:
+                 blas_threads: int = 1, label: str = "worker", env: dict[str, str] | None = None,
+                 isolation: str = "auto") -> None:
+        if isolation not in ISOLATIONS:
+            raise ValueError(f"isolation must be one of {ISOLATIONS}, not {isolation!r}")
         self.submission_dir = Path(submission_dir) if submission_dir is not None else None
         self.limits = limits or limits_mod.Limits()
         self.blas_threads = blas_threads
         self.label = label
         self.extra_env = dict(env or {})
+        self.isolation = isolation
         self.memory_meter = "none"
         self.sandbox: SandboxRecord | None = None
         self.ready: dict = {}
         self._proc: subprocess.Popen | None = None
         self._tmp: Path | None = None
         self._deadline = 0.0
+        self._ns_init: int | None = None  # host pid of the jail's pid-namespace init (bwrap's reaper)
+        self._host_pid: int | None = None
+        self._group: cgroup_mod.Cgroup | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -114,95 +140,137 @@ class Worker:
             copy_submission(self.submission_dir, root)
         else:
             root.mkdir()
-        (self._tmp / "home").mkdir()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
+        self._write_fd, self._read_fd = to_worker_w, from_worker_r
+        fds = (to_worker_r, from_worker_w)
+        try:
+            if self._use_jail():
+                method = self._start_jailed(root, fds)
+            else:
+                method = self._start_process(root, fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self._deadline = time.monotonic() + self.limits.wall_seconds
+        self.ready = self._receive(timeout=60.0)[0]
+        if self._ns_init is not None:
+            self._host_pid = next(iter(child_pids(self._ns_init)), None)
+            if self._host_pid is None:
+                raise WorkerError(f"{self.label}: the jailed worker process was not found under its namespace init")
+        self._record(method)
+        return self
+
+    def _use_jail(self) -> bool:
+        if self.isolation == "process":
+            return False
+        state = jail.status()
+        if not state.available and self.isolation == "jail":
+            raise WorkerError(f"{self.label}: the OS jail is not available: {state.reason}")
+        return state.available
+
+    def _worker_args(self, fds: tuple[int, int], root: str) -> list[str]:
+        return ["--read-fd", str(fds[0]), "--write-fd", str(fds[1]), "--root", root]
+
+    def _start_jailed(self, root: Path, fds: tuple[int, int]) -> str:
+        """bwrap around the worker; returns the method text of the sandbox record."""
+        limits = self.limits
+        self._tmp.chmod(0o711)  # bwrap, running as nobody, must reach the stage folders below it
+        self._group = cgroup_mod.Cgroup.create(self.label, limits.memory_bytes, limits.processes)
+        info_r, info_w = os.pipe()
+        command = ["-I", "-B", "-c", jail.bootstrap(limits_mod.rlimits(limits), WORKER_MODULE),
+                   *self._worker_args(fds, jail.SUBMISSION)]
+        plan = jail.Plan.for_worker(jail.status().bwrap or "bwrap", root, self._tmp / "stage", command,
+                                    scrubbed_env("/tmp", self.blas_threads, self.extra_env), info_w,
+                                    limits.tmpfs_bytes, self._group)
+        try:
+            self._popen(plan.argv, (*fds, info_w), plan.preexec, cwd="/")
+        finally:
+            os.close(info_w)
+        try:
+            info = _read_json(info_r, deadline=time.monotonic() + 30)
+        finally:
+            os.close(info_r)
+        self._ns_init = int(info["child-pid"]) if info and "child-pid" in info else None
+        if self._ns_init is None:
+            self._kill_all()
+            raise WorkerError(self._death_message("bubblewrap did not start the jail"))
+        user = f"uid {jail.NOBODY}" if plan.drop_root else f"uid {os.getuid()}"
+        limit = (f"cgroup {self._group.kind} memory+pids, rlimits" if self._group else
+                 "rlimits (no writable cgroup)")
+        return (f"bubblewrap: user/pid/mount/net/ipc/uts/cgroup namespaces, {user}, read-only root, private /tmp, "
+                f"empty environment; limits: {limit}")
+
+    def _start_process(self, root: Path, fds: tuple[int, int]) -> str:
+        """The process sandbox (no jail here); returns the method text of the sandbox record."""
+        (self._tmp / "home").mkdir()
         status_r, status_w = os.pipe()
-        log = open(self._tmp / "worker.log", "wb")
         limits = self.limits
 
         def preexec() -> None:  # runs in the child between fork and exec
-            method = network.isolate()
-            os.write(status_w, (method or "").encode())
+            os.write(status_w, (network.isolate() or "").encode())
             limits_mod.apply(limits)
 
-        cmd = [sys.executable, "-I", "-B", "-m", WORKER_MODULE,
-               "--read-fd", str(to_worker_r), "--write-fd", str(from_worker_w), "--root", str(root)]
+        cmd = [sys.executable, "-I", "-B", "-m", WORKER_MODULE, *self._worker_args(fds, str(root))]
+        try:
+            self._popen(cmd, (*fds,), preexec, cwd=str(root),
+                        env=scrubbed_env(self._tmp / "home", self.blas_threads, self.extra_env))
+        finally:
+            os.close(status_w)
+            method = os.read(status_r, 200).decode()
+            os.close(status_r)
+        how = f"{method}; loopback only" if method else "no network namespace (not permitted here)"
+        if os.geteuid() == 0:
+            how += "; runs as root: RLIMIT_NPROC not enforced, fork refused by the audit hook"
+        return f"process sandbox: scrubbed environment, rlimits, {how}"
+
+    def _popen(self, argv: list[str], fds: tuple[int, ...], preexec, cwd: str, env: dict | None = None) -> None:
+        log = open(self._tmp / "worker.log", "wb")
         try:
             self._proc = subprocess.Popen(
-                cmd, cwd=root, env=scrubbed_env(self._tmp / "home", self.blas_threads, self.extra_env),
-                stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, pass_fds=(to_worker_r, from_worker_w),
-                preexec_fn=preexec, start_new_session=True, close_fds=True,
-            )
+                argv, cwd=cwd, env=env if env is not None else {}, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, pass_fds=fds, preexec_fn=preexec, start_new_session=True, close_fds=True)
         except (OSError, subprocess.SubprocessError) as err:
-            os.close(status_r)
-            os.close(to_worker_w)
-            os.close(from_worker_r)
+            self._close_pipes()
             raise WorkerError(f"{self.label}: could not start the worker process: {err}") from None
         finally:
             log.close()
-            for fd in (to_worker_r, from_worker_w, status_w):
-                os.close(fd)
-        method = os.read(status_r, 200).decode()
-        os.close(status_r)
-        self._write_fd, self._read_fd = to_worker_w, from_worker_r
-        self._deadline = time.monotonic() + limits.wall_seconds
-        self.ready = self._receive(timeout=60.0)[0]
-        isolated = bool(method) and network_namespace_differs(self.host_pid)
-        how = f"{method}; loopback only" if isolated else "no network namespace (not permitted here)"
-        if os.geteuid() == 0:
-            how += "; runs as root: RLIMIT_NPROC not enforced, fork refused by the audit hook"
-        self.memory_meter = "vmhwm" if read_vm_hwm(self.host_pid) is not None else "none"
-        self.sandbox = SandboxRecord(network_isolated=isolated, method=how, limits=limits.as_record(),
-                                     memory_meter=self.memory_meter)
-        return self
 
-    # -- outside meters --------------------------------------------------------------------------------------------
-    @property
-    def host_pid(self) -> int:
-        """The worker's pid as this (host) process sees it."""
-        if self._proc is None:
-            raise WorkerError(f"{self.label} worker is not running")
-        return self._proc.pid
-
-    def reset_peak_memory(self) -> None:
-        """Start a new peak-memory window (the next peak_memory_bytes() counts from the current resident size)."""
-        if self.memory_meter == "vmhwm":
-            reset_vm_hwm(self.host_pid)
-
-    def peak_memory_bytes(self) -> int:
-        """The worker's resident peak since start or the last reset, read from outside; 0 when memory_meter is
-        "none" (no /proc: the result must say "not measured")."""
-        if self.memory_meter == "vmhwm":
-            return read_vm_hwm(self.host_pid) or 0
-        return 0
-
-    def sandbox_record(self) -> dict:
-        """The result's `sandbox` object: isolation level, method, network, limits and memory meter."""
-        if self.sandbox is None:
-            raise WorkerError(f"{self.label} worker was not started")
-        return self.sandbox.as_record()
+    def _record(self, method: str) -> None:
+        jailed = self._ns_init is not None
+        isolated = network_namespace_differs(self.host_pid)
+        if self._group is not None:
+            self.memory_meter = self._group.meter
+        elif read_vm_hwm(self.host_pid) is not None:
+            self.memory_meter = "vmhwm"
+        self.sandbox = SandboxRecord(network_isolated=isolated, method=method, limits=self.limits.as_record(),
+                                     isolation="jail" if jailed else "process", memory_meter=self.memory_meter)
 
     def close(self) -> None:
-        """Ask the worker to exit, then kill its process group and delete the temporary copy."""
+        """Ask the worker to exit, kill everything it started, remove its cgroup and the temporary copy."""
         if self._proc is not None:
-            if self._proc.poll() is None:
+            if self._proc.poll() is None and self._ns_init is None:
                 try:
                     channel.send(self._write_fd, {"op": "exit"})
                     self._proc.wait(timeout=2.0)
                 except (OSError, subprocess.TimeoutExpired):
                     pass
-            self._kill_group()
-            for fd in (self._write_fd, self._read_fd):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            self._kill_all()
+            self._close_pipes()
             self._proc = None
+        if self._group is not None:
+            self._group.close()
+            self._group = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+    def _close_pipes(self) -> None:
+        for fd in (self._write_fd, self._read_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def __enter__(self) -> "Worker":
         try:
@@ -213,6 +281,36 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- outside meters --------------------------------------------------------------------------------------------
+    @property
+    def host_pid(self) -> int:
+        """The worker's pid as this (host) process sees it."""
+        if self._proc is None:
+            raise WorkerError(f"{self.label} worker is not running")
+        return self._host_pid if self._host_pid is not None else self._proc.pid
+
+    def reset_peak_memory(self) -> None:
+        """Start a new peak-memory window (the next peak_memory_bytes() counts from the current usage)."""
+        if self._group is not None:
+            self._group.reset_peak()
+        elif self.memory_meter == "vmhwm":
+            reset_vm_hwm(self.host_pid)
+
+    def peak_memory_bytes(self) -> int:
+        """The worker's memory peak since start or the last reset, read from outside (its cgroup's peak, else its
+        VmHWM); 0 when memory_meter is "none" (no /proc: the result must say "not measured")."""
+        if self._group is not None:
+            return self._group.peak_bytes()
+        if self.memory_meter == "vmhwm":
+            return read_vm_hwm(self.host_pid) or 0
+        return 0
+
+    def sandbox_record(self) -> dict:
+        """The result's `sandbox` object: isolation level, method, network, limits and memory meter."""
+        if self.sandbox is None:
+            raise WorkerError(f"{self.label} worker was not started")
+        return self.sandbox.as_record()
 
     # -- requests --------------------------------------------------------------------------------------------------
     def request(self, op: str, arrays: list[np.ndarray] | tuple = (), timeout: float | None = None,
@@ -226,7 +324,7 @@ class Worker:
             raise WorkerError(self._death_message("the worker stopped before the request")) from None
         header, out = self._receive(timeout)
         if "error" in header:
-            raise WorkerError(f"{self.label}: {header['error']}")
+            raise WorkerError(f"{self.label}: {header['error']}{self._limit_note()}")
         return header, out
 
     def _receive(self, timeout: float | None) -> tuple[dict, list[np.ndarray]]:
@@ -235,40 +333,92 @@ class Worker:
             return channel.receive(self._read_fd, deadline=deadline)
         except channel.ChannelError as err:
             timed_out = "timed out" in str(err)
-            self._kill_group()
+            self._kill_all()
             if timed_out:
                 limit = self.limits.wall_seconds if timeout is None else min(timeout, self.limits.wall_seconds)
+                what = "pid namespace" if self._ns_init is not None else "process group"
                 raise WorkerError(f"{self.label}: stopped after the wall-clock limit ({limit:g} s); "
-                                  "the whole process group was killed") from None
+                                  f"the whole {what} was killed") from None
             raise WorkerError(self._death_message(str(err))) from None
 
-    def _kill_group(self) -> None:
+    def _kill_all(self) -> None:
+        """Kill everything the worker started: the jail's namespace init (the kernel then kills every process of
+        the pid namespace), or the process group; then bwrap or the worker itself."""
         if self._proc is None:
             return
+        targets = [self._ns_init] if self._ns_init is not None else []
+        for pid in targets:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             os.killpg(self._proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        if self._proc.poll() is None:  # left its group somehow: kill the process itself
+        if self._proc.poll() is None:
             self._proc.kill()
         try:
             self._proc.wait(timeout=5.0)
         except subprocess.TimeoutExpired:
             pass
 
+    def _limit_note(self) -> str:
+        """Which cgroup limit the worker ran into, if any (appended to error messages)."""
+        if self._group is None:
+            return ""
+        if self._group.hit_memory_limit():
+            return f" (the worker was killed at its memory limit of {self.limits.memory_bytes / 2**20:g} MiB)"
+        if self._group.hit_process_limit():
+            return f" (the worker reached its process-count limit of {self.limits.processes})"
+        return ""
+
     def _death_message(self, what: str) -> str:
         code = self._proc.poll() if self._proc is not None else None
         reason = what
-        if code is not None and code < 0:
+        if self._group is not None and self._group.hit_memory_limit():
+            reason = f"killed at its memory limit ({self.limits.memory_bytes / 2**20:g} MiB)"
+        elif code is not None and code < 0:
             name = signal.Signals(-code).name
             reason = {"SIGXCPU": "stopped at the CPU-time limit", "SIGXFSZ": "stopped at the file-size limit",
                       "SIGKILL": "killed (memory or wall-clock limit)"}.get(name, f"killed by {name}")
+        elif code is not None and self._ns_init is not None:
+            reason = _jail_exit_reason(code, self.log_tail())
         elif code is not None:
             reason = f"exited with code {code}"
-        return f"{self.label}: worker {reason}; last output: {self.log_tail()!r}"
+        return f"{self.label}: worker {reason}{self._limit_note() if 'memory limit' not in reason else ''}; " \
+               f"last output: {self.log_tail()!r}"
 
     def log_tail(self, n_chars: int = 800) -> str:
         """The end of the worker's stdout/stderr (for error messages)."""
         if self._tmp is None or not (self._tmp / "worker.log").exists():
             return ""
         return (self._tmp / "worker.log").read_bytes()[-n_chars:].decode("utf-8", "replace")
+
+
+def _jail_exit_reason(code: int, log: str) -> str:
+    """bwrap exits with its child's status: 128+n when the worker died of signal n."""
+    if code > 128 and code - 128 in signal.Signals._value2member_map_:
+        name = signal.Signals(code - 128).name
+        return {"SIGXCPU": "stopped at the CPU-time limit", "SIGXFSZ": "stopped at the file-size limit",
+                "SIGKILL": "killed (memory or wall-clock limit)"}.get(name, f"killed by {name}")
+    return f"exited with code {code}"
+
+
+def _read_json(fd: int, deadline: float) -> dict | None:
+    """One JSON object written by bwrap to its --info-fd (None if bwrap failed before writing it)."""
+    import select
+
+    data = b""
+    while time.monotonic() < deadline:
+        if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+        try:
+            return json.loads(data)
+        except ValueError:
+            continue
+    return None
