@@ -1,27 +1,45 @@
-"""`tito leaderboard build`: store (+ awards.yaml + config.yaml) -> LEADERBOARD.md and the static site."""
+"""`tito leaderboard build`: store (+ awards.yaml, config.yaml, disqualified.yaml) -> LEADERBOARD.md and the site.
+
+The build believes the store no more than `tito leaderboard add` does: every result is checked again
+(competition.leaderboard.admission, scores recomputed), so a hand-edited file cannot change a rank; results that do
+not count are shown as history with the reason.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from competition.leaderboard.admission import Policy
 from competition.leaderboard.awards import load_awards
 from competition.leaderboard.config import load_config
-from tinytorch.atomic import write_atomic
+from competition.leaderboard.disqualified import load_disqualified
 from competition.leaderboard.markdown import render_markdown
-from competition.leaderboard.model import Leaderboard, assemble
+from competition.leaderboard.model import Leaderboard, admit, assemble
 from competition.leaderboard.site import write_site
-from competition.leaderboard.store import load_store
+from competition.leaderboard.store import StoreError, load_store
+from tinytorch.atomic import write_atomic
 
 
-def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path: str | Path) -> Leaderboard:
-    """Read the inputs and compute the leaderboard."""
-    return assemble(load_store(store_dir), load_awards(awards_path), load_config(config_path))
+def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path: str | Path,
+                     disqualified_path: str | Path | None = None, submissions_dir: str | Path | None = None,
+                     reveal: bool = False) -> Leaderboard:
+    """Read the inputs, check every result again and compute the leaderboard."""
+    store = Path(store_dir)
+    if not store.is_dir():
+        raise StoreError(f"{store}: no results store here; fix: run inside a TinyMLPerf checkout (the store is "
+                         "leaderboard/results/) or pass --store DIR")
+    config = load_config(config_path)
+    disqualified = load_disqualified(disqualified_path) if disqualified_path is not None else {}
+    policy = Policy(config, disqualified, Path(submissions_dir) if submissions_dir is not None else None)
+    counted, history = admit(load_store(store), policy)
+    return assemble(counted, load_awards(awards_path), config, history, reveal)
 
 
 def build(store_dir: str | Path, markdown_path: str | Path | None, site_dir: str | Path | None,
-          awards_path: str | Path, config_path: str | Path) -> list[Path]:
+          awards_path: str | Path, config_path: str | Path, disqualified_path: str | Path | None = None,
+          submissions_dir: str | Path | None = None, reveal: bool = False) -> list[Path]:
     """Render LEADERBOARD.md and/or the site; returns the files written. Same inputs -> same bytes."""
-    lb = load_leaderboard(store_dir, awards_path, config_path)
+    lb = load_leaderboard(store_dir, awards_path, config_path, disqualified_path, submissions_dir, reveal)
     written = []
     if markdown_path is not None:
         write_atomic(Path(markdown_path), render_markdown(lb))

@@ -1,5 +1,7 @@
 """What each ranking sorts by. Categories come from competition/rules/categories.yaml (rank_by, direction, runner
-classes); the order inside a ranking is competition.scoring.sort_key, so ranking logic lives in one place."""
+classes); the order inside a ranking is competition.scoring's sort key and the values are competition.scoring's
+rank values, so ranking logic lives in one place. Every metric also knows the baseline's value (the reference line
+of a board): 1.0 for ratios vs the baseline, the baseline's own measurement for absolute values."""
 
 from __future__ import annotations
 
@@ -15,57 +17,80 @@ from competition.rules import load_rules
 
 @dataclass(frozen=True)
 class Metric:
-    """A ranking key read from a result; `interval` (a 95 % CI) makes overlapping entries tie."""
+    """A ranking key read from a result; `interval` (a 95 % CI) makes overlapping entries tie; `reference` is the
+    baseline's value (measured in the same run) that every ranked entry beat."""
 
+    rank_by: str
     label: str
     column: str  # the table column (competition.leaderboard.table) that shows it
     value: Callable[[Result], float | None]
     higher_is_better: bool
     interval: Callable[[Result], tuple[float, float] | None] | None = None
+    reference: Callable[[Result], float | None] = lambda result: None
+
+    def order(self, result: Result) -> tuple:
+        """Ascending sort key (best first)."""
+        return scoring.rank_sort_key(result, self.rank_by, self.higher_is_better)
 
 
 @dataclass(frozen=True)
 class Category:
-    """A category ranking, computed per official event, division and official runner class."""
+    """A category ranking, computed per event, division and runner class (official on reference/edge runners of
+    official events, unofficial otherwise)."""
 
     id: str
     title: str
     description: str
-    runner_classes: tuple[str, ...]  # official runner classes only (never "local")
+    source: str
+    runner_classes: tuple[str, ...]
     metric: Metric
-    order: Callable[[Result], tuple]
 
 
-# rank_by (categories.yaml) -> (label, table column, accessor, CI accessor)
-_RANK_BY: dict[str, tuple[str, str, Callable[[Result], float | None], Callable | None]] = {
-    "speedup": ("Speedup", "speedup", fields.speedup, fields.speedup_ci),
-    "compression": ("Compression", "compression", fields.compression, None),
-    "efficiency": ("Efficiency", "efficiency", fields.efficiency, None),
-    "joules_per_inference": ("Energy / inference", "energy", fields.energy_joules, None),
+def _one(result: Result) -> float | None:
+    return 1.0
+
+
+def _from_baseline(read: Callable) -> Callable[[Result], float | None]:
+    return lambda result: read(result.get("baseline"))
+
+
+# rank_by -> (label, table column, CI accessor, baseline reference)
+_METRICS: dict[str, tuple[str, str, Callable | None, Callable[[Result], float | None]]] = {
+    "speedup": ("Speedup", "speedup", fields.speedup_ci, _one),
+    "peak_memory_bytes": ("Peak memory", "memory", None, _from_baseline(scoring.peak_memory_bytes)),
+    "model_size_bytes": ("Model size", "size", None, _from_baseline(lambda m: (m or {}).get("model_size_bytes"))),
+    "accuracy": ("Accuracy", "quality", None, _from_baseline(lambda m: (m or {}).get("accuracy"))),
+    "accuracy_per_mb": ("Accuracy per MB", "accuracy_per_mb", None, _from_baseline(scoring.accuracy_per_mb)),
+    "edge_score": ("Edge score", "edge_score", fields.edge_score_ci, _one),
+    "joules_per_inference": ("Energy / inference", "energy", None, _from_baseline(scoring.joules_per_inference)),
+    "efficiency": ("Efficiency", "efficiency", fields.efficiency_ci, _one),
 }
-EVENT_ORDER = "speed_demon"  # event rankings order by speedup, exactly like Speed Demon
-SPEEDUP = Metric("Speedup", "speedup", fields.speedup, True, fields.speedup_ci)
 
 
-def _order(category_id: str) -> Callable[[Result], tuple]:
-    return lambda result: scoring.sort_key(result, category_id)
+def metric(rank_by: str, higher_is_better: bool) -> Metric:
+    """The Metric ranking by `rank_by` (a competition.scoring rank value)."""
+    label, column, interval, reference = _METRICS[rank_by]
+    return Metric(rank_by, label, column, lambda r: fields.rank_value(r, rank_by), higher_is_better, interval,
+                  reference)
 
 
-def event_order() -> Callable[[Result], tuple]:
-    """Sort key of an event ranking (best first)."""
-    return _order(EVENT_ORDER)
+SPEEDUP = metric("speedup", True)
+PEAK_MEMORY = metric("peak_memory_bytes", False)
+EVENT_METRICS = {"time_s": SPEEDUP, "peak_memory": PEAK_MEMORY}  # an event's metrics.primary -> its ranking
+
+
+def event_metric(event_id: str) -> Metric:
+    """What an event ranking sorts by: its rules' primary metric (speedup unless it is Memory Master)."""
+    event = load_rules().events.get(event_id)
+    return EVENT_METRICS[event.primary_metric] if event is not None else SPEEDUP
 
 
 @cache
 def categories() -> tuple[Category, ...]:
     """The categories of the rules, in file order."""
-    found = []
-    for rule in load_rules().categories.values():
-        label, column, value, interval = _RANK_BY[rule.rank_by]
-        metric = Metric(label, column, value, rule.higher_is_better, interval)
-        official = tuple(r for r in rule.runner_classes if r != "local")
-        found.append(Category(rule.id, rule.name, rule.description, official, metric, _order(rule.id)))
-    return tuple(found)
+    return tuple(Category(rule.id, rule.name, rule.description, rule.source, tuple(rule.runner_classes),
+                          metric(rule.rank_by, rule.higher_is_better))
+                 for rule in load_rules().categories.values())
 
 
 def category(category_id: str) -> Category:
@@ -76,6 +101,6 @@ def category(category_id: str) -> Category:
 # Summary views: (id, title, category shown).
 VIEWS: tuple[tuple[str, str, str], ...] = (
     ("speed_champions", "Speed Champions", "speed_demon"),
-    ("memory_masters", "Memory Masters", "memory_miser"),
+    ("memory_misers", "Memory Misers", "memory_miser"),
     ("efficiency_leaders", "Efficiency Leaders", "tinymlperf_overall"),
 )

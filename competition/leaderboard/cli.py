@@ -1,19 +1,28 @@
-"""`tito leaderboard add|build`; competition.cli calls `register(subparsers)`."""
+"""`tito leaderboard add|build|fingerprint`; competition.cli calls `register(subparsers)`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from competition.leaderboard.admission import Policy
 from competition.leaderboard.awards import AwardsError
 from competition.leaderboard.build import build
-from competition.leaderboard.config import ConfigError
-from competition.leaderboard.store import DEFAULT_STORE, StoreError, add_results
+from competition.leaderboard.config import ConfigError, load_config
+from competition.leaderboard.disqualified import DisqualifiedError, load_disqualified
+from competition.leaderboard.fingerprint import registration_snippet
+from competition.leaderboard.store import DEFAULT_STORE, StoreError, add_results, read_result
+
+
+def _submissions(path: str) -> Path | None:
+    return Path(path) if path else None
 
 
 def _add(args: argparse.Namespace) -> int:
-    written = add_results(args.results, args.store)
+    policy = Policy(load_config(args.config), load_disqualified(args.disqualified), _submissions(args.submissions))
+    written = add_results(args.results, args.store, policy)
     for path in written:
         print(f"stored {path}")
     skipped = len(args.results) - len(written)
@@ -23,9 +32,20 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    written = build(args.store, args.markdown, args.site, args.awards, args.config)
+    written = build(args.store, args.markdown, args.site, args.awards, args.config, args.disqualified,
+                    _submissions(args.submissions), args.reveal)
     print(f"wrote {len(written)} file(s)" + (f"; markdown {args.markdown}" if args.markdown else "")
-          + (f"; site {args.site}" if args.site else ""))
+          + (f"; site {args.site}" if args.site else "") + ("; private split revealed" if args.reveal else ""))
+    return 0
+
+
+def _fingerprint(args: argparse.Namespace) -> int:
+    result = read_result(Path(args.result))
+    if result["runner"]["class"] == "local":
+        raise StoreError(f"{args.result} [runner.class]: a local run; fix: run the benchmark on the maintainers' "
+                         "runner with --runner-class reference or edge, then fingerprint that result")
+    print("# add under `runners:` in leaderboard/config.yaml, in a pull request the maintainers review:")
+    print(registration_snippet(result), end="")
     return 0
 
 
@@ -35,10 +55,21 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except (StoreError, AwardsError, ConfigError) as exc:
+        except (StoreError, AwardsError, ConfigError, DisqualifiedError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     return run
+
+
+def _policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default=str(DEFAULT_STORE), help="store directory (default: %(default)s)")
+    parser.add_argument("--config", default="leaderboard/config.yaml",
+                        help="config with the registered runners (default: %(default)s)")
+    parser.add_argument("--disqualified", default="leaderboard/disqualified.yaml",
+                        help="disqualification list (default: %(default)s)")
+    parser.add_argument("--submissions", default="submissions",
+                        help="submissions folder; results of removed folders do not count; '' to skip "
+                             "(default: %(default)s)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,18 +77,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group = subparsers.add_parser("leaderboard", help="store results and render LEADERBOARD.md and the site")
     commands = group.add_subparsers(dest="leaderboard_command", required=True)
 
-    add = commands.add_parser("add", help="add result JSON files to the append-only store")
+    add = commands.add_parser("add", help="check result JSON files (schema, scores recomputed, run and runner) "
+                                          "and add them to the append-only store")
     add.add_argument("results", nargs="+", metavar="RESULT.json")
-    add.add_argument("--store", default=str(DEFAULT_STORE), help="store directory (default: %(default)s)")
+    _policy_options(add)
     add.set_defaults(func=_guarded(_add))
 
     render = commands.add_parser("build", help="render LEADERBOARD.md and the static site from the store")
-    render.add_argument("--store", default=str(DEFAULT_STORE), help="store directory (default: %(default)s)")
+    _policy_options(render)
     render.add_argument("--markdown", default="LEADERBOARD.md", help="output Markdown (default: %(default)s)")
     render.add_argument("--site", default="_site", help="output site directory (default: %(default)s)")
     render.add_argument("--awards", default="leaderboard/awards.yaml", help="awards file (default: %(default)s)")
-    render.add_argument("--config", default="leaderboard/config.yaml", help="config file (default: %(default)s)")
+    render.add_argument("--reveal", action="store_true",
+                        help="end of season: publish the private-split (hidden test set) rankings beside the public")
     render.set_defaults(func=_guarded(_build))
+
+    finger = commands.add_parser("fingerprint", help="print the config.yaml lines that register the runner of a "
+                                                     "reference/edge result (maintainers, in a reviewed PR)")
+    finger.add_argument("result", metavar="RESULT.json")
+    finger.set_defaults(func=_guarded(_fingerprint))
 
 
 def main(argv: list[str] | None = None) -> int:

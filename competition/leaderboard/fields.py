@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from competition import scoring
+
 Result = dict[str, Any]
-RunKey = tuple[str, str, str]
+RunKey = tuple[str, str, str, str]
+
+
+def visibility(result: Result) -> str:
+    """"public", or "private" for a run scored on the hidden evaluation split (competition.private_split)."""
+    return result["event"]["dataset"].get("visibility", "public")
 
 
 def run_key(result: Result) -> RunKey:
-    """(submission, event, runner class): the runs of one key form its history; the latest is current."""
-    return result["submission"]["name"], result["event"]["id"], result["runner"]["class"]
+    """(submission, event, runner class, split visibility): the runs of one key form its history; the latest is
+    current."""
+    return result["submission"]["name"], result["event"]["id"], result["runner"]["class"], visibility(result)
 
 
 def run_order(result: Result) -> tuple[str, str]:
@@ -62,8 +70,8 @@ def perplexity(result: Result) -> float | None:
 
 
 def peak_memory_bytes(result: Result) -> int | None:
-    """Peak traced memory of the candidate."""
-    return (candidate(result).get("peak_memory") or {}).get("tracemalloc_bytes")
+    """Peak memory during inference measured from outside the worker (tracemalloc never counts)."""
+    return scoring.peak_memory_bytes(candidate(result))
 
 
 def model_size_bytes(result: Result) -> int | None:
@@ -79,8 +87,31 @@ def latency_p50_ms(result: Result) -> float | None:
 
 def energy_joules(result: Result) -> float | None:
     """Measured energy per inference; None unless actually measured (estimates are never used)."""
-    energy = candidate(result).get("energy") or {}
-    return energy.get("joules_per_inference") if energy.get("measured") else None
+    return scoring.joules_per_inference(candidate(result))
+
+
+def rank_value(result: Result, rank_by: str) -> float | None:
+    """The value a ranking by `rank_by` sorts (competition.scoring.rank_value)."""
+    return scoring.rank_value(rank_by, result["scores"], result["candidate"])
+
+
+def _interval(value: Any) -> tuple[float, float] | None:
+    return None if value is None else (float(value[0]), float(value[1]))
+
+
+def efficiency_ci(result: Result) -> tuple[float, float] | None:
+    """95 % interval of the efficiency (the speedup CI through the formula)."""
+    return _interval(result["scores"].get("efficiency_ci95"))
+
+
+def edge_score_ci(result: Result) -> tuple[float, float] | None:
+    """95 % interval of the Edge Expert composite."""
+    return _interval((result["scores"].get("edge_score") or {}).get("ci95"))
+
+
+def edge_energy_measured(result: Result) -> bool:
+    """Whether the Edge Expert composite includes a measured energy factor."""
+    return bool((result["scores"].get("edge_score") or {}).get("energy_measured"))
 
 
 def compression(result: Result) -> float | None:

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from competition.leaderboard import fields
+from competition.leaderboard import admission, fields
 from competition.leaderboard.awards import Award, all_awards
 from competition.leaderboard.badges import Badge, badges
 from competition.leaderboard.config import Config
+from competition.leaderboard.fields import Result
 from competition.leaderboard.progression import Record, record_progression
 from competition.leaderboard.rankings import Board, Row, build_boards
-from competition.leaderboard.fields import Result
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A stored result that does not count now, and why (older harness, disqualified, forged, ...)."""
+
+    result: Result
+    reason: str
+
+    @property
+    def name(self) -> str:
+        """The submission's folder name."""
+        return self.result["submission"]["name"]
 
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """Rankings, awards, badges and record progression of one store."""
+    """Rankings, awards, badges and record progression of one store; `history` lists what does not count."""
 
     config: Config
     results: list[Result]
@@ -24,15 +37,17 @@ class Leaderboard:
     awards: list[Award]
     badges: dict[str, list[Badge]]
     records: dict[tuple[str, str], list[Record]]
+    history_entries: list[HistoryEntry] = field(default_factory=list)
+    revealed: bool = False
 
     @property
     def current(self) -> list[Result]:
-        """Latest run per submission x event x runner class."""
+        """Latest counted run per submission x event x runner class x split."""
         return fields.current_results(self.results)
 
     @property
     def submissions(self) -> list[str]:
-        """All submission names, sorted."""
+        """All submission names with a counted result, sorted."""
         return sorted({r["submission"]["name"] for r in self.results})
 
     def shown_boards(self, official: bool) -> list[Board]:
@@ -40,8 +55,9 @@ class Leaderboard:
         return [b for b in self.boards if b.official == official and (b.category is None or b.ranked)]
 
     def view_boards(self, category_id: str) -> list[Board]:
-        """Official boards of one category that have entries (the summary views show their podiums)."""
-        return [b for b in self.boards if b.official and b.category_id == category_id and b.ranked]
+        """Official public boards of one category that have entries (the summary views show their podiums)."""
+        return [b for b in self.boards if b.official and b.split == "public" and b.category_id == category_id
+                and b.ranked]
 
     def not_ranked(self) -> list[tuple[Board, Row]]:
         """Entries left off a board: every one of an event ranking; for categories only the qualified ones
@@ -50,13 +66,27 @@ class Leaderboard:
                 if board.category is None or fields.not_qualified_reason(row.result) is None]
 
     def history(self, submission: str) -> list[Result]:
-        """Every stored run of one submission, oldest first."""
+        """Every counted run of one submission, oldest first."""
         return sorted((r for r in self.results if r["submission"]["name"] == submission), key=fields.run_order)
 
 
-def assemble(results: list[Result], award_entries: list[dict[str, Any]], config: Config) -> Leaderboard:
-    """Compute the whole leaderboard from the store's results, the maintainers' awards and the config."""
+def admit(results: list[Result], policy: admission.Policy) -> tuple[list[Result], list[HistoryEntry]]:
+    """Split stored results into those that count and history entries with the reason they do not."""
+    counted, history = [], []
+    for result in results:
+        problems = admission.problems(result, policy)
+        if problems:
+            history.append(HistoryEntry(result, "; ".join(str(p) for p in problems)))
+        else:
+            counted.append(result)
+    return counted, history
+
+
+def assemble(results: list[Result], award_entries: list[dict[str, Any]], config: Config,
+             history: list[HistoryEntry] | None = None, reveal: bool = False) -> Leaderboard:
+    """Compute the whole leaderboard from counted results, the maintainers' awards and the config."""
     ordered = sorted(results, key=lambda r: r["result_id"])
-    boards = build_boards(ordered)
+    boards = build_boards(ordered, reveal=reveal)
     return Leaderboard(config, ordered, boards, all_awards(boards, award_entries), badges(boards),
-                       record_progression(ordered))
+                       record_progression(ordered),
+                       sorted(history or [], key=lambda h: h.result["result_id"]), reveal)

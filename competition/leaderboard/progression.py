@@ -1,4 +1,5 @@
-"""Record progression: the best qualified official speedup per event and division over time (all runs count)."""
+"""Record progression: the best official speedup that beat the baseline, per event and division over time (all
+counted runs, public split)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def record_progression(results: list[Result]) -> dict[tuple[str, str], list[Reco
     """{(event id, division): records in time order}, from official reference-runner runs that qualified."""
     timeline: dict[tuple[str, str], list[Record]] = defaultdict(list)
     eligible = [r for r in results if fields.is_official(r) and r["runner"]["class"] == "reference"
-                and fields.not_qualified_reason(r) is None and fields.speedup(r) is not None]
+                and fields.visibility(r) == "public" and r["submission"]["name"] != "baseline"
+                and fields.not_qualified_reason(r) is None
+                and (r["scores"]["speedup"] or {}).get("verdict") == "faster"]
     for result in sorted(eligible, key=lambda r: (r["finished_at"], r["result_id"])):
         records = timeline[(result["event"]["id"], result["submission"]["division"])]
         value = fields.speedup(result)

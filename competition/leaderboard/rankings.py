@@ -1,20 +1,28 @@
-"""Rankings ("boards"): one per event x division x runner class, and one per category x official event x division.
+"""Rankings ("boards"): one per event x division x runner class (x split), and one per category on each of them.
 
-Only qualified results are ranked; the others are listed with the reason. Two entries tie (same rank, "=") when the
-later one's 95 % CI overlaps the CI of the first entry of its tie group; metrics without a CI tie on equal values.
-Ranks are competition ranks (1, =2, =2, 4). Closed and open divisions are ranked separately.
+Tie rule (one rule, every pair): two entries share a rank when their 95 % intervals overlap, directly or through a
+chain of overlapping entries (the connected components of the "intervals overlap" relation; a point estimate lies
+inside its interval, so every group is a contiguous run of the value order). Metrics without an interval tie on
+equal values. Ranks are competition ranks (1, =2, =2, 4): no "=3 and =5" is possible.
+
+Only entries that beat the baseline beyond the noise are ranked (competition.scoring decides: category eligibility,
+and for an event ranking its primary metric's baseline gap); everything else is listed with the reason. The baseline
+submission is never an entrant: it is the reference line of every board. Closed and open divisions are ranked
+separately; public- and private-split runs too (private boards only with --reveal).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from competition import scoring
 from competition.leaderboard import fields
-from competition.leaderboard.categories import SPEEDUP, Category, Metric, categories, event_order
+from competition.leaderboard.categories import Category, Metric, categories, event_metric
 from competition.leaderboard.fields import Result
+
+BASELINE = "baseline"  # the reference entrant's folder name (a reserved name, competition/rules/limits.yaml)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Board:
-    """A ranking table. `category` is None for the event ranking itself."""
+    """A ranking table. `category` is None for the event ranking itself. `reference` is the baseline's value of
+    the metric (the reference line), `split` the evaluation split ("public", or "private" when revealed)."""
 
     id: str
     category: Category | None
@@ -46,6 +55,8 @@ class Board:
     metric: Metric
     ranked: tuple[Row, ...]
     unranked: tuple[Row, ...]
+    reference: float | None = None
+    split: str = "public"
 
     @property
     def category_id(self) -> str:
@@ -56,7 +67,8 @@ class Board:
     def where(self) -> str:
         """Event, division and (unless reference) runner, e.g. "CNN Marathon · closed · edge runner"."""
         runner = "" if self.runner_class == "reference" else f" · {self.runner_class} runner"
-        return f"{self.event_name} · {self.division}{runner}"
+        split = " · private split" if self.split == "private" else ""
+        return f"{self.event_name} · {self.division}{runner}{split}"
 
     @property
     def title(self) -> str:
@@ -68,35 +80,44 @@ class Board:
         return next((row for row in self.ranked + self.unranked if row.name == submission), None)
 
 
-def _overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
-    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+def tie_groups(results: list[Result], metric: Metric) -> list[list[Result]]:
+    """Results (all with a value) in rank order, grouped by the tie rule of this module's docstring."""
+    ordered = sorted(results, key=metric.order)
+    if metric.interval is None:
+        groups: list[list[Result]] = []
+        for result in ordered:
+            if groups and metric.value(groups[-1][-1]) == metric.value(result):
+                groups[-1].append(result)
+            else:
+                groups.append([result])
+        return groups
+    # connected components of overlapping intervals: sweep by lower bound, keep the running upper bound
+    spans = sorted(((*metric.interval(r), i) for i, r in enumerate(ordered)))
+    component, reach, current = {}, None, -1
+    for lo, hi, i in spans:
+        if reach is None or lo > reach:
+            current, reach = current + 1, hi
+        reach = max(reach, hi)
+        component[i] = current
+    groups, seen = [], {}
+    for i, result in enumerate(ordered):
+        if component[i] not in seen:
+            seen[component[i]] = len(groups)
+            groups.append([])
+        groups[seen[component[i]]].append(result)
+    return groups
 
 
-def rank_rows(results: list[Result], metric: Metric, order: Callable[[Result], tuple]) -> list[Row]:
-    """Rank results that all have a metric value in `order` (best first); ties by CI overlap with the group's
-    first entry, or by equal values when the metric has no CI."""
-    ordered = sorted(results, key=order)
-    groups: list[list[Result]] = []
-    for result in ordered:
-        leader = groups[-1][0] if groups else None
-        if leader is not None and _same(leader, result, metric):
-            groups[-1].append(result)
-        else:
-            groups.append([result])
+def rank_rows(results: list[Result], metric: Metric) -> list[Row]:
+    """Competition ranks for results that all have a metric value."""
     rows, position = [], 1
-    for group in groups:
+    for group in tie_groups(results, metric):
         rows += [Row(result, position, len(group) > 1) for result in group]
         position += len(group)
     return rows
 
 
-def _same(leader: Result, result: Result, metric: Metric) -> bool:
-    if metric.interval is not None:
-        return _overlap(metric.interval(leader), metric.interval(result))
-    return metric.value(leader) == metric.value(result)
-
-
-def _category_reason(result: Result, category: Category | None, metric: Metric) -> str | None:
+def _reason(result: Result, category: Category | None, metric: Metric) -> str | None:
     reason = fields.not_qualified_reason(result)
     if reason is None and category is not None:
         verdict = result["scores"]["categories"].get(category.id)
@@ -109,38 +130,56 @@ def _category_reason(result: Result, category: Category | None, metric: Metric) 
         energy = fields.candidate(result).get("energy") or {}
         if metric.column == "energy" and energy.get("reason"):
             reason += f" ({energy['reason']})"
+    if reason is None and category is None:
+        gap = scoring.baseline_gap(metric.rank_by, result["scores"], result["candidate"], result["baseline"])
+        reason = None if gap is None else f"does not beat the baseline: {gap}"
     return reason
 
 
+def _reference(results: list[Result], metric: Metric) -> float | None:
+    """The baseline's value on this board, from the most recent run (every run measures the baseline too)."""
+    for result in sorted(results, key=fields.run_order, reverse=True):
+        value = metric.reference(result)
+        if value is not None:
+            return value
+    return None
+
+
 def make_board(results: list[Result], category: Category | None, official: bool) -> Board:
-    """Rank `results` (one event, division and runner class) for `category` (None = the event ranking)."""
-    metric = category.metric if category else SPEEDUP
-    order = category.order if category else event_order()
+    """Rank `results` (one event, division, runner class and split) for `category` (None = the event ranking)."""
     first = results[0]
-    reasons = {r["result_id"]: _category_reason(r, category, metric) for r in results}
-    ranked = rank_rows([r for r in results if reasons[r["result_id"]] is None], metric, order)
-    unranked = [Row(r, reason=reasons[r["result_id"]]) for r in results if reasons[r["result_id"]] is not None]
     event_id, division, runner = first["event"]["id"], first["submission"]["division"], first["runner"]["class"]
-    board_id = f"{category.id + '/' if category else ''}{event_id}/{division}/{runner}"
+    metric = category.metric if category else event_metric(event_id)
+    entrants = [r for r in results if r["submission"]["name"] != BASELINE]
+    reasons = {r["result_id"]: _reason(r, category, metric) for r in entrants}
+    ranked = rank_rows([r for r in entrants if reasons[r["result_id"]] is None], metric)
+    unranked = [Row(r, reason=reasons[r["result_id"]]) for r in entrants if reasons[r["result_id"]] is not None]
+    split = fields.visibility(first)
+    board_id = (f"{'private/' if split == 'private' else ''}{category.id + '/' if category else ''}"
+                f"{event_id}/{division}/{runner}")
     return Board(board_id, category, event_id, first["event"]["name"], division, runner, official, metric,
-                 tuple(ranked), tuple(sorted(unranked, key=lambda row: row.name)))
+                 tuple(ranked), tuple(sorted(unranked, key=lambda row: row.name)), _reference(results, metric),
+                 split)
 
 
-def build_boards(results: list[Result]) -> list[Board]:
-    """All boards from stored results (current runs only): official first, then by event, division, category."""
-    groups: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
+def build_boards(results: list[Result], reveal: bool = False) -> list[Board]:
+    """All boards from current results: official first, then by event, division, category. Private-split boards
+    only when `reveal` (end of season)."""
+    groups: dict[tuple[str, str, str, str], list[Result]] = defaultdict(list)
     for result in fields.current_results(results):
-        groups[(result["event"]["id"], result["submission"]["division"], result["runner"]["class"])].append(result)
+        split = fields.visibility(result)
+        if split == "public" or reveal:
+            groups[(split, result["event"]["id"], result["submission"]["division"],
+                    result["runner"]["class"])].append(result)
     boards = []
-    for (_, _, runner), group in sorted(groups.items()):
-        official_event = all(r["event"]["official"] for r in group)
-        if not (official_event and runner == "edge"):  # official edge results are ranked by Edge Expert
-            boards.append(make_board(group, None, official_event and runner == "reference"))
-        if official_event:
-            boards += [make_board(group, c, True) for c in categories() if runner in c.runner_classes]
+    for (_, _, _, runner), group in sorted(groups.items()):
+        official = all(r["event"]["official"] for r in group) and runner != "local"
+        if not (official and runner == "edge"):  # official edge results are ranked by Edge Expert
+            boards.append(make_board(group, None, official))
+        boards += [make_board(group, c, official) for c in categories() if runner in c.runner_classes]
     order = {c.id: i + 1 for i, c in enumerate(categories())}
-    return sorted(boards, key=lambda b: (not b.official, order.get(b.category_id, 0), b.event_id, b.division,
-                                         b.runner_class))
+    return sorted(boards, key=lambda b: (not b.official, b.split, order.get(b.category_id, 0), b.event_id,
+                                         b.division, b.runner_class))
 
 
 def _projection(board: Board, row: Row) -> dict[str, Any]:
@@ -176,9 +215,8 @@ def projected_ranks(store_results: list[Result], new_results: list[Result]) -> d
         for category in categories():
             key = f"{category.id}/{event_id}/{division}/{runner}"
             if key not in projection:
-                why = ("categories rank official events only" if not result["event"]["official"]
-                       else f"{category.title} ranks results from the {' or '.join(category.runner_classes)} "
-                            "runner only")
+                why = (f"{category.title} ranks results from the {' or '.join(category.runner_classes)} runner only"
+                       if runner not in category.runner_classes else "the baseline is the reference line, not ranked")
                 projection[key] = {"event": event_id, "event_name": result["event"]["name"],
                                    "category": category.id, "category_title": category.title,
                                    "division": division, "runner_class": runner,
