@@ -11,27 +11,37 @@ import yaml
 
 from tinytorch.atomic import write_atomic
 
+from competition.baseline import baseline_status
 from competition.rules.schema import schema_problems
 from competition.validation import BASELINE_DIR
 
 
 def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path = ".", *, quick: bool = False,
-                      runner_class: str = "local") -> Path:
-    """Measure the baseline against itself on `event`; write out_dir/baseline_submission.json; return its path."""
-    return _generate(BASELINE_DIR, event, Path(out_dir) / "baseline_submission.json", quick, runner_class)
+                      runner_class: str = "local", show_progress: bool = True) -> Path:
+    """Measure the baseline against itself on `event`; write out_dir/baseline_submission.json; return its path.
+    `show_progress` prints the step, round r/N and ETA to stderr while it runs."""
+    return _generate(BASELINE_DIR, event, Path(out_dir) / "baseline_submission.json", quick, runner_class,
+                     show_progress)
 
 
 def generate_submission(submission_dir: str | Path, event: str, out_dir: str | Path | None = None, *,
-                        quick: bool = False, runner_class: str = "local") -> Path:
+                        quick: bool = False, runner_class: str = "local", show_progress: bool = True) -> Path:
     """Measure `submission_dir` against the baseline on `event`; write submission.json (default: in the folder)."""
     folder = Path(submission_dir)
-    return _generate(folder, event, Path(out_dir or folder) / "submission.json", quick, runner_class)
+    return _generate(folder, event, Path(out_dir or folder) / "submission.json", quick, runner_class, show_progress)
 
 
-def _generate(folder: Path, event: str, target: Path, quick: bool, runner_class: str) -> Path:
+def _generate(folder: Path, event: str, target: Path, quick: bool, runner_class: str, show_progress: bool) -> Path:
+    from competition.baseline import BaselineError
+    from competition.console import ProgressDisplay
     from competition.run import run_event
 
-    result = run_event(event, folder, BASELINE_DIR, runner_class=runner_class, quick=quick)
+    ok, message = baseline_status(event)
+    if not ok:
+        raise BaselineError(message)
+    with ProgressDisplay(1, enabled=show_progress) as show:
+        show.event(1, event)
+        result = run_event(event, folder, BASELINE_DIR, runner_class=runner_class, quick=quick, progress=show)
     manifest = yaml.safe_load((folder / "submission.yaml").read_text(encoding="utf-8"))
     write_report(report_from_result(result, manifest), target)
     return target
@@ -100,4 +110,4 @@ def write_report(report: dict, target: Path) -> None:
     write_atomic(target, json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
-__all__ = ["generate_baseline", "generate_submission", "report_from_result", "write_report"]
+__all__ = ["baseline_status", "generate_baseline", "generate_submission", "report_from_result", "write_report"]

@@ -1,6 +1,7 @@
 """`tito`: the TinyMLPerf command line. Owns the parser; the leaderboard and github packages add their commands.
 
-Harness modules are imported inside the command functions so `tito --help` works on its own.
+Harness modules are imported inside the command functions so `tito --help` works on its own. Expected failures
+(missing data, bad rules, a worker error, ...) end in one line saying what to do next, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+import competition
 
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
 RUNNER_CLASSES = ("local", "reference", "edge")
+DOWNLOADABLE = ("mnist", "cifar10")
+NARROW_WIDTH, WIDE_WIDTH = 80, 250
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,17 +36,76 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or EXIT_OK)
     except KeyboardInterrupt:
+        _stderr().print("interrupted")
         return 130
-    except Exception:  # a crash is "could not run" (2), never "invalid" (1), Python's default exit code
-        traceback.print_exc()
+    except Exception as exc:  # a crash is "could not run" (2), never "invalid" (1), Python's default exit code
+        if isinstance(exc, _expected_errors()):
+            _report_expected(exc)
+        else:
+            _stderr().print("[red]tito crashed: this is a bug; please report it with the output below[/red]")
+            traceback.print_exc()
         return EXIT_ERROR
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Exception types that describe a condition the user can fix (each module only if it exists)."""
+    names = [("tinytorch.data.errors", "DataError"), ("competition.rules", "RulesError"),
+             ("competition.validation.base", "CannotValidate"), ("competition.sandbox.process", "WorkerError"),
+             ("competition.sandbox.jail", "JailUnavailable"), ("competition.baseline", "BaselineError"),
+             ("competition.prepare_entry", "PrepareError"), ("competition.profile", "ProfileError"),
+             ("competition.scaffold", "ScaffoldError")]
+    found: list[type[BaseException]] = [OSError]
+    for module_name, class_name in names:
+        try:
+            found.append(getattr(importlib.import_module(module_name), class_name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+def _report_expected(exc: BaseException) -> None:
+    """First line in red (what happened and the fix), further lines (which files go where) as they are."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename}"
+    first, *rest = text.splitlines()
+    console = _stderr()
+    console.print(f"[red]error:[/red] {escape(first)}")
+    for line in rest:
+        console.print(escape(line))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `tito` parser, including the leaderboard and github commands when those packages import."""
     parser = argparse.ArgumentParser(prog="tito", description="TinyMLPerf: benchmark, validate and submit entries.")
+    parser.add_argument("--version", action="version", version=f"tito (tinymlperf) {competition.__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_setup(sub)
+    _add_data(sub)
+    _add_benchmark(sub)
+    _add_baseline(sub)
+    _add_submit(sub)
+    _add_submission(sub)
+    for module in ("competition.leaderboard.cli", "competition.github.cli"):
+        _register(module, sub)
+    return parser
 
+
+def _add_setup(sub: Any) -> None:
+    setup = sub.add_parser("setup", help="check this machine: install, BLAS, the jail, data, baselines")
+    setup.add_argument("--validate", action="store_true", help="only check (the install itself is `pip install -e .`)")
+    setup.set_defaults(func=cmd_setup)
+
+
+def _add_data(sub: Any) -> None:
+    data = sub.add_parser("data", help="download the data sets the online events use").add_subparsers(metavar="ACTION")
+    download = data.add_parser("download", help="download and verify (SHA-256) MNIST or CIFAR-10")
+    download.add_argument("name", choices=DOWNLOADABLE)
+    download.add_argument("--root", type=Path, default=None, help="folder for the files (default: $TINYTORCH_DATA/NAME)")
+    download.set_defaults(func=cmd_data_download)
+
+
+def _add_benchmark(sub: Any) -> None:
     bench = sub.add_parser("benchmark", help="measure a submission against the baseline").add_subparsers(metavar="ACTION")
     run = bench.add_parser("run", help="run events and write result JSON files")
     which = run.add_mutually_exclusive_group(required=True)
@@ -50,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--runner-class", choices=RUNNER_CLASSES, default="local")
     run.add_argument("--out", type=Path, default=Path(".tito/results"), help="directory for result JSON files")
     run.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run, not for the leaderboard")
+    run.add_argument("--wide", action="store_true", help="every column (the default table fits 80 columns)")
     run.add_argument("--json", action="store_true", help="print the results as JSON")
     run.set_defaults(func=cmd_benchmark_run)
 
@@ -59,18 +125,42 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--json", action="store_true")
     prof.set_defaults(func=cmd_benchmark_profile)
 
-    base = sub.add_parser("baseline", help="measure the baseline and write baseline_submission.json")
+    submit = bench.add_parser("submit", help="prepare an entry for its pull request (validate, branch, commit)")
+    submit.add_argument("--event", required=True)
+    submit.add_argument("--team", required=True, help="your entry's name (its folder is submissions/TEAM)")
+    submit.add_argument("--submission", type=Path, default=None, help="the entry folder (default: submissions/TEAM)")
+    submit.add_argument("--no-git", action="store_true", help="validate only; do not create a branch or commit")
+    submit.set_defaults(func=cmd_benchmark_submit)
+
+
+def _add_baseline(sub: Any) -> None:
+    base = sub.add_parser("baseline", help="the baseline entrant: measure it, train it, or show which events have one")
     base.add_argument("--event", default="cnn_marathon_offline")
     base.add_argument("--out", type=Path, default=Path("."))
     base.add_argument("--quick", action="store_true")
     base.set_defaults(func=cmd_baseline)
+    actions = base.add_subparsers(metavar="ACTION")
+    train = actions.add_parser("train", help="maintainers: train a baseline that needs downloaded data (cnn_marathon)")
+    train.add_argument("--event", required=True)
+    train.add_argument("--epochs", type=int, default=None, help="default: the training script's")
+    train.add_argument("--limit", type=int, default=None, help="train on N examples only (a smoke run)")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(func=cmd_baseline_train)
+    status = actions.add_parser("status", help="which events have a baseline")
+    status.set_defaults(func=cmd_baseline_status)
 
-    submit = sub.add_parser("submit", help="check a submission folder or submission.json")
-    submit.add_argument("--validate-only", dest="path", type=Path, required=True, metavar="PATH",
-                        help="a submissions/<name>/ folder or a submission.json")
+
+def _add_submit(sub: Any) -> None:
+    submit = sub.add_parser("submit", help="check a submission folder or submission.json (entries are sent by PR)")
+    submit.add_argument("path", nargs="?", type=Path, default=None, help="a submissions/<name>/ folder or a submission.json")
+    submit.add_argument("--file", type=Path, default=None, help="a submission.json (or folder) to check")
+    submit.add_argument("--validate-only", nargs="?", const=True, default=None, metavar="PATH",
+                        help="check only (PATH may be given here too)")
     submit.add_argument("--json", action="store_true")
     submit.set_defaults(func=cmd_validate)
 
+
+def _add_submission(sub: Any) -> None:
     entry = sub.add_parser("submission", help="manage submission folders").add_subparsers(metavar="ACTION")
     new = entry.add_parser("new", help="create submissions/NAME from the baseline")
     new.add_argument("name")
@@ -81,58 +171,129 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--event", action="append", dest="events", help="event id (repeatable; default: the baseline's)")
     new.set_defaults(func=cmd_submission_new)
 
-    for module in ("competition.leaderboard.cli", "competition.github.cli"):
-        _register(module, sub)
-    return parser
-
 
 def _register(module_name: str, subparsers: Any) -> None:
-    """Let another package add its commands; skip it only while it does not exist yet."""
+    """Let another package add its commands; skip it while it does not exist, and say so if it is broken
+    (one broken package must not take every other command down with it)."""
     try:
-        module = importlib.import_module(module_name)
+        importlib.import_module(module_name).register(subparsers)
     except ModuleNotFoundError as exc:
         if exc.name and module_name.startswith(exc.name):
             return
-        raise
-    module.register(subparsers)
+        _stderr().print(f"[yellow]tito: the commands of {module_name} are unavailable[/yellow] "
+                        f"({type(exc).__name__}: {escape(str(exc))}); this is a bug, please report it")
+    except Exception as exc:  # noqa: BLE001  (reported, not hidden)
+        _stderr().print(f"[yellow]tito: the commands of {module_name} are unavailable[/yellow] "
+                        f"({type(exc).__name__}: {escape(str(exc))}); this is a bug, please report it")
 
 
-def _console() -> Console:
-    """stdout console; logs and pipes get long lines instead of wrapping at 80 columns."""
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+def _console(wide: bool = False) -> Console:
+    """stdout console: the terminal's width; logs and pipes get 80 columns (250 with --wide)."""
+    width = None if sys.stdout.isatty() else (WIDE_WIDTH if wide else NARROW_WIDTH)
+    return Console(highlight=False, soft_wrap=True, width=width)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-# -- submit --validate-only --------------------------------------------------------------------------------------
+# -- setup / data --------------------------------------------------------------------------------------------------
+
+STATUS_STYLE = {"ok": "[green]ok  [/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """One line per check; exit 1 if anything fails (warnings still allow local runs)."""
+    from competition.setup_check import run_checks
+
+    console = _console()
+    if not args.validate:
+        console.print("tito setup: installing is `pip install -e .` (done, since tito runs); checking this machine:")
+    checks = run_checks()
+    for check in checks:
+        fix = f"  -> {escape(check.fix)}" if check.fix else ""
+        console.print(f"{STATUS_STYLE[check.status]} {escape(check.name)}: {escape(check.detail)}{fix}")
+    failed = [c for c in checks if c.status == "fail"]
+    warned = [c for c in checks if c.status == "warn"]
+    verdict = "not ready" if failed else "ready" + (f" ({len(warned)} warning(s))" if warned else "")
+    console.print(f"[bold]{verdict}[/bold]")
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+def _downloads(name: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """{file: SHA-256} and mirrors of a downloadable data set (read at call time)."""
+    from tinytorch.data import cifar10, mnist
+
+    if name == "mnist":
+        return dict(mnist.MNIST_SHA256), tuple(mnist.MNIST_MIRRORS)
+    return {cifar10.CIFAR10_ARCHIVE: cifar10.CIFAR10_SHA256}, tuple(cifar10.CIFAR10_MIRRORS)
+
+
+def cmd_data_download(args: argparse.Namespace) -> int:
+    """Fetch missing files with a progress bar, verify every file's SHA-256; offline: one line naming files and folder."""
+    from tinytorch.data import cache
+    from tinytorch.data.errors import ChecksumMismatchError, DataUnavailableError
+
+    from competition.console.download import DownloadBar
+
+    checksums, mirrors = _downloads(args.name)
+    directory = args.root if args.root is not None else cache.cache_dir() / args.name
+    try:
+        with DownloadBar(_stderr()) as bar:
+            cache.ensure_files(args.name, checksums, mirrors, args.root, download=True, progress=bar)
+    except DataUnavailableError:
+        files = ", ".join(f for f in checksums if not (Path(directory) / f).is_file())
+        _stderr().print(f"[red]could not download {args.name}[/red] (offline?): put {files} into {directory} "
+                        f"(from {mirrors[0]}) and run `tito data download {args.name}` again to verify them",
+                        markup=True)
+        return EXIT_ERROR
+    except ChecksumMismatchError as err:
+        _stderr().print(f"[red]checksum mismatch:[/red] {escape(str(err).splitlines()[0])}")
+        return EXIT_ERROR
+    _console().print(f"[green]{args.name}[/green]: {len(checksums)} file(s) verified (SHA-256) in {directory}")
+    return EXIT_OK
+
+
+# -- submit --validate-only ----------------------------------------------------------------------------------------
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 valid, 1 invalid (every problem listed), 2 could not run."""
     from competition.rules import RulesError
     from competition.validation import CannotValidate, validate_path
 
+    given = [p for p in (args.file, args.validate_only if isinstance(args.validate_only, str) else None, args.path) if p]
+    if not given:
+        _stderr().print("[red]error:[/red] name what to check: `tito submit --validate-only submissions/NAME` "
+                        "or `tito submit --file submission.json --validate-only`")
+        return EXIT_ERROR
+    path = Path(given[0])
     try:
-        problems = validate_path(args.path)
+        problems = validate_path(path)
     except (CannotValidate, RulesError) as exc:
         if args.json:
-            _print_json({"path": str(args.path), "valid": None, "error": str(exc), "problems": []})
+            _print_json({"path": str(path), "valid": None, "error": str(exc), "problems": []})
         else:
-            _console().print(f"[red]could not validate[/red] {args.path}: {exc}")
+            _console().print(f"[red]could not validate[/red] {escape(str(path))}: {escape(str(exc))}")
         return EXIT_ERROR
     if args.json:
-        _print_json({"path": str(args.path), "valid": not problems, "error": None,
+        _print_json({"path": str(path), "valid": not problems, "error": None,
                      "problems": [p.__dict__ for p in problems]})
     else:
-        _print_problems(args.path, problems)
+        _print_problems(path, problems)
+        if args.validate_only is None:
+            _console().print("entries are submitted by pull request: `tito benchmark submit --event EVENT --team NAME` "
+                             "prepares yours and prints the steps")
     return EXIT_INVALID if problems else EXIT_OK
 
 
 def _print_problems(path: Path, problems: list) -> None:
     console = _console()
     if not problems:
-        console.print(f"[green]valid[/green] {path}")
+        console.print(f"[green]valid[/green] {escape(str(path))}")
         return
     if not console.is_terminal:  # logs and pipes: one grep-able line per problem
         for p in problems:
@@ -148,7 +309,7 @@ def _print_problems(path: Path, problems: list) -> None:
     console.print(table)
 
 
-# -- submission new ----------------------------------------------------------------------------------------------
+# -- submission new / benchmark submit -----------------------------------------------------------------------------
 
 def cmd_submission_new(args: argparse.Namespace) -> int:
     from competition.scaffold import ScaffoldError, new_submission
@@ -157,13 +318,35 @@ def cmd_submission_new(args: argparse.Namespace) -> int:
         folder = new_submission(args.name, args.root, athlete_name=args.athlete, github_handle=args.github,
                                 division=args.division, events=args.events)
     except ScaffoldError as exc:
-        _console().print(f"[red]error:[/red] {exc}")
+        _console().print(f"[red]error:[/red] {escape(str(exc))}")
         return EXIT_ERROR
     _console().print(f"created {folder}\nnext: edit it, then `tito submit --validate-only {folder}`")
     return EXIT_OK
 
 
-# -- benchmark run / profile / baseline --------------------------------------------------------------------------
+def cmd_benchmark_submit(args: argparse.Namespace) -> int:
+    """Validate the entry, commit it on its own branch, print the pull-request steps. Exit 1 if invalid."""
+    from competition.prepare_entry import prepare_entry
+
+    prepared = prepare_entry(args.event, args.team, args.submission, use_git=not args.no_git)
+    console = _console()
+    if prepared.problems:
+        _print_problems(prepared.folder, prepared.problems)
+        console.print(f"fix these, then run `tito benchmark submit --event {args.event} --team {args.team}` again")
+        return EXIT_INVALID
+    console.print(f"[green]valid[/green] {escape(str(prepared.folder))} for {args.event}")
+    for note in prepared.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    if prepared.branch:
+        done = f"committed as {prepared.commit}" if prepared.commit else "already committed"
+        console.print(f"branch {prepared.branch}: {done}")
+    console.print("[bold]entries are submitted by pull request:[/bold]")
+    for number, step in enumerate(prepared.steps, 1):
+        console.print(f"  {number}. {escape(step)}")
+    return EXIT_OK
+
+
+# -- benchmark run / profile / baseline ----------------------------------------------------------------------------
 
 def _submission_dir(path: Path | None) -> Path:
     from competition.validation import BASELINE_DIR
@@ -186,7 +369,8 @@ def _events_of(submission: Path) -> list[str]:
 
 
 def cmd_benchmark_run(args: argparse.Namespace) -> int:
-    """Run each event, write one result JSON per event, print a summary table (or JSON)."""
+    """Run each event, write one result JSON per event, print a summary table and one verdict per event (or JSON)."""
+    from competition.console import ProgressDisplay, results_table, verdict_line
     from competition.rules import load_rules
     from competition.validation import BASELINE_DIR
 
@@ -198,139 +382,122 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
         _console().print(f"[red]unknown event(s):[/red] {', '.join(unknown)}; valid: {', '.join(sorted(rules.events))}")
         return EXIT_ERROR
     if not submission.is_dir():
-        _console().print(f"[red]no submission folder[/red] {submission}")
+        _console().print(f"[red]no submission folder[/red] {submission}: create one with `tito submission new NAME`")
+        return EXIT_ERROR
+    runnable = _available(events, rules)
+    if not runnable:
         return EXIT_ERROR
     from competition.results import write_result
     from competition.run import run_event
 
-    if args.all_events:
-        events = _available(events, rules)
     rows = []
-    with _Spinner(quiet=args.json) as update:
-        for event_id in events:
-            update(f"{event_id}: starting")
+    with ProgressDisplay(len(runnable), enabled=not args.json) as show:
+        for index, event_id in enumerate(runnable, 1):
+            show.event(index, event_id)
             result = run_event(event_id, submission, BASELINE_DIR, runner_class=args.runner_class, quick=args.quick,
-                               progress=lambda message, *_, e=event_id, **__: update(f"{e}: {message}"))
+                               progress=show)
             rows.append((result, write_result(result, args.out)))
+            show.event_done(index)
     if args.json:
         _print_json([{"path": str(path), "result": result} for result, path in rows])
     else:
-        console = _console()
-        console.print(results_table([r for r, _ in rows]))
+        console = _console(args.wide)
+        console.print(results_table([r for r, _ in rows], wide=args.wide))
         for result, path in rows:
+            console.print(verdict_line(result))
             for error in result.get("errors", []):
-                console.print(f"[red]{result['event']['id']}[/red] {error['stage']}: {error['message']}")
-            console.print(f"wrote {path}")
+                console.print(f"  [red]{error['stage']}[/red]: {escape(str(error['message']).splitlines()[0])}")
+            console.print(f"  wrote {path}", style="dim")
+    skipped_asked = not args.all_events and len(runnable) < len(events)
+    if skipped_asked:
+        return EXIT_ERROR
     return EXIT_OK if all(r["status"] == "ok" for r, _ in rows) else EXIT_INVALID
 
 
 def _available(events: list[str], rules: Any) -> list[str]:
-    """The events whose data is on this machine; the others are named with where their files go."""
+    """The events this machine can run: data present and a baseline to compare with; the others say why."""
+    from competition.baseline import baseline_status
     from competition.datasets import unavailable_reason
 
     runnable = []
     for event_id in events:
         reason = unavailable_reason(rules.event(event_id).dataset)
-        if reason is None:
-            runnable.append(event_id)
+        has_baseline, baseline_message = baseline_status(event_id)
+        if reason is not None:
+            _stderr().print(f"[yellow]skipped {event_id}[/yellow]: its data is not on this machine.\n{escape(reason)}")
+        elif not has_baseline:
+            _stderr().print(f"[yellow]skipped {event_id}[/yellow]: {escape(baseline_message)}")
         else:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(f"[yellow]skipped {event_id}[/yellow]: its data is not on this machine.\n{reason}")
+            runnable.append(event_id)
     return runnable
 
 
-class _Spinner:
-    """A rich spinner with a changing description; silent when quiet (JSON output)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-
-    def __enter__(self) -> Callable[[str], None]:
-        if self.quiet:
-            return lambda message: None
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                             console=Console(stderr=True), transient=True)
-        self._bar.__enter__()
-        task = self._bar.add_task("starting")
-        return lambda message: self._bar.update(task, description=str(message))
-
-    def __exit__(self, *exc: object) -> None:
-        if not self.quiet:
-            self._bar.__exit__(*exc)
-
-
-def _estimate(value: dict | None, scale: float = 1.0, unit: str = "s") -> str:
-    if not value:
-        return "-"
-    lo, hi = value["ci95"]
-    return f"{value['median'] * scale:.4g} {unit} [{lo * scale:.4g}, {hi * scale:.4g}]"
-
-
-def _percent(fraction: float | None) -> str:
-    return "-" if fraction is None else f"{100 * fraction:.2f} %"
-
-
-def _quality(measured: dict) -> str:
-    """Accuracy in percent for image events; perplexity and BLEU for text events."""
-    if measured.get("accuracy") is not None:
-        return _percent(measured["accuracy"])
-    parts = [f"ppl {measured['perplexity']:.3f}" if measured.get("perplexity") is not None else "",
-             f"BLEU {measured['bleu']:.3f}" if measured.get("bleu") is not None else ""]
-    return ", ".join(p for p in parts if p) or "-"
-
-
-def results_table(results: list[dict]) -> Table:
-    """One row per result: times with 95 % CIs, speedup with CI and verdict, compression, quality, qualification."""
-    table = Table(title="TinyMLPerf results (median [95 % CI])")
-    for column in ("event", "status", "submission time", "baseline time", "speedup", "verdict", "compression",
-                   "throughput", "quality", "qualified"):
-        table.add_column(column, overflow="fold")
-    for r in results:
-        cand, base, scores = r.get("candidate") or {}, r.get("baseline") or {}, r["scores"]
-        speed = scores.get("speedup")
-        quality = _quality(cand)
-        failed = [c["rule"] for c in scores["qualification"] if not c["passed"]]
-        table.add_row(
-            r["event"]["id"], r["status"], _estimate(cand.get("time_s")), _estimate(base.get("time_s")),
-            f"{speed['value']:.3f}x [{speed['ci95'][0]:.3f}, {speed['ci95'][1]:.3f}]" if speed else "-",
-            speed["verdict"] if speed else "-",
-            f"{scores['compression']:.2f}x" if scores.get("compression") is not None else "-",
-            f"{cand['throughput_per_s']:.4g}/s" if cand.get("throughput_per_s") is not None else "-",
-            quality, "yes" if scores["qualified"] else "no: " + ", ".join(failed),
-        )
-    return table
+PROFILE_FORMATS = {"time_s": "seconds", "time_fraction": "percent", "peak_bytes": "bytes", "flops": "count",
+                   "parameters": "count"}
 
 
 def cmd_benchmark_profile(args: argparse.Namespace) -> int:
-    from competition.profile import ProfileError, profile_event
-    from competition.sandbox.process import WorkerError
+    from competition.console.units import human_bytes, human_count, human_percent, human_seconds
+    from competition.profile import profile_event
 
-    try:
-        rows = profile_event(args.event, _submission_dir(args.submission))
-    except (ProfileError, WorkerError) as err:
-        _console().print(f"[red]could not profile {args.event}:[/red] {err}")
-        return EXIT_ERROR
+    rows = profile_event(args.event, _submission_dir(args.submission))
     if args.json:
         _print_json(rows)
         return EXIT_OK
+    formats = {"seconds": human_seconds, "percent": human_percent, "bytes": human_bytes, "count": human_count}
     table = Table(title=f"profile of {args.event}")
     columns = list(rows[0]) if rows else []
     for column in columns:
-        table.add_column(column)
+        table.add_column(column.replace("_s", "") if column == "time_s" else column,
+                         justify="right" if column in PROFILE_FORMATS else "left")
     for row in rows:
-        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns))
+        table.add_row(*(formats[PROFILE_FORMATS[c]](row[c]) if c in PROFILE_FORMATS and row[c] is not None
+                        else str(row[c]) for c in columns))
     _console().print(table)
     return EXIT_OK
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
     from competition.api import generate_baseline
+    from competition.baseline import baseline_status
 
-    with _Spinner(quiet=False) as update:
-        update(f"measuring the baseline on {args.event}")
-        path = generate_baseline(event=args.event, out_dir=args.out, quick=args.quick)
+    ok, message = baseline_status(args.event)
+    if not ok:
+        _stderr().print(f"[red]error:[/red] {escape(message)}")
+        return EXIT_ERROR
+    path = generate_baseline(event=args.event, out_dir=args.out, quick=args.quick)
     _console().print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_baseline_train(args: argparse.Namespace) -> int:
+    """Train the baseline of an event that needs downloaded data; record weights + model card; enter the event."""
+    from competition.baseline import RECIPES, train_baseline
+    from competition.rules import load_rules
+
+    card = train_baseline(args.event, epochs=args.epochs, limit=args.limit, seed=args.seed)
+    event = load_rules().event(args.event)
+    accuracy, floor = card["metrics"]["accuracy"], event.accuracy_floor
+    console = _console()
+    line = f"held-out accuracy {100 * accuracy:.1f} %"
+    if floor is not None:
+        line += f" (the event's floor: {100 * floor:.0f} %)"
+        if accuracy < floor:
+            line += " [red]below the floor: train longer (--epochs) before committing[/red]"
+    console.print(line)
+    name = RECIPES[args.event].weights
+    console.print(f"next: commit tinytorch/models/weights/{name}.npz, {name}.json, submissions/baseline/{name}.npz "
+                  f"and submissions/baseline/submission.yaml; then `tito benchmark run --event {args.event}`")
+    return EXIT_OK
+
+
+def cmd_baseline_status(args: argparse.Namespace) -> int:
+    from competition.baseline import baseline_status
+    from competition.rules import load_rules
+
+    for event_id in sorted(load_rules().events):
+        ok, message = baseline_status(event_id)
+        _console().print(f"{'[green]ok  [/green]' if ok else '[yellow]none[/yellow]'} {event_id}: {escape(message)}")
     return EXIT_OK
 
 

@@ -7,6 +7,8 @@ from typing import Any, Mapping, Sequence
 from rich import box
 from rich.table import Table
 
+from competition.console.units import human_bytes
+
 WIDE_CAPTION = ("speedup = median over rounds of (baseline time / your time) in the same round, so it can differ "
                 "from the ratio of the two median times")
 
@@ -53,16 +55,6 @@ def _seconds(estimate: Mapping[str, Any] | None) -> str:
     return f"{estimate['median']:.4g} [{lo:.3g}-{hi:.3g}]"
 
 
-def _bytes(count: float | None) -> str:
-    if count is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return "-"
-
-
 def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> Table:
     """One row per result. Default: event, speedup + verdict, compression, quality, qualifies (fits 80 columns);
     `wide`: also status, both times with 95 % CIs, throughput, peak memory and the failed rules."""
@@ -94,7 +86,7 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         if wide:
             throughput = candidate.get("throughput_per_s")
             cells += ["-" if throughput is None else f"{throughput:.4g}/s",
-                      _bytes((candidate.get("peak_memory") or {}).get("tracemalloc_bytes"))]
+                      human_bytes((candidate.get("peak_memory") or {}).get("tracemalloc_bytes"))]
         cells.append(_qualifies(result, details=wide))
         table.add_row(*cells)
     return table

@@ -78,7 +78,7 @@ def stub_harness(monkeypatch, tmp_path):
     def run_event(event_id, submission_dir, baseline_dir, runner_class="local", quick=False, progress=None):
         calls.append((event_id, Path(submission_dir), runner_class, quick))
         progress("measuring")
-        return _fake_result(event_id, "failed" if event_id == "cnn_marathon" else "ok")
+        return _fake_result(event_id, "failed" if event_id == "transformer_decathlon" else "ok")
 
     def write_result(result, out_dir):
         path = Path(out_dir) / f"{result['result_id']}.json"
@@ -99,7 +99,8 @@ def test_benchmark_run_writes_results_and_prints_table(stub_harness, tmp_path, c
     assert code == 0
     assert stub_harness == [("cnn_marathon_offline", entry, "reference", True)]
     text = capsys.readouterr().out
-    assert "2.000x [1.900, 2.100]" in text and "faster" in text and "4.00x" in text
+    assert "2.00x faster" in text and "4.0x" in text  # the 80-column table
+    assert "cnn_marathon_offline: 2.00x faster [1.90-2.10] than the baseline, 4.0x smaller" in text  # the verdict
     assert len(list(out.glob("*.json"))) == 1
 
 
@@ -107,7 +108,8 @@ def test_benchmark_run_all_events_json_and_failure_exit(stub_harness, tmp_path, 
     entry = valid_entry(tmp_path)
     assert main(["benchmark", "run", "--all-events", "--submission", str(entry), "--out", str(tmp_path), "--json"]) == 0
     assert [json.loads(capsys.readouterr().out)[0]["result"]["event"]["id"]] == ["cnn_marathon_offline"]
-    assert main(["benchmark", "run", "--event", "cnn_marathon", "--submission", str(entry), "--out", str(tmp_path)]) == 1
+    assert main(["benchmark", "run", "--event", "transformer_decathlon", "--submission", str(entry),
+                 "--out", str(tmp_path)]) == 1
 
 
 def test_benchmark_run_unknown_event_or_folder_is_exit_2(stub_harness, tmp_path):

@@ -69,7 +69,8 @@ def _download(name: str, file: str, expected_sha256: str, mirrors: Sequence[str]
     served_wrong_file = False
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + file
-        print(f"tinytorch.data: downloading {url} -> {directory / file}", file=sys.stderr)
+        if progress is None:  # a progress display names the file itself
+            print(f"tinytorch.data: downloading {url} -> {directory / file}", file=sys.stderr)
         try:
             _fetch_verified(url, directory / file, expected_sha256, progress)
             return
@@ -115,5 +116,5 @@ def _missing_message(name: str, directory: Path, missing: Sequence[str], mirrors
     where = (f"the folder is ${DATA_ENV_VAR}/{name} (default ~/.cache/tinytorch/{name}); "
              f"set {DATA_ENV_VAR} or pass root=DIR to use another folder"
              if default_root else f"the folder given as root; omit root to use ${DATA_ENV_VAR}/{name}")
-    return (f"{name} data not found. Put these files in {directory}\n{files}\n"
-            f"({where}), or run `tito data download {name}` (Python: download=True) on a machine with network access.")
+    return (f"{name} data not found: run `tito data download {name}` (Python: download=True) with network "
+            f"access. Offline? Put these files in {directory}\n{files}\n({where}).")
