@@ -1,8 +1,11 @@
 """Image ops on (N, C, H, W) arrays: conv2d, max_pool2d, avg_pool2d.
 
 Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it once into a
-(C*kh*kw, N*OH*OW) matrix for one GEMM. The pools and `col2im` (the adjoint of `windows`) work on one strided
-slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or channels.
+(C*kh*kw, N*OH*OW) matrix for one GEMM. Its input gradient is a gather, not a scatter: the full correlation of the
+(stride-dilated, padded) output gradient with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on
+shifted contiguous slices of one flat grid (no im2col copy, no col2im scatter-add). The pools work on one strided
+slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or channels; max-pool
+records each window's argmax offset so its backward is one pass.
 """
 from __future__ import annotations
 
@@ -48,13 +51,37 @@ def _offset_slices(kernel: tuple[int, int], stride: tuple[int, int], out_hw: tup
             for i in range(kernel[0]) for j in range(kernel[1])]
 
 
-def col2im(patches: np.ndarray, padded_shape: tuple[int, ...], stride: tuple[int, int]) -> np.ndarray:
-    """Adjoint of `windows`: sum (N, C, kh, kw, OH, OW) patch gradients into an array of ``padded_shape``."""
-    _, _, kh, kw, oh, ow = patches.shape
-    out = np.zeros(padded_shape, dtype=patches.dtype)
-    for k, window in enumerate(_offset_slices((kh, kw), stride, (oh, ow))):
-        out[window] += patches[:, :, k // kw, k % kw]
-    return out
+def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int]) -> np.ndarray:
+    """d loss / d input of a convolution: the full correlation of the stride-dilated ``g`` with the flipped kernel.
+
+    ``g`` (N, O, OH, OW) is written, dilated by the stride, into a zero grid (O, N, H + kh - 1, W + kw - 1) at
+    offset (kh - 1 - ph, kw - 1 - pw). Flattened, input pixel q receives ``W[:, :, i, j].T @ grid[:, q + shift]``
+    from kernel offset (i, j), ``shift = (kh-1-i) * Gw + (kw-1-j)``: one GEMM per offset on a contiguous slice,
+    no im2col copy and no scatter. Columns that fall in the grid's margins are computed and cropped away.
+    """
+    n, o, oh, ow = g.shape
+    _, c, kh, kw = w.shape
+    # Rows/columns of the padded input computed: just the input, unless padding exceeds kernel - 1 (then all).
+    first = tuple(p if p <= k - 1 else 0 for p, k in zip(padding, (kh, kw)))
+    rows, cols = (size + 2 * (p - f) for size, p, f in zip(input_hw, padding, first))
+    gh, gw = rows + kh - 1, cols + kw - 1
+    grid = np.zeros((o, n, gh, gw), dtype=g.dtype)
+    top, left = kh - 1 - first[0], kw - 1 - first[1]
+    grid[:, :, top:top + (oh - 1) * stride[0] + 1:stride[0],
+         left:left + (ow - 1) * stride[1] + 1:stride[1]] = g.transpose(1, 0, 2, 3)
+    flat = grid.reshape(o, -1)
+    length = flat.shape[1] - (kh - 1) * gw - (kw - 1)
+    grad = np.zeros((c, flat.shape[1]), dtype=g.dtype)
+    term = np.empty((c, length), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            shift = (kh - 1 - i) * gw + (kw - 1 - j)
+            np.matmul(w[:, :, i, j].T, flat[:, shift:shift + length], out=term)
+            grad[:, :length] += term
+    (h, w_in), (ch, cw) = input_hw, (p - f for p, f in zip(padding, first))
+    cropped = grad.reshape(c, n, gh, gw)[:, :, ch:ch + h, cw:cw + w_in]
+    return np.ascontiguousarray(cropped.transpose(1, 0, 2, 3))
 
 
 # Patch-matrix entries per chunk without autograd: 32 MB of float32, the best of 2M..16M measured on the 2-core box.
@@ -105,8 +132,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         g2 = g.transpose(1, 0, 2, 3).reshape(out_channels, -1)
         grad_x = grad_w = None
         if input.requires_grad:
-            patches = (w2.T @ g2).reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
-            grad_x = _crop(col2im(patches, padded.shape, stride), padding)
+            grad_x = _input_grad(g, w, x.shape[2:], stride, padding)
         if weight.requires_grad:
             grad_w = (g2 @ cols.T).reshape(w.shape)
         if bias is None:
@@ -129,26 +155,48 @@ def _pool_windows(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int
 
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """Max over kh x kw windows as an elementwise max of kh*kw strided slices (measured several times faster
-    in NumPy than reshape + max over the small window axes). The gradient goes to the first maximum of each
-    window, as in PyTorch."""
+    in NumPy than reshape + max over the small window axes). With autograd the forward also records, per window,
+    which offset holds its first maximum (PyTorch's choice, `_first_max`); the backward then writes each
+    output gradient to that one input position: a single pass over the input gradient."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     padded = _pad(input.data, padding, -np.inf)
     slices = _pool_windows(padded, kernel, stride)
     out = padded[slices[0]].copy()
     for window in slices[1:]:
         np.maximum(out, padded[window], out=out)
+    if not (is_grad_enabled() and input.requires_grad):
+        return Tensor(out)
+    first, codes = _first_max(padded, out, slices)
 
     def backward(g: np.ndarray) -> tuple:
         grad = np.zeros(padded.shape, dtype=g.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)
-        for window in slices:  # row-major offsets: the first entry equal to the max claims the window
-            hit = padded[window] == out
-            hit &= unclaimed
-            unclaimed ^= hit
-            grad[window] += g * hit
+        for code, window in zip(codes, slices):
+            grad[window] += g * (first == code)
         return (_crop(grad, padding),)
 
     return tensor_op(out, (input,), backward)
+
+
+def _first_max(padded: np.ndarray, out: np.ndarray, slices: list[tuple]) -> tuple[np.ndarray, list]:
+    """Per window, a code for the first kernel offset whose value equals the window's max, and each offset's code.
+
+    Up to 64 offsets the code is ``1 << k``: bit k of a mask is set where offset k reaches the max, and
+    ``mask & -mask`` keeps the lowest set bit (unsigned arithmetic on contiguous arrays: a few cheap passes, where
+    boolean-mask assignment would be slow). Larger windows store the offset itself.
+    """
+    hit = np.empty(out.shape, dtype=bool)
+    if len(slices) > 64:
+        first = np.zeros(out.shape, dtype=np.int64)
+        for offset in range(len(slices) - 1, -1, -1):
+            np.equal(padded[slices[offset]], out, out=hit)
+            np.copyto(first, offset, where=hit)
+        return first, list(range(len(slices)))
+    bits = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits >= len(slices))
+    mask = np.zeros(out.shape, dtype=bits)
+    for offset, window in enumerate(slices):
+        np.equal(padded[window], out, out=hit)
+        mask |= hit.astype(bits) << bits(offset)
+    return mask & (bits(0) - mask), [bits(1) << bits(k) for k in range(len(slices))]
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:

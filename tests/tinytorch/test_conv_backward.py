@@ -1,0 +1,69 @@
+"""The scatter-free convolution input gradient and the argmax max-pool backward, against PyTorch's autograd."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinytorch as tt
+from tinytorch.nn import functional as F
+from tinytorch.nn.spatial import _first_max, _input_grad, _pool_windows
+
+
+def _torch_grads(torch, x, w, g, stride, padding):
+    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(tx, tw, stride=stride, padding=padding).backward(torch.tensor(g))
+    return tx.grad.numpy(), tw.grad.numpy()
+
+
+@pytest.mark.parametrize("shape,kernel,stride,padding", [
+    ((2, 3, 9, 8), (3, 3), (1, 1), (1, 1)),
+    ((2, 3, 9, 8), (3, 3), (2, 2), (0, 0)),     # stride 2: rows/columns not reached by any window get zero
+    ((1, 2, 10, 7), (2, 3), (1, 2), (1, 0)),    # rectangular kernel, mixed stride and padding
+    ((2, 4, 11, 11), (5, 5), (3, 3), (2, 2)),
+    ((1, 2, 5, 6), (2, 2), (1, 1), (3, 2)),     # padding larger than kernel - 1: outputs that see only zeros
+    ((3, 5, 6, 6), (1, 1), (1, 1), (0, 0)),
+])
+def test_conv_input_and_weight_gradients_equal_torch(shape, kernel, stride, padding, torch, rng):
+    x = rng.standard_normal(shape).astype(np.float32)
+    w = rng.standard_normal((4, shape[1]) + kernel).astype(np.float32)
+    tx, tw = tt.tensor(x, requires_grad=True), tt.tensor(w, requires_grad=True)
+    out = F.conv2d(tx, tw, None, stride, padding)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(g)
+    want_x, want_w = _torch_grads(torch, x, w, g, stride, padding)
+    np.testing.assert_allclose(tx.grad.data, want_x, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(tw.grad.data, want_w, rtol=1e-4, atol=1e-4)
+    assert tx.grad.dtype == np.float32 and tx.grad.data.flags.c_contiguous
+
+
+def test_input_grad_is_the_adjoint_of_the_convolution(rng):
+    """<conv(x), g> == <x, input_grad(g)> for any x, g: the defining property, independent of PyTorch."""
+    x = rng.standard_normal((2, 3, 7, 9)).astype(np.float64)
+    w = rng.standard_normal((5, 3, 3, 2)).astype(np.float64)
+    out = F.conv2d(tt.tensor(x), tt.tensor(w), None, (2, 1), (1, 1)).data
+    g = rng.standard_normal(out.shape)
+    grad_x = _input_grad(g, w, x.shape[2:], (2, 1), (1, 1))
+    assert np.vdot(out, g) == pytest.approx(np.vdot(x, grad_x), rel=1e-10)
+
+
+def test_max_pool_records_the_first_maximum_of_each_window():
+    padded = np.array([[[[1, 3, 0, 0], [3, 2, 0, 0]]]], dtype=np.float32)  # two 2x2 windows: tie 3/3, all zeros
+    slices = _pool_windows(padded, (2, 2), (2, 2))
+    out = np.array([[[[3, 0]]]], dtype=np.float32)
+    first, codes = _first_max(padded, out, slices)
+    assert first.tolist() == [[[[codes[1], codes[0]]]]] and codes == [1, 2, 4, 8]
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((2, 3), (2, 1), 0), (9, 1, 4)])
+def test_max_pool_gradient_equals_torch_with_ties(kernel, stride, padding, torch, rng):
+    x = np.maximum(rng.standard_normal((2, 3, 10, 9)), 0).astype(np.float32)  # ReLU-like: many tied zeros
+    x[0, 0, :4, :4] = 1.0
+    tx = tt.tensor(x, requires_grad=True)
+    out = F.max_pool2d(tx, kernel, stride, padding)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    out.backward(g)
+    ref = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(ref, kernel, stride, padding).backward(torch.tensor(g))
+    np.testing.assert_allclose(out.data, torch.nn.functional.max_pool2d(torch.tensor(x), kernel, stride,
+                                                                         padding).numpy())
+    np.testing.assert_allclose(tx.grad.data, ref.grad.numpy(), rtol=1e-6, atol=1e-6)
