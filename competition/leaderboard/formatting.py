@@ -70,3 +70,25 @@ def rank(rank_value: int | None, tied: bool) -> str:
     if rank_value is None:
         return "-"
     return f"={rank_value}" if tied else str(rank_value)
+
+
+def edge_score(result: Result) -> str:
+    """The Edge Expert composite with its interval, saying when energy was not measured (never guessed)."""
+    value = fields.rank_value(result, "edge_score")
+    text = with_ci(value, fields.edge_score_ci(result), "")
+    if value is not None and not fields.edge_energy_measured(result):
+        text += " (energy not measured)"
+    return text
+
+
+def metric_value(rank_by: str, value: float | None) -> str:
+    """A board's metric value (e.g. its baseline reference line) in that metric's unit."""
+    if rank_by in ("peak_memory_bytes", "model_size_bytes"):
+        return size(None if value is None else int(value))
+    if rank_by == "accuracy":
+        return percent(value)
+    if rank_by == "joules_per_inference":
+        return NOT_MEASURED if value is None else f"{value:.4g} J"
+    if rank_by in ("speedup", "edge_score"):
+        return ratio(value)
+    return number(value, 3 if rank_by == "accuracy_per_mb" else 2)

@@ -44,17 +44,36 @@ COLUMNS: tuple[Column, ...] = (
            lambda row: fields.model_size_bytes(row.result)),
     Column("compression", "Compression", lambda row: formatting.ratio(fields.compression(row.result)),
            lambda row: fields.compression(row.result)),
-    Column("efficiency", "Efficiency", lambda row: formatting.number(fields.efficiency(row.result)),
+    Column("efficiency", "Efficiency [95% CI]",
+           lambda row: formatting.with_ci(fields.efficiency(row.result), fields.efficiency_ci(row.result), ""),
            lambda row: fields.efficiency(row.result)),
+    Column("accuracy_per_mb", "Accuracy per MB",
+           lambda row: formatting.number(fields.rank_value(row.result, "accuracy_per_mb"), 3),
+           lambda row: fields.rank_value(row.result, "accuracy_per_mb")),
+    Column("edge_score", "Edge score [95% CI]", lambda row: formatting.edge_score(row.result),
+           lambda row: fields.rank_value(row.result, "edge_score")),
     Column("energy", "Energy/inference", lambda row: formatting.energy(row.result),
            lambda row: fields.energy_joules(row.result)),
     Column("pr", "PR", _pr, lambda row: row.result["submission"].get("pr_number")),
 )
 
 
+EVENT_COLUMNS = ("rank", "submission", "athlete", "speedup", "quality", "memory", "size", "compression", "efficiency",
+                 "energy", "pr")
+
+
 def columns_for(board: Board) -> tuple[Column, ...]:
-    """All columns for an event ranking; a category ranking shows only its own metric besides accuracy."""
+    """The event columns for an event ranking; a category ranking shows only its own metric besides accuracy."""
     if board.category is None:
-        return COLUMNS
-    keep = ("rank", "submission", "athlete", board.metric.column, "quality", "pr")
+        keep = EVENT_COLUMNS
+    else:
+        keep = ("rank", "submission", "athlete", board.metric.column, "quality", "pr")
     return tuple(c for c in COLUMNS if c.id in keep)
+
+
+def reference_line(board: Board) -> str:
+    """The baseline's value on this board: the line every ranked entry beat beyond the noise."""
+    if board.reference is None:
+        return "Baseline (reference line, not ranked): not measured."
+    return (f"Baseline (reference line, not ranked): {board.metric.label.lower()} "
+            f"{formatting.metric_value(board.metric.rank_by, board.reference)}.")

@@ -10,22 +10,41 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from competition import scoring
+from competition.leaderboard.config import Config, RegisteredRunner
+from competition.leaderboard.fingerprint import runner_fingerprint
 from competition.results import validate_result
+from competition.rules import load_rules
 
 
-CATEGORY_IDS = ("speed_demon", "memory_miser", "edge_expert", "energy_efficient", "tinymlperf_overall")
+CATEGORY_IDS = ("speed_demon", "memory_miser", "smallest_model", "best_accuracy", "best_accuracy_per_size",
+                "edge_expert", "energy_efficient", "tinymlperf_overall")
 EVENT_NAMES = {
     "mlp_sprint": "MLP Sprint",
     "cnn_marathon": "CNN Marathon",
     "transformer_decathlon": "Transformer Decathlon",
     "mlp_sprint_offline": "MLP Sprint (offline)",
     "cnn_marathon_offline": "CNN Marathon (offline)",
+    "memory_master": "Memory Master",
+    "memory_master_offline": "Memory Master (offline)",
 }
 BASE_TIME = datetime(2026, 11, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def _stamp(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hardware(runner_class: str) -> dict[str, Any]:
+    """TEST DATA: runner.hardware of the test machines (one per runner class)."""
+    return {"cpu_model": "Test CPU", "machine": "aarch64" if runner_class == "edge" else "x86_64", "cores": 4,
+            "ram_bytes": 8 * 2**30, "os": "Linux", "python": "3.11.7", "numpy": "1.26.4", "blas": "openblas",
+            "blas_threads": 1}
+
+
+# A config that registers the test reference and edge runners (what a maintainer's reviewed PR would add).
+REGISTERED = Config(runners=tuple(RegisteredRunner(runner_fingerprint(hardware(c)), c, f"test {c}")
+                                  for c in ("reference", "edge")))
 
 
 def _measurements(accuracy: float | None, time_s: float, peak_memory: int | None, model_size: int | None,
@@ -111,21 +130,14 @@ def make_result(
             "kind": "generation" if event_id.startswith("transformer") else "inference",
             "dataset": {"name": "test-data", "split": "test", "n_examples": 1000, "sha256": "c" * 64},
         },
-        "runner": {
-            "class": runner_class,
-            "hardware": {
-                "cpu_model": "Test CPU", "machine": "aarch64" if runner_class == "edge" else "x86_64", "cores": 4,
-                "ram_bytes": 8 * 2**30, "os": "Linux", "python": "3.11.7", "numpy": "1.26.4", "blas": "openblas",
-                "blas_threads": 1,
-            },
-            "gemm_gflops": 100.0,
-        },
+        "runner": {"class": runner_class, "hardware": hardware(runner_class), "gemm_gflops": 100.0},
         "harness": {"version": "0.1.0", "git_commit": "d" * 40},
         "started_at": _stamp(started),
         "finished_at": _stamp(started + timedelta(minutes=5)),
         "status": status,
         "errors": [] if status == "ok" else [{"stage": "run", "message": "worker crashed"}],
-        "sandbox": {"network_isolated": True, "method": "test", "limits": {"cpu_seconds": 600}},
+        "config": {"quick": False, "rounds": 10, "blas_threads": 1, "seed_sha256": "e" * 64},
+        "sandbox": {"network_isolated": True, "isolation": "jail", "method": "test", "limits": {"cpu_seconds": 600}},
         "candidate": _measurements(accuracy, 2.0 / (speedup or 1.0), peak_memory, model_size, energy_joules,
                                    perplexity),
         "baseline": _measurements(accuracy, 2.0, 8_000_000, 2_000_000, energy_joules, perplexity),
@@ -172,3 +184,51 @@ def sample_results() -> list[dict[str, Any]]:
         make_result("alpha", speedup=1.4, ci=(1.3, 1.5), run=-3),
         make_result("beta", speedup=1.6, ci=(1.5, 1.7), run=-2, athlete_name=HOSTILE_NAME),
     ]
+
+
+def make_scored_result(
+    name: str = "alpha",
+    *,
+    event_id: str = "cnn_marathon",
+    runner_class: str = "reference",
+    division: str = "closed",
+    speedup: float | None = 1.5,
+    spread: float = 0.02,
+    rounds: int = 10,
+    accuracy: float | None = 0.8,
+    baseline_accuracy: float | None = 0.8,
+    perplexity: float | None = None,
+    model_size: int = 1_000_000,
+    baseline_size: int = 1_000_000,
+    peak_memory: int | None = 40_000_000,
+    baseline_peak: int | None = 40_000_000,
+    energy_joules: float | None = None,
+    baseline_joules: float | None = None,
+    quick: bool = False,
+    isolation: str = "jail",
+    visibility: str | None = None,
+    run: int = 0,
+    pr_number: int | None = 7,
+) -> dict[str, Any]:
+    """TEST DATA: a result whose scores follow from its measurements (competition.scoring.score), as the harness
+    writes it. Per-round ratios are spread evenly by +-`spread` around `speedup` (None: no candidate timing)."""
+    result = make_result(name, event_id=event_id, runner_class=runner_class, division=division, run=run,
+                         pr_number=pr_number, speedup=None, accuracy=accuracy, perplexity=perplexity)
+    event = load_rules().event(event_id)
+    result["event"]["kind"] = event.kind
+    if visibility is not None:
+        result["event"]["dataset"]["visibility"] = visibility
+    candidate = _measurements(accuracy, 2.0 / (speedup or 1.0), peak_memory, model_size, energy_joules, perplexity)
+    baseline = _measurements(baseline_accuracy, 2.0, baseline_peak, baseline_size, baseline_joules, perplexity)
+    candidate["latency_ms"]["p50"] = baseline["latency_ms"]["p50"] = 1.0
+    candidate["reached_target"] = baseline["reached_target"] = True if event.kind == "training" else None
+    for side, peak in ((candidate, peak_memory), (baseline, baseline_peak)):
+        side["peak_memory"]["external_bytes"] = peak
+    ratios = None if speedup is None else [speedup * (1 + spread * (2 * i / (rounds - 1) - 1)) for i in range(rounds)]
+    result["candidate"], result["baseline"] = candidate, baseline
+    result["config"] = {"quick": quick, "rounds": rounds, "blas_threads": 1, "seed_sha256": "e" * 64}
+    result["sandbox"]["isolation"] = isolation
+    result["scores"] = scoring.score(event, candidate, baseline, speedup_ratios=ratios,
+                                     aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class)
+    validate_result(result, source="factory result")
+    return result

@@ -8,13 +8,14 @@ from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.rankings import Board, Row
 from competition.leaderboard.site.charts import pareto_section, progression_section
 from competition.leaderboard.site.html import data_attrs, esc, link, page, sort_value, table
-from competition.leaderboard.table import columns_for
+from competition.leaderboard.table import columns_for, reference_line
 
 RUNNER_CLASSES = ("reference", "edge", "local")
 SECTIONS_NAV = ('<nav class="sections">' + " · ".join(
     f'<a href="#{anchor}">{text}</a>' for anchor, text in (
         ("highlights", "Highlights"), ("awards", "Awards"), ("official", "Official rankings"),
-        ("not-ranked", "Not ranked"), ("unofficial", "Unofficial"), ("pareto", "Pareto fronts"),
+        ("categories", "Categories"), ("not-ranked", "Not ranked"), ("unofficial", "Unofficial"),
+        ("history", "History"), ("pareto", "Pareto fronts"),
         ("progression", "Record progression"))) + "</nav>")
 NONE_YET = '<p class="empty">None yet.</p>'
 
@@ -47,8 +48,8 @@ def board_section(lb: Leaderboard, board: Board) -> str:
                         f"{_cell(lb, row, c.id, c.text(row))}</td>" for c in columns)
         rows.append(f'<tr{data_attrs({"submission": row.name})}>{cells}</tr>')
     body = (table([c.header for c in columns], rows, "sortable") if rows
-            else '<p class="empty">No ranked entries yet.</p>')
-    ranked_by = f"ranked by {board.metric.label.lower()}"
+            else '<p class="empty">No entry beats the baseline yet.</p>')
+    ranked_by = f"ranked by {board.metric.label.lower()} · {reference_line(board)}"
     anchor = esc(board.id.replace("/", "-"))
     return (f'<section class="board filterable" id="{anchor}"{data_attrs(_board_attrs(board))}>'
             f"<h3>{esc(board.title)}</h3><p class=\"note\">{esc(ranked_by)}</p>{body}</section>")
@@ -104,25 +105,46 @@ def _unranked(lb: Leaderboard) -> str:
     return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else NONE_YET
 
 
+def _categories() -> str:
+    rows = [f"<tr><td>{esc(c.title)}</td><td>{esc(c.metric.label)}</td><td>{esc(c.description)}</td>"
+            f"<td>{esc(c.source)}</td></tr>" for c in categories()]
+    return table(["Category", "Ranked by", "Rule", "Source"], rows)
+
+
+def _history(lb: Leaderboard) -> str:
+    rows = [f"<tr><td>{esc(h.result['result_id'])}</td><td>{esc(h.reason)}</td></tr>" for h in lb.history_entries]
+    return table(["Result", "Why it does not count"], rows) if rows else NONE_YET
+
+
 def render_index(lb: Leaderboard) -> str:
     """The site's front page."""
-    official = "".join(board_section(lb, b) for b in lb.shown_boards(official=True))
+    official = "".join(board_section(lb, b) for b in lb.shown_boards(official=True) if b.split == "public")
+    private = "".join(board_section(lb, b) for b in lb.shown_boards(official=True) if b.split == "private")
     unofficial = "".join(board_section(lb, b) for b in lb.shown_boards(official=False))
     body = (
         f"<h1>{esc(lb.config.site_title)} <small>season {esc(lb.config.season)}</small></h1>"
         '<p class="lede">Speedup = baseline time / submission time on the same machine, with its 95 % confidence '
-        "interval. <strong>=</strong> marks a tie (overlapping intervals). Closed and open divisions are ranked "
-        "separately. Energy appears only when measured. Click a column header to sort.</p>"
+        "interval. Only entries that beat the baseline beyond the noise are ranked; the baseline is each board's "
+        "reference line. <strong>=</strong> marks a tie (intervals overlapping, directly or through a chain). "
+        "Closed and open divisions are ranked separately. Energy appears only when measured. "
+        "Click a column header to sort.</p>"
         + SECTIONS_NAV
         + filters(lb)
         + '<p class="empty" id="no-match" hidden>No ranking matches these filters.</p>'
         + f'<section id="highlights"><h2>Highlights</h2>{_views(lb)}</section>'
         + f'<section id="awards"><h2>Awards</h2>{_awards(lb)}</section>'
         + f'<section id="official"><h2>Official rankings</h2>{official or NONE_YET}</section>'
+        + (f'<section id="private"><h2>Private split (revealed)</h2><p class="note">Scored on the hidden '
+           f"evaluation split that lives only on the runners.</p>{private or NONE_YET}</section>"
+           if lb.revealed else "")
+        + f'<section id="categories"><h2>Categories</h2>{_categories()}</section>'
         + f'<section id="not-ranked"><h2>Not ranked</h2><p class="note">Failed runs, thresholds not met, '
           f"category rules not met: listed, never ranked.</p>{_unranked(lb)}</section>"
         + f'<section id="unofficial"><h2>Unofficial results</h2><p class="note">Local runners and offline events: '
           f'practice only, never official.</p>{unofficial or NONE_YET}</section>'
         + pareto_section(lb) + progression_section(lb)
+        + f'<section id="history"><h2>History</h2><p class="note">Stored results that do not count now: older '
+          f"harness, quick or unisolated runs, unregistered runners, disqualified or removed submissions, scores "
+          f"that do not follow from the measurements.</p>{_history(lb)}</section>"
     )
     return page(lb.config.site_title, lb.config.site_title, body, "")
