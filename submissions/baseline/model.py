@@ -16,7 +16,8 @@ from tinytorch.models import GPT, MLP, BaselineCNN, model_card
 BUILDERS = {"MLP": MLP, "BaselineCNN": BaselineCNN, "GPT": GPT}
 # Which committed model serves which event (training events build a fresh MLP in `train`).
 EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "memory_master_offline": "mnist_cnn", "memory_master": "mnist_cnn",
-                "transformer_decathlon": "shakespeare_gpt"}
+                "transformer_decathlon": "shakespeare_gpt",
+                "cnn_marathon": "cifar10_cnn"}  # entered once `tito baseline train --event cnn_marathon` has run
 # The MLP Sprint training recipe of tinytorch.train.mlp (SGD with momentum, cross-entropy).
 TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 20}
 
