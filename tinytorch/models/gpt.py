@@ -3,7 +3,8 @@
 The module tree (and so ``state_dict()``) equals PyTorch's for the same construction:
 ``tok_emb``, ``pos_emb``, ``blocks.<i>.{self_attn.in_proj_weight, self_attn.out_proj, linear1, linear2, norm1,
 norm2}``, ``ln_f``, ``head``. :meth:`GPT.generate` decodes with a :class:`KVCache` that reuses each layer's attention
-parameters; with greedy decoding it yields exactly the tokens of the cache-free path.
+parameters; with greedy decoding it yields exactly the tokens of the cache-free path (for the same
+``reencode_every``; see :meth:`GPT.generate` for what the sliding window changes past the context length).
 """
 from __future__ import annotations
 
@@ -106,42 +107,59 @@ class GPT(nn.Module):
         cache.advance(t)
         return self.head(self.ln_f(x[:, -1])).data
 
-    def _full_logits(self, tokens: np.ndarray) -> np.ndarray:
-        """Cache-free: run the last context_length tokens through forward; last position's logits."""
-        return self.forward(tokens[:, -self.context_length:])[:, -1].data
-
     def generate(self, idx: tt.Tensor | np.ndarray, max_new_tokens: int, temperature: float = 1.0,
-                 top_k: int | None = None, use_kv_cache: bool = True,
-                 rng: np.random.Generator | None = None) -> tt.Tensor:
+                 top_k: int | None = None, use_kv_cache: bool = True, rng: np.random.Generator | None = None,
+                 reencode_every: int | None = None) -> tt.Tensor:
         """Append ``max_new_tokens`` tokens to ``idx`` (B, T) and return the (B, T + max_new_tokens) int64 tokens.
 
         ``temperature=0`` (or ``top_k=1``) decodes greedily; otherwise tokens are sampled from
         softmax(logits / temperature) restricted to the ``top_k`` largest, drawing from ``rng`` (default: tinytorch's
         generator, so ``tt.manual_seed`` makes sampling reproducible). With the cache, the prompt is encoded once and
-        each step feeds one token; once the window is full the cache is rebuilt from the last ``context_length``
-        tokens each step, which is exactly what the cache-free path computes.
+        each step feeds one token.
+
+        Past the context window the position embeddings of every kept token change when the window moves, so
+        cached keys/values go stale. ``reencode_every=None`` (the default) re-encodes the last ``context_length``
+        tokens for every new token: each token is predicted from exactly the previous ``context_length`` tokens.
+        ``reencode_every=k`` (1 <= k < context_length) is the sliding-window cache: when the window is full it
+        re-encodes only the last ``context_length - k`` tokens, then appends ``k`` tokens through the cache, so a
+        full re-encode happens once per ``k + 1`` tokens. Each token is then predicted from the last m tokens,
+        ``context_length - k <= m <= context_length``, exactly as ``forward`` on those m tokens would; the
+        cache-free path (``use_kv_cache=False``) follows the same windows, so both give the same tokens.
         """
         tokens = _index_array(idx)
+        keep = self._kept_on_reencode(reencode_every)
         rng = rng if rng is not None else generator()
         was_training = self.training
         self.eval()
         try:
             with tt.no_grad():
                 cache = self.new_cache(tokens.shape[0]) if use_kv_cache else None
-                pending = tokens[:, -self.context_length:]
+                length, new = 0, min(tokens.shape[1], self.context_length)  # positions held / to add this step
                 for _ in range(max_new_tokens):
-                    if cache is None:
-                        logits = self._full_logits(tokens)
-                    else:
-                        if not cache.fits(pending.shape[1]):
+                    if length + new > self.context_length:
+                        length, new = 0, keep
+                        if cache is not None:
                             cache.reset()
-                            pending = tokens[:, -self.context_length:]
-                        logits = self._cached_logits(pending, cache)
-                    pending = _next_tokens(logits, temperature, top_k, rng)
-                    tokens = np.concatenate([tokens, pending], axis=1)
+                    length += new
+                    if cache is None:
+                        logits = self.forward(tokens[:, -length:])[:, -1].data
+                    else:
+                        logits = self._cached_logits(tokens[:, -new:], cache)
+                    tokens = np.concatenate([tokens, _next_tokens(logits, temperature, top_k, rng)], axis=1)
+                    new = 1
         finally:
             self.train(was_training)
         return tt.from_numpy(tokens)
+
+    def _kept_on_reencode(self, reencode_every: int | None) -> int:
+        """Tokens re-encoded when the window is full: all of it, or ``context_length - reencode_every``."""
+        if reencode_every is None:
+            return self.context_length
+        if isinstance(reencode_every, bool) or not isinstance(reencode_every, (int, np.integer)) \
+                or not 1 <= reencode_every < self.context_length:
+            raise ValueError(f"GPT.generate: reencode_every must be an integer in [1, {self.context_length - 1}] "
+                             f"(or None to re-encode the window for every token), got {reencode_every!r}")
+        return self.context_length - int(reencode_every)
 
 
 def _next_tokens(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> np.ndarray:
