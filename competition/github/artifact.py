@@ -128,7 +128,8 @@ def _parse(name: str, data: bytes, problems: list[Problem]) -> Any:
         return None
 
 
-def _check_result(name: str, result: Any, runner_class: str | None, problems: list[Problem]) -> bool:
+def check_result(name: str, result: Any, runner_class: str | None, problems: list[Problem]) -> bool:
+    """Schema-check one result (and its runner class when given), appending problems; True if it passed."""
     errors = sorted(result_validator().iter_errors(result), key=lambda e: list(e.absolute_path))
     for error in errors[:5]:
         where = ".".join(str(p) for p in error.absolute_path) or "(root)"
@@ -143,19 +144,13 @@ def _check_result(name: str, result: Any, runner_class: str | None, problems: li
     return True
 
 
-def check_artifact(source: Path | str, expected_sha: str | None, expected_pr: int | None = None,
-                   runner_classes: frozenset[str] | None = None, harness_commit: str | None = None) -> Artifact:
-    """Read and check an artifact folder or .zip; raise ArtifactRejected listing every problem found.
-
-    `expected_sha` (and `expected_pr` when known) come from the trusted workflow_run event, never from the artifact;
-    None means the run that wrote it is trusted to name them (an official run of main's workflow). `runner_classes`
-    are the classes that run may claim; `harness_commit`, when given, must be every result's harness.git_commit.
-    """
+def read_documents(source: Path | str) -> tuple[dict[str, Any], list[Problem]]:
+    """The JSON documents of an artifact folder or .zip by file name (None where unparsable), and every problem:
+    bounded counts and sizes, flat regular files named *.json, valid UTF-8 JSON. Nothing is extracted."""
     source = Path(source)
     problems: list[Problem] = []
     if source.is_symlink() or not (source.is_dir() or zipfile.is_zipfile(source)):
-        raise ArtifactRejected(str(source), [Problem(str(source), "is neither a folder nor a zip archive",
-                                                     "pass the downloaded artifact")])
+        return {}, [Problem(str(source), "is neither a folder nor a zip archive", "pass the downloaded artifact")]
     entries = _read_directory(source, problems) if source.is_dir() else _read_zip(source, problems)
     total = sum(len(data) for _, data in entries)
     if total > MAX_TOTAL_BYTES:
@@ -169,6 +164,22 @@ def check_artifact(source: Path | str, expected_sha: str | None, expected_pr: in
             problems.append(Problem(name, f"is larger than {MAX_FILE_BYTES} bytes", "upload harness output only"))
         else:
             documents[name] = _parse(name, data, problems)
+    return documents, problems
+
+
+def check_artifact(source: Path | str, expected_sha: str | None, expected_pr: int | None = None,
+                   runner_classes: frozenset[str] | None = None, harness_commit: str | None = None) -> Artifact:
+    """Read and check an artifact folder or .zip; raise ArtifactRejected listing every problem found.
+
+    `expected_sha` (and `expected_pr` when known) come from the trusted workflow_run event, never from the artifact;
+    None means the run that wrote it is trusted to name them (an official run of main's workflow). `runner_classes`
+    are the classes that run may claim; `harness_commit`, when given, must be every result's harness.git_commit.
+    """
+    source = Path(source)
+    if source.is_symlink() or not (source.is_dir() or zipfile.is_zipfile(source)):
+        raise ArtifactRejected(str(source), [Problem(str(source), "is neither a folder nor a zip archive",
+                                                     "pass the downloaded artifact")])
+    documents, problems = read_documents(source)
     meta = documents.pop(METADATA_NAME, None)
     runner_class = None
     if meta is None and not any(p.file == METADATA_NAME for p in problems):
@@ -190,7 +201,7 @@ def check_artifact(source: Path | str, expected_sha: str | None, expected_pr: in
                 problems.append(Problem(METADATA_NAME, f"pr_number {meta['pr_number']} is not the run's PR "
                                         f"#{expected_pr}", "re-run the workflow", field="pr_number"))
     results = [doc for name, doc in sorted(documents.items())
-               if doc is not None and _check_result(name, doc, runner_class, problems)]
+               if doc is not None and check_result(name, doc, runner_class, problems)]
     if harness_commit is not None:
         for result in results:
             if result["harness"]["git_commit"] != harness_commit:

