@@ -87,7 +87,7 @@ def _value(source: str, arrays: Mapping[str, np.ndarray]) -> Decoded:
 
 
 def _dequantize(source: str, arrays: Mapping[str, np.ndarray]) -> Decoded:
-    result = Decoded(None, {source})
+    result = Decoded(None, {source} | {source + suffix for suffix in ("_scale", "_zero_point") if source + suffix in arrays})
     quantized = arrays[source]
     shape_key = source + "_int4_shape"
     if shape_key in arrays:

@@ -1,13 +1,15 @@
 """The run-time half: execute the shipped weights with tinytorch's own reference model (data only, no submission
 code), then compare the candidate's timed outputs with those reference outputs.
 
-Tolerance (logits): ``max |candidate - reference| <= RTOL * max |reference| + ATOL`` over the whole output. The
-reference runs the dequantized, masked, shrunk weights in float32; an honest implementation of the same weights
-differs only by summation order (~1e-6 relative), float16 arithmetic (~1e-3) or int8 activation quantization
-(measured on the CNN: at most 3 % of the largest logit, see tests/competition/test_conformance_runtime.py), so
-RTOL = 0.05 accepts those while a different function (other weights, skipped layers, memoized or constant outputs)
-is far outside it. Because the bound is absolute per element, it also implies argmax agreement wherever the
-reference's top two logits are more than two tolerances apart; the record's reason reports the argmax agreement.
+Tolerance (logits): ``max |candidate - reference| <= RTOL * max |reference| + ATOL`` over the whole output, with
+RTOL = 0.02. The reference runs the dequantized, masked, shrunk weights in float32. Measured on the MNIST CNN
+(1 000 bundled test images, max logit 30.6): honest differences are summation order (~1e-6), float16 weights or
+arithmetic (0.02 %) and dynamic int8 activation quantization on top of the shipped int8 weights (0.43 %); cheats
+that compute something other than the shipped weights land outside: int4 at run time while shipping int8 (5.7 %),
+dropping 25 % of conv2's channels at run time (2.9 %), 70 % magnitude pruning at run time (4.2 %). A tiny
+cheat (10 % of channels dropped, 0.7 %) passes and buys next to nothing. Because the bound holds per element, it
+implies argmax agreement wherever the reference's top two logits are more than two tolerances apart; the reason
+also reports the argmax agreement. Outputs that are NaN/inf or of another shape fail.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from competition.conformance import architecture as arch
 from competition.conformance.static import ClosedSpec, check_arrays, check_file
 from competition.validation.base import BASELINE_DIR
 
-RTOL = 0.05
+RTOL = 0.02
 ATOL = 1e-4
 BATCH = 256
 VERDICTS = ("conforms", "fails", "not_checked")

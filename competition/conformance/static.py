@@ -39,7 +39,8 @@ def check_folder(folder: Path, baseline_dir: Path, events: Iterable[str]) -> lis
     """Problems of a closed entry's weights: file names, every key of every .npz, the models its events load."""
     stems = known_stems(baseline_dir)
     problems, shipped = [], {}
-    for path in sorted(p for p in folder.rglob("*.npz") if p.is_file() and not p.is_symlink()):
+    paths = [p for p in folder.rglob("*.npz") if p.is_file() and not p.is_symlink()]
+    for path in sorted(paths, key=lambda p: (len(p.parts), str(p))):  # the shallowest file of a name is "the" one
         if path.stem not in stems:
             problems.append(Problem(str(path), "closed division: no reference model has weights of this name",
                                     "name each weights file after its model: " + ", ".join(f"{s}.npz" for s in stems)))

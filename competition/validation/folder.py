@@ -35,7 +35,7 @@ def _name(folder: Path, limits: Limits, is_baseline: bool) -> list[Problem]:
 def _required(folder: Path, needs_weights: bool) -> list[Problem]:
     problems = [Problem(str(folder / name), "required file is missing", f"add {name}: {purpose}")
                 for name, purpose in REQUIRED_FILES.items() if not (folder / name).is_file()]
-    if needs_weights and not any(folder.glob("*.npz")):
+    if needs_weights and not any(folder.rglob("*.npz")):
         problems.append(Problem(str(folder), "no .npz weights file", "save your weights with tinytorch.save(state, 'NAME.npz')"))
     return problems
 
