@@ -85,7 +85,7 @@ class ProgressDisplay:
         self._stage = None
         if self._live is not None:
             self._live.update(self._events, completed=index - 1, description=self.label)
-        else:
+        elif self.enabled:
             self._plain("starting")
 
     def event_done(self, index: int) -> None:

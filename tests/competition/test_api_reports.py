@@ -43,6 +43,9 @@ def stub_run(monkeypatch):
     results = {"next": harness_result()}
 
     def run_event(event_id, submission_dir, baseline_dir, runner_class="local", quick=False, progress=None):
+        progress("timing interleaved rounds")
+        for r in range(1, 4):
+            progress(f"round {r}/3")
         return results["next"]
 
     monkeypatch.setitem(sys.modules, "competition.run", types.SimpleNamespace(run_event=run_event))
@@ -92,3 +95,21 @@ def test_tinytorch_facade_delegates(stub_run, tmp_path):
 
     folder = valid_entry(tmp_path)
     assert generate_submission(folder, "cnn_marathon_offline", tmp_path / "out") == tmp_path / "out" / "submission.json"
+
+
+def test_the_api_shows_progress_unless_told_not_to(stub_run, tmp_path, capsys):
+    folder = valid_entry(tmp_path)
+    api.generate_submission(folder, "cnn_marathon_offline")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "[event 1/1 cnn_marathon_offline] starting"
+    assert "[event 1/1 cnn_marathon_offline] round 3/3" in err
+    api.generate_submission(folder, "cnn_marathon_offline", show_progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_api_refuses_an_event_without_baseline(stub_run, tmp_path):
+    from competition.baseline import BaselineError
+
+    with pytest.raises(BaselineError, match="CNN Marathon has no baseline yet"):
+        api.generate_submission(valid_entry(tmp_path), "cnn_marathon")
+    assert api.baseline_status("cnn_marathon_offline")[0]
