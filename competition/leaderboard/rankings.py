@@ -92,7 +92,7 @@ def tie_groups(results: list[Result], metric: Metric) -> list[list[Result]]:
                 groups.append([result])
         return groups
     # connected components of overlapping intervals: sweep by lower bound, keep the running upper bound
-    spans = sorted(((*metric.interval(r), i) for i, r in enumerate(ordered)))
+    spans = sorted((*_interval_or_point(r, metric), i) for i, r in enumerate(ordered))
     component, reach, current = {}, None, -1
     for lo, hi, i in spans:
         if reach is None or lo > reach:
@@ -106,6 +106,11 @@ def tie_groups(results: list[Result], metric: Metric) -> list[list[Result]]:
             groups.append([])
         groups[seen[component[i]]].append(result)
     return groups
+
+
+def _interval_or_point(result: Result, metric: Metric) -> tuple[float, float]:
+    interval = metric.interval(result)
+    return interval if interval is not None else (metric.value(result), metric.value(result))
 
 
 def rank_rows(results: list[Result], metric: Metric) -> list[Row]:
