@@ -55,6 +55,7 @@ class ProgressDisplay:
         self.console = console or Console(stderr=True, highlight=False)
         self.enabled = enabled
         self.label = ""
+        self._event_prefix = ""
         self._stage: str | None = None
         self._stage_started = time.monotonic()
         self._last_plain_step = -1
@@ -82,6 +83,7 @@ class ProgressDisplay:
     def event(self, index: int, event_id: str) -> None:
         """Event `index` of total_events (1-based) starts."""
         self.label = f"event {index}/{self.total_events} {event_id}"
+        self._event_prefix = f"{event_id}: "
         self._stage = None
         if self._live is not None:
             self._live.update(self._events, completed=index - 1, description=self.label)
@@ -101,7 +103,8 @@ class ProgressDisplay:
             counted = parse_counted(str(message))
             if counted:
                 stage, done, total = counted
-        message = str(message) or (f"{stage} {done}/{total}" if stage else "")
+        message = str(message).removeprefix(self._event_prefix) if self._event_prefix else str(message)
+        message = message or (f"{stage} {done}/{total}" if stage else "")
         if done is not None and total is not None:
             self._counted(stage or message, message, done, total)
         else:
