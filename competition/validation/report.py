@@ -12,13 +12,22 @@ from competition.rules.schema import schema_problems
 from competition.scoring import efficiency
 from competition.validation.manifest import PLACEHOLDERS
 
+MAX_BYTES = 1_000_000  # a report is a few kilobytes
+
 
 def check_file(path: Path, rules: Rules) -> list[Problem]:
     """Every problem of one submission.json."""
+    fix = "regenerate it with tinytorch.competition.generate_submission"
+    if path.stat().st_size > MAX_BYTES:
+        return [Problem(str(path), f"{path.stat().st_size} bytes, over the {MAX_BYTES}-byte limit of a report", fix)]
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_bytes().decode("utf-8"))
     except json.JSONDecodeError as exc:
-        return [Problem(str(path), f"not valid JSON: {exc.msg}", "regenerate it with tinytorch.competition.generate_submission", line=exc.lineno)]
+        return [Problem(str(path), f"not valid JSON: {exc.msg}", fix, line=exc.lineno)]
+    except UnicodeDecodeError as exc:
+        return [Problem(str(path), f"not UTF-8 text (byte {exc.start})", fix)]
+    except RecursionError:
+        return [Problem(str(path), "nested too deeply to be a report", fix)]
     problems = schema_problems(doc, "submission_report", str(path))
     if isinstance(doc, dict) and not problems:
         problems += sanity(doc, rules, str(path))
