@@ -8,15 +8,17 @@ import yaml
 
 from competition.rules import RULES_DIR, RulesError, load_rules
 
-OFFICIAL = {"mlp_sprint", "cnn_marathon", "transformer_decathlon"}
-OFFLINE = {"mlp_sprint_offline", "cnn_marathon_offline"}
+OFFICIAL = {"mlp_sprint", "cnn_marathon", "transformer_decathlon", "memory_master"}
+OFFLINE = {"mlp_sprint_offline", "cnn_marathon_offline", "memory_master_offline"}
 
 
 def test_shipped_rules_have_every_event_category_and_division():
     rules = load_rules()
     assert set(rules.events) == OFFICIAL | OFFLINE
     assert {e.id for e in rules.events.values() if e.official} == OFFICIAL
-    assert set(rules.categories) == {"speed_demon", "memory_miser", "edge_expert", "energy_efficient", "tinymlperf_overall"}
+    assert set(rules.categories) == {"speed_demon", "memory_miser", "smallest_model", "best_accuracy",
+                                     "best_accuracy_per_size", "edge_expert", "energy_efficient", "tinymlperf_overall"}
+    assert all(c.source for c in rules.categories.values())
     assert set(rules.divisions) == {"closed", "open"}
     assert rules.limits.model_size_bytes_max == 10_000_000
     assert rules.limits.single_sample_latency_ms_max == 100
@@ -29,6 +31,20 @@ def test_event_protocols_follow_the_course():
     assert rules.event("cnn_marathon").accuracy_floor == 0.75
     assert rules.event("transformer_decathlon").protocol["new_tokens"] >= 256
     assert rules.event("transformer_decathlon").max_perplexity is not None
+
+
+def test_categories_and_memory_master_follow_the_course():
+    rules = load_rules()
+    assert rules.categories["memory_miser"].rank_by == "peak_memory_bytes"
+    assert not rules.categories["memory_miser"].higher_is_better
+    assert rules.categories["tinymlperf_overall"].rank_by == "efficiency"
+    assert rules.categories["edge_expert"].runner_classes == ("edge",)
+    assert rules.accuracy_floor(rules.event("cnn_marathon_offline"), "speed_demon") >= 0.90
+    assert rules.accuracy_floor(rules.event("mlp_sprint"), "memory_miser") >= 0.85
+    for event_id in ("memory_master", "memory_master_offline"):
+        event = rules.event(event_id)
+        assert event.primary_metric == "peak_memory" and event.kind == "inference" and event.accuracy_floor
+    assert rules.event("memory_master_offline").dataset == "mnist_bundled"  # runs offline
 
 
 def test_category_floor_applies_only_where_listed():

@@ -103,8 +103,9 @@ def test_edge_expert_only_for_edge_runner_and_energy_only_when_measured():
     assert not cats["energy_efficient"]["eligible"] and "RAPL" in cats["energy_efficient"]["reason"]
     assert cats["speed_demon"]["eligible"]
     edge = _score("edge", energy={"measured": True, "joules_per_inference": 0.1, "method": "rapl"})["categories"]
-    assert edge["edge_expert"]["eligible"] and edge["energy_efficient"]["eligible"]
-    assert not edge["speed_demon"]["eligible"]
+    assert edge["edge_expert"]["eligible"] and not edge["speed_demon"]["eligible"]
+    # the baseline's energy was not measured: no energy saving can be shown, so no Energy Efficient rank
+    assert not edge["energy_efficient"]["eligible"] and "baseline" in edge["energy_efficient"]["reason"]
 
 
 def test_category_accuracy_floor_above_event_floor_blocks_only_that_category():
@@ -112,8 +113,9 @@ def test_category_accuracy_floor_above_event_floor_blocks_only_that_category():
     floors = {"speed_demon": {"floor": 0.99, "events": ("mlp_sprint_offline",)}}
     strict = replace(RULES, limits=replace(RULES.limits, category_accuracy_floors=floors))
     event = strict.event("mlp_sprint_offline")
-    scores = scoring.score(event, measurements(accuracy=0.97, reached_target=True), measurements(),
-                           speedup_ratios=[1.5], aa_speedup=None, runner_class="reference", rules=strict)
+    scores = scoring.score(event, measurements(accuracy=0.97, reached_target=True, model_size_bytes=100_000),
+                           measurements(), speedup_ratios=[1.5, 1.52, 1.48], aa_speedup=None,
+                           runner_class="reference", rules=strict)
     assert scores["qualified"]
     assert not scores["categories"]["speed_demon"]["eligible"]
     assert "99.00 %" in scores["categories"]["speed_demon"]["reason"]
@@ -150,3 +152,48 @@ def test_sort_key_breaks_ties_by_accuracy():
     results[3]["scores"]["speedup"] = None
     ranked = sorted(results, key=lambda r: scoring.sort_key(r, "speed_demon", RULES))
     assert [r["result_id"] for r in ranked] == ["b", "c", "a", "d"]
+
+
+def test_efficiency_divides_only_by_accuracy_loss_and_carries_the_speedup_interval():
+    assert scoring.efficiency(2.0, 4.0, +5.0) == pytest.approx(8.0)  # a gain does not divide
+    assert scoring.efficiency(2.0, 4.0, -5.0) == pytest.approx(8.0 / 1.05)
+    speed = {"value": 2.0, "ci95": [1.8, 2.2]}
+    assert scoring.efficiency_ci95(speed, 4.0, -5.0) == pytest.approx([7.2 / 1.05, 8.8 / 1.05])
+    assert scoring.efficiency_ci95(None, 4.0, 0.0) is None
+
+
+def _scored(cand, base, ratios):
+    return scoring.score(RULES.event("cnn_marathon_offline"), measurements(**cand), measurements(**base),
+                         speedup_ratios=ratios, aa_speedup=None, runner_class="local", rules=RULES)
+
+
+def test_ties_never_win_a_category():
+    tie = _scored({}, {}, [0.98, 1.0, 1.03, 1.01])["categories"]
+    assert not tie["speed_demon"]["eligible"] and "verdict 'tie'" in tie["speed_demon"]["reason"]
+    assert not tie["tinymlperf_overall"]["eligible"] and not tie["smallest_model"]["eligible"]
+    assert not tie["best_accuracy"]["eligible"]
+    barely = _scored({"model_size_bytes": 390_000}, {}, [1.0, 1.0, 1.0])["categories"]  # 2.6 % fewer bytes
+    assert not barely["smallest_model"]["eligible"] and "not clearly better" in barely["smallest_model"]["reason"]
+    small = _scored({"model_size_bytes": 100_000}, {}, [1.0, 1.0, 1.0])["categories"]
+    assert small["smallest_model"]["eligible"] and small["tinymlperf_overall"]["eligible"]  # 4x smaller
+    better = _scored({"accuracy": 0.975}, {}, [1.0, 1.0, 1.0])["categories"]
+    assert better["best_accuracy"]["eligible"]
+
+
+def test_memory_miser_needs_the_outside_meter_and_a_clear_saving():
+    inside_only = _scored({"peak_memory": {"tracemalloc_bytes": 1, "rss_delta_bytes": 1}}, {}, [1.5] * 3)
+    assert "peak memory bytes was not measured" in inside_only["categories"]["memory_miser"]["reason"]
+    outside = {"tracemalloc_bytes": 1, "rss_delta_bytes": 1}
+    lean = _scored({"peak_memory": {**outside, "external_bytes": 10_000_000}},
+                   {"peak_memory": {**outside, "external_bytes": 30_000_000}}, [1.0] * 3)
+    assert lean["categories"]["memory_miser"]["eligible"]
+
+
+def test_edge_score_multiplies_speed_quality_and_measured_energy_only():
+    speed = {"value": 2.0, "ci95": [1.9, 2.1]}
+    unmeasured = scoring.edge_score(speed, measurements(accuracy=0.9), measurements(accuracy=0.9))
+    assert unmeasured == {"value": 2.0, "ci95": [1.9, 2.1], "energy_measured": False}
+    joules = {"measured": True, "joules_per_inference": 0.5, "method": "rapl"}
+    measured = scoring.edge_score(speed, measurements(accuracy=0.9, energy=joules),
+                                  measurements(accuracy=0.9, energy={**joules, "joules_per_inference": 1.0}))
+    assert measured["value"] == pytest.approx(4.0) and measured["energy_measured"]

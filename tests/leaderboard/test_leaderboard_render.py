@@ -14,7 +14,7 @@ from competition.leaderboard.config import Config, ConfigError, load_config
 from competition.leaderboard.markdown import render_markdown
 from competition.leaderboard.model import assemble
 from competition.leaderboard.site import render_site
-from tests.leaderboard.factory import HOSTILE_NAME, make_result, sample_results
+from tests.leaderboard.factory import HOSTILE_NAME, make_result, make_scored_result, sample_results
 
 
 def _markdown(results=None):
@@ -97,27 +97,30 @@ def _tree(root):
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_build_twice_gives_byte_identical_output(sample_store, tmp_path):
+def test_build_twice_gives_byte_identical_output(sample_store, registered_config, tmp_path):
     outputs = []
     for attempt in ("one", "two"):
         out = tmp_path / attempt
         code = main(["leaderboard", "build", "--store", str(sample_store), "--markdown", str(out / "LEADERBOARD.md"),
                      "--site", str(out / "site"), "--awards", str(tmp_path / "none.yaml"),
-                     "--config", str(tmp_path / "none.yaml")])
+                     "--config", str(registered_config), "--submissions", ""])
         assert code == 0
         outputs.append(_tree(out))
     assert outputs[0] == outputs[1] and "LEADERBOARD.md" in outputs[0]
+    text = outputs[0]["LEADERBOARD.md"].decode()
+    assert "| 1 " in text and "alpha" in text and "Baseline (reference line, not ranked)" in text
 
 
-def test_cli_add_refuses_to_overwrite(sample_store, tmp_path, capsys):
-    changed = make_result("alpha", speedup=7.0)
+def test_cli_add_refuses_to_overwrite(sample_store, registered_config, tmp_path, capsys):
+    options = ["--store", str(sample_store), "--config", str(registered_config), "--submissions", ""]
+    changed = make_scored_result("alpha", speedup=7.0)
     path = tmp_path / "changed.json"
     path.write_text(json.dumps(changed), encoding="utf-8")
-    assert main(["leaderboard", "add", str(path), "--store", str(sample_store)]) == 1
+    assert main(["leaderboard", "add", str(path), *options]) == 1
     assert "append-only" in capsys.readouterr().err
     fresh = tmp_path / "fresh.json"
-    fresh.write_text(json.dumps(make_result("alpha", speedup=7.0, run=5)), encoding="utf-8")
-    assert main(["leaderboard", "add", str(fresh), "--store", str(sample_store)]) == 0
+    fresh.write_text(json.dumps(make_scored_result("alpha", speedup=7.0, run=5)), encoding="utf-8")
+    assert main(["leaderboard", "add", str(fresh), *options]) == 0
     assert "stored" in capsys.readouterr().out
 
 
