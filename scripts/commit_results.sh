@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Record official results: add RESULTS_DIR/*.json to the store, rebuild LEADERBOARD.md, commit, push to $BRANCH.
-# If $BRANCH moved meanwhile (another merge's results landed first), fetch the new tip, replay onto it (re-add,
-# rebuild) and push again, up to $MAX_TRIES times, so two merges never lose a result.
+# Record official results on the results branch: a data-only branch ($BRANCH, default "results") holding
+# leaderboard/results/*.json and LEADERBOARD.md. Protected main is never pushed to. Run it from a checkout of main:
+# its `tito` adds the results (the store recomputes every score) and renders LEADERBOARD.md into a fresh clone of
+# the results branch. If the branch moved meanwhile (another merge's results landed first), the push is refused;
+# the script fetches the new tip, replays (re-add, rebuild) and pushes again, up to $MAX_TRIES times, so two merges
+# never lose a result.
 #
 #   scripts/commit_results.sh RESULTS_DIR [MESSAGE]
-#   env: PUSH_REMOTE (origin) BRANCH (main) MAX_TRIES (5) RETRY_DELAY (seconds, 3) GITHUB_TOKEN (optional, for https)
+#   env: PUSH_REMOTE (origin) BRANCH (results) MAX_TRIES (5) RETRY_DELAY (seconds, 3) GITHUB_TOKEN (optional, https)
 #        TITO (the tito command, default "tito"; the rehearsal passes "python -m competition.cli")
 set -euo pipefail
 
 results_dir=${1:?usage: scripts/commit_results.sh RESULTS_DIR [MESSAGE]}
 message=${2:-Record official results}
 remote=${PUSH_REMOTE:-origin}
-branch=${BRANCH:-main}
+branch=${BRANCH:-results}
 tries=${MAX_TRIES:-5}
 delay=${RETRY_DELAY:-3}
 read -r -a tito <<< "${TITO:-tito}"
@@ -25,24 +28,43 @@ if [ -n "${GITHUB_TOKEN:-}" ]; then
 fi
 
 shopt -s nullglob
-files=("$results_dir"/*.json)
+files=()
+for file in "$results_dir"/*.json; do files+=("$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"); done
 if [ "${#files[@]}" -eq 0 ]; then
   echo "no result files in $results_dir; nothing to record"
   exit 0
 fi
 
+url=$(git remote get-url "$remote")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tree="$work/results"
+
 for attempt in $(seq 1 "$tries"); do
-  "${git_auth[@]}" fetch --quiet "$remote" "$branch"
-  git checkout --quiet --force -B "$branch" FETCH_HEAD
-  "${tito[@]}" leaderboard add "${files[@]}" --store leaderboard/results
-  "${tito[@]}" leaderboard build --store leaderboard/results --markdown LEADERBOARD.md --site _site
-  git add leaderboard/results LEADERBOARD.md
-  if git diff --cached --quiet; then
-    echo "the store already holds these results; nothing to commit"
+  rm -rf "$tree" "$work/site"
+  git init --quiet "$tree"
+  set +e
+  "${git_auth[@]}" ls-remote --exit-code "$url" "refs/heads/$branch" > /dev/null
+  listed=$?
+  set -e
+  if [ "$listed" -eq 0 ]; then
+    "${git_auth[@]}" -C "$tree" fetch --quiet --depth 1 "$url" "refs/heads/$branch"
+    git -C "$tree" checkout --quiet --detach FETCH_HEAD
+  elif [ "$listed" -ne 2 ]; then
+    echo "::error::cannot read $url (git ls-remote exited $listed)"
+    exit 1
+  fi  # exit 2: the branch does not exist yet; this commit starts it
+  mkdir -p "$tree/leaderboard/results"
+  "${tito[@]}" leaderboard add "${files[@]}" --store "$tree/leaderboard/results"
+  "${tito[@]}" leaderboard build --store "$tree/leaderboard/results" --markdown "$tree/LEADERBOARD.md" \
+    --site "$work/site"
+  git -C "$tree" add leaderboard/results LEADERBOARD.md
+  if git -C "$tree" diff --cached --quiet; then
+    echo "the $branch branch already holds these results; nothing to commit"
     exit 0
   fi
-  "${git_auth[@]}" commit --quiet -m "$message"
-  if "${git_auth[@]}" push --quiet "$remote" "HEAD:$branch"; then
+  "${git_auth[@]}" -C "$tree" commit --quiet -m "$message"
+  if "${git_auth[@]}" -C "$tree" push --quiet "$url" "HEAD:refs/heads/$branch"; then
     echo "recorded ${#files[@]} result(s) on $branch (attempt $attempt)"
     exit 0
   fi

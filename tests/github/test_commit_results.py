@@ -1,4 +1,4 @@
-"""scripts/commit_results.sh: results are committed to the store and survive a main that moved meanwhile."""
+"""scripts/commit_results.sh: results land on the data-only results branch (never main) and survive races."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ from tests.github.gitrepo import GIT_ENV, git, init_repo, write
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "commit_results.sh"
 
-# A stand-in for `tito leaderboard add|build`: copies results into the store, lists the store in LEADERBOARD.md,
-# and (once, when RACE_FROM is set) pushes a competing results commit from another clone, as a second merge would.
+# A stand-in for `tito leaderboard add|build`: copies results into --store, lists the store in --markdown, and (once,
+# when RACE_FROM is set) pushes a competing results commit from another clone, as a second merge's record job would.
 FAKE_TITO = r'''
 import os, shutil, subprocess, sys
 from pathlib import Path
-command = sys.argv[2]
+command, args = sys.argv[2], sys.argv[3:]
+store = Path(args[args.index("--store") + 1])
 if command == "add":
-    store = Path(sys.argv[sys.argv.index("--store") + 1]); store.mkdir(parents=True, exist_ok=True)
-    for name in sys.argv[3:sys.argv.index("--store")]:
+    store.mkdir(parents=True, exist_ok=True)
+    for name in args[:args.index("--store")]:
         shutil.copy(name, store / Path(name).name)
 elif command == "build":
-    Path("LEADERBOARD.md").write_text("\n".join(sorted(p.name for p in Path("leaderboard/results").glob("*.json"))))
+    Path(args[args.index("--markdown") + 1]).write_text("\n".join(sorted(p.name for p in store.glob("*.json"))))
     race = os.environ.get("RACE_FROM")
     flag = Path(os.environ.get("RACE_FLAG", "/nonexistent"))
     if race and not flag.exists():
@@ -30,21 +31,28 @@ elif command == "build":
         Path(race, "leaderboard/results").mkdir(parents=True, exist_ok=True)
         Path(race, "leaderboard/results/other.json").write_text("{}")
         Path(race, "LEADERBOARD.md").write_text("other.json")
-        for args in (["add", "-A"], ["commit", "-q", "-m", "other merge's results"], ["push", "-q", "origin", "main"]):
-            subprocess.run(["git", *args], cwd=race, check=True)
+        for step in (["add", "-A"], ["commit", "-q", "-m", "other merge's results"],
+                     ["push", "-q", "origin", "HEAD:refs/heads/results"]):
+            subprocess.run(["git", *step], cwd=race, check=True)
 '''
+RESULT = "ada--mlp_sprint--reference--20261101T120000Z.json"
 
 
-def setup(tmp_path: Path) -> tuple[Path, Path, Path]:
+def setup(tmp_path: Path, results_branch: bool = True) -> tuple[Path, Path, Path]:
     seed = init_repo(tmp_path / "seed", {"README.md": "x\n", "leaderboard/results/.keep": ""})
+    if results_branch:
+        git(seed, "switch", "-q", "--orphan", "results")
+        write(seed, {"leaderboard/results/seed.json": "{}", "LEADERBOARD.md": "seed.json"})
+        git(seed, "add", "leaderboard/results/seed.json", "LEADERBOARD.md")
+        git(seed, "commit", "-q", "-m", "results branch")
+        git(seed, "switch", "-q", "main")
     origin = tmp_path / "origin.git"
     git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
     work = tmp_path / "work"
     git(tmp_path, "clone", "-q", str(origin), str(work))
     results = tmp_path / "results"
-    write(results, {"ada--mlp_sprint--reference--20261101T120000Z.json": "{}"})
-    fake = tmp_path / "fake_tito.py"
-    fake.write_text(FAKE_TITO)
+    write(results, {RESULT: "{}"})
+    (tmp_path / "fake_tito.py").write_text(FAKE_TITO)
     return origin, work, results
 
 
@@ -55,30 +63,41 @@ def run_script(work: Path, results: Path, fake: Path, **env: str) -> subprocess.
                           capture_output=True, text=True, timeout=60)
 
 
-def origin_files(origin: Path) -> list[str]:
-    return git(origin, "ls-tree", "-r", "--name-only", "main").split()
+def branch_files(origin: Path, branch: str = "results") -> list[str]:
+    return git(origin, "ls-tree", "-r", "--name-only", branch).split()
 
 
-def test_results_are_committed_and_pushed(tmp_path: Path) -> None:
+def test_results_are_committed_to_the_results_branch_and_main_is_untouched(tmp_path: Path) -> None:
     origin, work, results = setup(tmp_path)
+    main_before = git(origin, "rev-parse", "main")
     done = run_script(work, results, tmp_path / "fake_tito.py")
     assert done.returncode == 0, done.stderr
-    assert "leaderboard/results/ada--mlp_sprint--reference--20261101T120000Z.json" in origin_files(origin)
-    assert git(origin, "log", "-1", "--format=%s", "main") == "Record results"
+    assert f"leaderboard/results/{RESULT}" in branch_files(origin)
+    assert "leaderboard/results/seed.json" in branch_files(origin), "earlier results must be kept"
+    assert git(origin, "log", "-1", "--format=%s", "results") == "Record results"
+    assert git(origin, "rev-parse", "main") == main_before, "protected main must never be pushed to"
+    assert "README.md" not in branch_files(origin), "the results branch holds data only"
 
 
-def test_a_moved_main_is_fetched_and_replayed_so_no_result_is_lost(tmp_path: Path) -> None:
+def test_the_first_record_creates_the_results_branch(tmp_path: Path) -> None:
+    origin, work, results = setup(tmp_path, results_branch=False)
+    done = run_script(work, results, tmp_path / "fake_tito.py")
+    assert done.returncode == 0, done.stderr
+    assert sorted(branch_files(origin)) == ["LEADERBOARD.md", f"leaderboard/results/{RESULT}"]
+
+
+def test_two_merges_racing_lose_no_result(tmp_path: Path) -> None:
     origin, work, results = setup(tmp_path)
     racer = tmp_path / "racer"
-    git(tmp_path, "clone", "-q", str(origin), str(racer))
+    git(tmp_path, "clone", "-q", "--branch", "results", str(origin), str(racer))
     done = run_script(work, results, tmp_path / "fake_tito.py", RACE_FROM=str(racer),
                       RACE_FLAG=str(tmp_path / "raced"), GIT_AUTHOR_NAME="Test")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "moved while recording (attempt 1 of 5)" in done.stdout
-    files = origin_files(origin)
+    files = branch_files(origin)
     assert "leaderboard/results/other.json" in files, "the other merge's result was lost"
-    assert "leaderboard/results/ada--mlp_sprint--reference--20261101T120000Z.json" in files
-    board = git(origin, "show", "main:LEADERBOARD.md")
+    assert f"leaderboard/results/{RESULT}" in files
+    board = git(origin, "show", "results:LEADERBOARD.md")
     assert "other.json" in board and "ada--mlp_sprint" in board, "LEADERBOARD.md must be rebuilt on the new tip"
 
 
@@ -88,7 +107,7 @@ def test_gives_up_after_max_tries(tmp_path: Path) -> None:
     (origin / "hooks" / "pre-receive").chmod(0o755)
     done = run_script(work, results, tmp_path / "fake_tito.py", MAX_TRIES="2")
     assert done.returncode == 1
-    assert "could not push the results to main after 2 attempts" in done.stdout
+    assert "could not push the results to results after 2 attempts" in done.stdout
 
 
 def test_nothing_to_record_is_not_an_error(tmp_path: Path) -> None:
