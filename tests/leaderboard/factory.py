@@ -151,6 +151,8 @@ def make_result(
             "parameter_ratio": compression,
             "accuracy_delta_points": 0.0,
             "efficiency": efficiency,
+            "edge_score": None if speedup is None else {
+                "value": speedup, "ci95": list(ci), "energy_measured": energy_joules is not None},
             "qualified": qualified,
             "qualification": [{
                 "rule": failed_rule, "passed": qualified,
