@@ -16,6 +16,10 @@ from competition.rules.schema import schema_problems
 from competition.validation import BASELINE_DIR
 
 
+class ReportError(RuntimeError):
+    """The harness run failed, so there is nothing to report; the message names the failing stage."""
+
+
 def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path = ".", *, quick: bool = False,
                       runner_class: str = "local", show_progress: bool = True) -> Path:
     """Measure the baseline against itself on `event`; write out_dir/baseline_submission.json; return its path.
@@ -51,7 +55,8 @@ def report_from_result(result: dict, manifest: dict) -> dict:
     """The course's submission.json fields from one harness result and the folder's submission.yaml."""
     if result.get("candidate") is None or result.get("baseline") is None:
         stages = "; ".join(f"{e['stage']}: {e['message']}" for e in result.get("errors", [])) or result.get("status")
-        raise RuntimeError(f"the run produced no measurements to report ({stages})")
+        raise ReportError(f"the run produced no measurements to report ({stages}); "
+                          f"see the result with `tito benchmark run --event {result['event']['id']}`")
     scores = result["scores"]
     speed = scores["speedup"] or {}
     hardware = result["runner"]["hardware"]
@@ -110,4 +115,4 @@ def write_report(report: dict, target: Path) -> None:
     write_atomic(target, json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
-__all__ = ["baseline_status", "generate_baseline", "generate_submission", "report_from_result", "write_report"]
+__all__ = ["ReportError", "baseline_status", "generate_baseline", "generate_submission", "report_from_result", "write_report"]

@@ -53,7 +53,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
              ("competition.validation.base", "CannotValidate"), ("competition.sandbox.process", "WorkerError"),
              ("competition.sandbox.jail", "JailUnavailable"), ("competition.baseline", "BaselineError"),
              ("competition.prepare_entry", "PrepareError"), ("competition.profile", "ProfileError"),
-             ("competition.scaffold", "ScaffoldError")]
+             ("competition.scaffold", "ScaffoldError"), ("competition.api", "ReportError")]
     found: list[type[BaseException]] = [OSError]
     for module_name, class_name in names:
         try:

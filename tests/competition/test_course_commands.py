@@ -279,3 +279,14 @@ def test_profile_prints_human_units_in_80_columns(monkeypatch, capsys):
     assert code == 0 and max(map(len, out.splitlines())) <= 80
     assert "6.91 ms" in out and "18.0 %" in out and "23.3 MB" in out and "45.2 M" in out and "402 k" in out
     assert "23 us" in out and "336 B" in out and "calls" not in out
+
+
+def test_a_failed_baseline_run_is_one_line(monkeypatch, capsys):
+    from competition import api
+
+    def failed(*args, **kwargs):
+        raise api.ReportError("the run produced no measurements to report (load: model.py raised)")
+
+    monkeypatch.setattr(api, "generate_baseline", failed)
+    code, _, err = run(capsys, "baseline", "--event", "cnn_marathon_offline")
+    assert code == 2 and err.strip() == "error: the run produced no measurements to report (load: model.py raised)"
