@@ -1,16 +1,17 @@
 """Closed-division conformance: the entry's shipped weights, under the optimization kit's transformations, are the
 baseline's model, and the outputs the harness times are what those weights compute.
 
-Static half (`tito submit --validate-only` and the benchmark): `static.check_folder` -> Problems naming file, key
-and fix. Run-time half (the harness, in a trusted process that runs no submission code): `reference_outputs` runs
-the shipped weights with tinytorch's reference model; `conformance_record` compares the timed outputs with it;
-`is_refused` says whether the result must be refused. Storage forms: `forms`; architectures and widths:
-`architecture`; safe .npz reading: `npz`.
+Static half (`tito submit --validate-only` and the benchmark): `check_folder` -> Problems naming file, key and fix.
+Run-time half (the harness, in a trusted process that runs no submission code): `reference_outputs` runs the
+shipped weights with tinytorch's reference model; `conformance_record` compares the timed outputs with it;
+`is_refused` says whether the result must be refused; `check_run` does both for one event and never raises.
+Storage forms: `forms`; architectures and widths: `architecture`; safe .npz reading: `npz`.
 """
 
-from competition.conformance.runtime import (ATOL, RTOL, ConformanceError, conformance_record, failed_record,
-                                             is_refused, reference_outputs, reference_outputs_from_state)
+from competition.conformance.runtime import (ATOL, RTOL, ConformanceError, check_run, conformance_record,
+                                             failed_record, is_refused, reference_outputs,
+                                             reference_outputs_from_state)
 from competition.conformance.static import check_folder
 
-__all__ = ["ATOL", "RTOL", "ConformanceError", "check_folder", "conformance_record", "failed_record", "is_refused",
-           "reference_outputs", "reference_outputs_from_state"]
+__all__ = ["ATOL", "RTOL", "ConformanceError", "check_folder", "check_run", "conformance_record", "failed_record",
+           "is_refused", "reference_outputs", "reference_outputs_from_state"]

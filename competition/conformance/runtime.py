@@ -94,6 +94,8 @@ def conformance_record(division: str, candidate_outputs: np.ndarray | None, refe
         return _record(division, "fails", f"{kind} have shape {candidate.shape}, the reference {reference.shape}")
     if reference.size == 0:
         return _record(division, "fails", f"no {kind} to compare (empty)")
+    if not np.isfinite(reference).all():
+        return _record(division, "fails", f"the shipped weights compute NaN or inf {kind} (check the weights and scales)")
     tolerance = RTOL * float(np.max(np.abs(reference))) + ATOL
     if not np.isfinite(candidate).all():
         return _record(division, "fails", f"{kind} hold NaN or inf", None, tolerance)
@@ -106,6 +108,29 @@ def conformance_record(division: str, candidate_outputs: np.ndarray | None, refe
     worst = np.unravel_index(int(np.argmax(np.abs(candidate - reference))), candidate.shape)
     return _record(division, "fails", f"{summary}; worst at index {tuple(int(i) for i in worst)}: the outputs are not "
                                       "those of the shipped weights", diff, tolerance)
+
+
+def check_run(event_id: str, division: str, submission_dir: str | Path, inputs: np.ndarray,
+              candidate_outputs: np.ndarray | None, kind: str = "logits", *,
+              state: Mapping[str, np.ndarray] | None = None, baseline_dir: Path = BASELINE_DIR) -> dict:
+    """Both steps for one event, never raising: the `conformance` block for the candidate's timed outputs.
+
+    Open division: "not_checked". A model trained at run time needs its trained `state` (name -> array), else
+    "not_checked" with the reason. A reference that cannot be computed (the weights are not closed): "fails".
+    """
+    if division != "closed":
+        return conformance_record(division, candidate_outputs, None, kind)
+    try:
+        if state is not None:
+            reference = reference_outputs_from_state(event_id, state, inputs, baseline_dir)
+        elif arch.EVENT_MODELS.get(event_id) in arch.TRAINED_AT_RUN_TIME:
+            return _record(division, "not_checked", f"{event_id} trains its model at run time and its trained weights "
+                                                    "were not provided to the check")
+        else:
+            reference = reference_outputs(event_id, submission_dir, inputs, baseline_dir)
+    except ConformanceError as exc:
+        return failed_record(division, exc)
+    return conformance_record(division, candidate_outputs, reference, kind)
 
 
 def failed_record(division: str, error: Exception | str) -> dict:

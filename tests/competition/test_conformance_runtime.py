@@ -152,3 +152,19 @@ def test_folded_batch_norm_runs_as_identity():
     x = np.random.default_rng(3).random((1, 1, 5, 5), np.float32)
     expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(weight), torch.tensor([0.5, -1.0])).numpy()
     np.testing.assert_allclose(folded(tt.from_numpy(x)).numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_check_run_never_raises_and_covers_every_case(tmp_path, images, state):
+    from competition.conformance import check_run
+
+    ref = reference_outputs(EVENT, BASELINE_DIR, images)
+    assert check_run(EVENT, "closed", BASELINE_DIR, images, ref)["verdict"] == "conforms"
+    assert check_run(EVENT, "open", tmp_path, images, None)["verdict"] == "not_checked"
+    renamed = {("conv1.weight" if k == "features.0.weight" else k): v for k, v in state.items()}
+    record = check_run(EVENT, "closed", make_entry(tmp_path, renamed), images, ref)
+    assert is_refused(record) and "features.0.weight" in record["reason"] and record["max_abs_diff"] is None
+    record = check_run("mlp_sprint_offline", "closed", tmp_path, images, None)
+    assert record["verdict"] == "not_checked" and "trained" in record["reason"]
+    nan = {**state, "classifier.3.bias": np.full(10, np.nan, np.float32)}
+    record = check_run(EVENT, "closed", make_entry(tmp_path, nan, name="nan"), images, ref)
+    assert is_refused(record) and "NaN" in record["reason"] and record["tolerance"] is None
