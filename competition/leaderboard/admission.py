@@ -2,7 +2,8 @@
 
 `problems(result, policy)` lists why a stored or incoming result cannot count, each as a Problem naming the field:
 disqualified submission, removed folder, a run from an older harness (no `config` or `sandbox.isolation`, or
-below `min_harness_version`), a quick run, an unisolated run, an unregistered reference/edge runner, and scores
+below `min_harness_version`), a quick run, an unisolated run, a closed entry that failed conformance, an
+unregistered reference/edge runner (fingerprint, competition.leaderboard.fingerprint), and scores
 that do not follow from the measurements (recomputed with competition.scoring.score under the current rules).
 `tito leaderboard add` refuses a result with any problem; `tito leaderboard build` shows it as history.
 """
@@ -102,6 +103,11 @@ def run_problems(result: dict[str, Any], policy: Policy) -> list[Problem]:
     if isolation != "jail":
         problems.append(Problem("sandbox.isolation", f"isolation {isolation!r}: only runs inside the jail are "
                                                      "ranked; fix: run where `tito setup --validate` finds the jail"))
+    conformance = result.get("conformance") or {}
+    if conformance.get("division") == "closed" and conformance.get("verdict") == "fails":
+        problems.append(Problem("conformance.verdict", "a closed-division entry whose outputs do not match the "
+                                f"reference run of its shipped weights: {conformance.get('reason', '')[:300]}; fix: "
+                                "enter the open division or make the entry conform"))
     runner = result["runner"]["class"]
     if runner in ("reference", "edge"):
         fingerprint = runner_fingerprint(result["runner"]["hardware"])

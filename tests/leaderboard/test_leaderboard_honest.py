@@ -301,3 +301,14 @@ def test_hand_set_factory_scores_are_not_what_the_store_believes(tmp_path):
     # the plain factory writes scores by hand (for renderer tests); the store recomputes and refuses them
     with pytest.raises(StoreError, match="measurements give"):
         add_results([_write(tmp_path / "x.json", make_result("ada", speedup=3.0))], tmp_path / "store", POLICY)
+
+
+def test_a_closed_entry_that_failed_conformance_is_refused(tmp_path):
+    from competition.results import SCHEMA_PATH
+    if '"conformance"' not in SCHEMA_PATH.read_text(encoding="utf-8"):
+        pytest.skip("the result schema has no conformance block yet")
+    result = make_scored_result("ada")
+    result["conformance"] = {"division": "closed", "verdict": "fails", "reason": "fc1.weight differs by 0.3",
+                             "max_abs_diff": 0.3, "tolerance": 1e-4}
+    with pytest.raises(StoreError, match=r"conformance\.verdict.*fc1\.weight"):
+        add_results([_write(tmp_path / "c.json", result)], tmp_path / "store", POLICY)
