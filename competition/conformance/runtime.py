@@ -22,7 +22,7 @@ import numpy as np
 import tinytorch as tt
 from competition.conformance import architecture as arch
 from competition.conformance.static import ClosedSpec, check_arrays, check_file
-from competition.validation.base import BASELINE_DIR
+from competition.validation import base
 
 RTOL = 0.02
 ATOL = 1e-4
@@ -35,7 +35,7 @@ class ConformanceError(ValueError):
 
 
 def reference_outputs(event_id: str, submission_dir: str | Path, inputs: np.ndarray,
-                      baseline_dir: Path = BASELINE_DIR) -> np.ndarray:
+                      baseline_dir: Path | None = None) -> np.ndarray:
     """Logits of the entry's shipped weights run by tinytorch's reference model on `inputs`.
 
     Images (N, C, H, W) give (N, classes); token ids (B, T) give (B, T, vocab). Runs no submission code: the .npz
@@ -45,15 +45,16 @@ def reference_outputs(event_id: str, submission_dir: str | Path, inputs: np.ndar
     paths = sorted(p for p in Path(submission_dir).rglob(f"{stem}.npz") if p.is_file() and not p.is_symlink())
     if len(paths) != 1:
         raise ConformanceError(f"{submission_dir}: {event_id} needs exactly one {stem}.npz, found {len(paths)}")
-    state, problems = check_file(paths[0], ClosedSpec(stem, baseline_dir))
+    state, problems = check_file(paths[0], ClosedSpec(stem, baseline_dir or base.BASELINE_DIR))
     return _run(stem, state, problems, inputs)
 
 
 def reference_outputs_from_state(event_id: str, state: Mapping[str, np.ndarray], inputs: np.ndarray,
-                                 baseline_dir: Path = BASELINE_DIR, label: str = "trained model") -> np.ndarray:
+                                 baseline_dir: Path | None = None, label: str = "trained model") -> np.ndarray:
     """Like `reference_outputs` for weights that were not shipped as a file (a model trained at run time)."""
     stem = _event_model(event_id)
-    decoded, problems = check_arrays(label, {k: np.asarray(v) for k, v in state.items()}, ClosedSpec(stem, baseline_dir))
+    arrays = {key: np.asarray(value) for key, value in state.items()}
+    decoded, problems = check_arrays(label, arrays, ClosedSpec(stem, baseline_dir or base.BASELINE_DIR))
     return _run(stem, decoded, problems, inputs)
 
 
@@ -112,7 +113,7 @@ def conformance_record(division: str, candidate_outputs: np.ndarray | None, refe
 
 def check_run(event_id: str, division: str, submission_dir: str | Path, inputs: np.ndarray,
               candidate_outputs: np.ndarray | None, kind: str = "logits", *,
-              state: Mapping[str, np.ndarray] | None = None, baseline_dir: Path = BASELINE_DIR) -> dict:
+              state: Mapping[str, np.ndarray] | None = None, baseline_dir: Path | None = None) -> dict:
     """Both steps for one event, never raising: the `conformance` block for the candidate's timed outputs.
 
     Open division: "not_checked". A model trained at run time needs its trained `state` (name -> array), else
