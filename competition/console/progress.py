@@ -16,11 +16,19 @@ import time
 from typing import Protocol
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn,
+from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
+from rich.text import Text
 
 COUNTED = re.compile(r"(?P<stage>[A-Za-z][\w -]*?)\s+(?P<done>\d+)\s*/\s*(?P<total>\d+)\s*$")
 PLAIN_STEPS = 10  # plain mode prints a counted stage about this many times, not on every round
+
+
+class CountColumn(ProgressColumn):
+    """'3/20' when the step has a known total, nothing for free-text steps."""
+
+    def render(self, task: Task) -> Text:
+        return Text("" if task.total is None else f"{int(task.completed)}/{int(task.total)}")
 
 
 class Reporter(Protocol):
@@ -67,7 +75,7 @@ class ProgressDisplay:
     def __enter__(self) -> "ProgressDisplay":
         if self.enabled and self.console.is_terminal:
             self._live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=16),
-                                  MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                                  CountColumn(), TimeElapsedColumn(), TextColumn("ETA"),
                                   TimeRemainingColumn(), console=self.console, transient=True)
             self._live.__enter__()
             self._events = self._live.add_task("events", total=self.total_events)
