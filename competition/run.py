@@ -1,8 +1,10 @@
 """Run one event for one submission against the baseline (+ an A/A baseline twin) -> a schema-valid result dict.
 
-Flow: static check -> dataset (parent only) -> import-only worker (RSS floor, GEMM peak) -> candidate, baseline and
-baseline twin workers -> the event kind's protocol (measure/protocols.py) -> scores (competition.scoring).
-Nothing from the submission runs in this process.
+Flow: jail check -> static check -> dataset (parent only) -> the weight files each load() needs (measure/weights.py)
+-> import-only worker (memory floor, GEMM peak) -> candidate, baseline and baseline twin workers -> the event kind's
+protocol (measure/protocols.py), timed and verified by this process -> closed-division conformance -> scores
+(competition.scoring). Nothing from the submission runs in this process, and no number in the result comes from
+the worker: it returns outputs, which are checked here.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from pathlib import Path
 import yaml
 
 import competition
-from competition import scoring
+import numpy as np
+
+from competition import conformance, scoring
 from competition.datasets import load_event_data
-from competition.measure import energy, hardware, protocols, provenance
+from competition.measure import draws, energy, gemm, hardware, memory, protocols, provenance, verify, weights
 from competition.measure.contender import Contender, start_all
 from competition.measure.stats import estimate
 from competition.rules import Event, load_rules
+from competition.sandbox import jail
 from competition.sandbox.limits import Limits
 from competition.sandbox.process import WorkerError
 from competition.sandbox.static_check import check_folder
@@ -29,12 +34,18 @@ Progress = Callable[[str], None]
 
 def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_class: str = "local",
               quick: bool = False, progress: Progress | None = None) -> dict:
-    """Measure `submission_dir` on `event_id` against `baseline_dir` on this machine; return the result dict."""
+    """Measure `submission_dir` on `event_id` against `baseline_dir` on this machine; return the result dict.
+    Raises jail.JailUnavailable for runner classes that must be jailed when the jail does not work here."""
     say = progress or (lambda message: None)
+    jail_state = jail.require(runner_class)
+    if not jail_state.available:
+        say(f"WARNING: the OS jail is not available ({jail_state.reason}); the submission runs in a plain process "
+            "sandbox and this result will never be ranked")
     event = load_rules().event(event_id)
     cfg = protocols.QUICK if quick else protocols.FULL
+    rng, seed_sha256 = draws.secret_seed()
     submission_dir, baseline_dir = Path(submission_dir), Path(baseline_dir)
-    result = _skeleton(event, submission_dir, runner_class, _now(), cfg)
+    result = _skeleton(event, submission_dir, runner_class, _now(), cfg, seed_sha256)
     problems = check_folder(submission_dir)
     ratios = None
     stage = ["measure"]  # the stage running now, named in the error if it fails
@@ -43,7 +54,11 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
         result["errors"] = [{"stage": "static_check", "message": str(p)[:2000]} for p in problems[:50]]
     else:
         try:
-            ratios = _measure(event, submission_dir, baseline_dir, cfg, result, say, stage)
+            ratios = _measure(event, submission_dir, baseline_dir, cfg, rng, result, say, stage)
+        except verify.Disqualified as err:
+            result["status"] = "disqualified"
+            result["candidate"] = None
+            result["errors"].append({"stage": "verify", "message": str(err)[:2000]})
         except (WorkerError, ValueError, KeyError, TypeError, OSError) as err:
             result["status"] = "failed"
             result["errors"].append({"stage": stage[0], "message": str(err)[:2000]})
@@ -59,43 +74,82 @@ def run_events(event_ids: Iterable[str], submission_dir: Path, baseline_dir: Pat
     return [run_event(e, submission_dir, baseline_dir, runner_class, quick, progress) for e in event_ids]
 
 
-def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protocols.RunConfig, result: dict,
-             say: Progress, stage: list[str]) -> list[float] | None:
+def _loads(event: Event, limits: Limits, blas_threads: int) -> Callable[[Path], bool]:
+    """Whether a fresh worker on a folder imports model.py and runs load(event) without error."""
+    def loads(folder: Path) -> bool:
+        try:
+            Contender("weights-probe", folder, limits, blas_threads).start(event.id, load=True).close()
+        except WorkerError:
+            return False
+        return True
+    return loads
+
+
+def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protocols.RunConfig,
+             rng: np.random.Generator, result: dict, say: Progress, stage: list[str]) -> list[float] | None:
     """Fill the measured parts of `result`; return the per-round speedup ratios (None if there are none)."""
     stage[0] = "dataset"
     say(f"{event.id}: loading {event.dataset}/{event.split}")
     data = load_event_data(event.dataset, event.split, event.kind)
-    result["event"]["dataset"] = data.record()
+    result["event"]["dataset"].update(data.record())
     rapl, energy_reason = energy.find_rapl()
     limits = _limits(event, cfg)
+    stage[0] = "weights"
+    say("finding the weight files load() needs")
+    loads = _loads(event, limits, cfg.blas_threads)
+    shipped = {"candidate": weights.shipped(submission_dir, event.kind, loads)}
+    shipped["baseline"] = weights.shipped(baseline_dir, event.kind, loads)
     reference = Contender("import-only", None, limits, cfg.blas_threads)
-    contenders = {"candidate": Contender("candidate", submission_dir, limits, cfg.blas_threads, rapl),
-                  "baseline": Contender("baseline", baseline_dir, limits, cfg.blas_threads, rapl),
-                  "baseline_aa": Contender("baseline_aa", baseline_dir, limits, cfg.blas_threads, rapl)}
+    contenders = {label: Contender(label, shipped[label.removesuffix("_aa")].folder, limits, cfg.blas_threads, rapl)
+                  for label in protocols.LABELS}
     try:
         stage[0] = "reference"
         say("measuring the import-only worker and this runner's GEMM peak")
         reference.start(None, load=False)
-        import_rss = int(reference.worker.ready["max_rss_bytes"])
-        result["runner"]["gemm_gflops"] = gemm = float(reference.request("gemm")[0]["gflops"])
-        result["sandbox"] = reference.worker.sandbox.as_record()
+        floor = memory.peak_bytes(reference.worker)
+        result["runner"]["gemm_gflops"] = gemm.gemm_gflops(reference)
+        result["sandbox"] = reference.worker.sandbox_record()
         reference.close()
         stage[0] = "load"
         start_all(list(contenders.values()), event.id, load=event.kind != "training", progress=say)
         stage[0] = "measure"
         kind_protocol = {"inference": protocols.measure_inference, "training": protocols.measure_training,
                          "generation": protocols.measure_generation}[event.kind]
-        outcome = kind_protocol(event.id, dict(event.protocol), data=data, contenders=contenders, cfg=cfg,
-                                import_rss=import_rss, gemm=gemm, energy_reason=energy_reason, progress=say)
+        ctx = protocols.Context(cfg, rng, floor, reference.worker.memory_meter, energy_reason, say)
+        outcome = kind_protocol(event.id, dict(event.protocol), data, contenders, ctx)
     finally:
         reference.close()
         for contender in contenders.values():
             contender.close()
+        for item in shipped.values():
+            weights.discard(item)
+    for label, measured in (("candidate", outcome.candidate), ("baseline", outcome.baseline)):
+        measured["model_size_bytes"] = shipped[label].model_size_bytes
+        measured["parameter_count"] = shipped[label].parameter_count
     result["event"]["dataset"].update(outcome.dataset)
     result["candidate"], result["baseline"] = outcome.candidate, outcome.baseline
+    result["config"]["rounds"] = outcome.rounds
     result["noise"] = {"aa_speedup": estimate(outcome.aa_ratios, seed=cfg.seed) if outcome.aa_ratios else None,
-                       "rounds": outcome.rounds}
+                       "rounds": outcome.rounds, "clock_overhead_s": outcome.clock_overhead_s}
+    stage[0] = "conformance"
+    result["conformance"] = _conformance(event, submission_dir, result["submission"]["division"], outcome)
+    if conformance.is_refused(result["conformance"]):
+        raise verify.Disqualified(f"closed division: {result['conformance']['reason']}")
     return outcome.speedup_ratios or None
+
+
+def _conformance(event: Event, submission_dir: Path, division: str, outcome: protocols.Outcome) -> dict:
+    """Closed division: the timed outputs of one round against the shipped weights run by tinytorch's reference."""
+    if division == "closed" and outcome.timed_inputs is None:
+        return {"division": division, "verdict": "not_checked", "max_abs_diff": None, "tolerance": None,
+                "reason": "training events: the trained weights stay in the worker, so they cannot be compared"}
+    if division != "closed":
+        return conformance.conformance_record(division, None, None, "outputs")
+    try:
+        reference = conformance.reference_outputs(event.id, submission_dir, outcome.timed_inputs)
+    except conformance.ConformanceError as err:
+        return conformance.failed_record(division, err)
+    return conformance.conformance_record(division, outcome.timed_outputs, reference, "logits")
 
 
 def _limits(event: Event, cfg: protocols.RunConfig) -> Limits:
@@ -106,7 +160,7 @@ def _limits(event: Event, cfg: protocols.RunConfig) -> Limits:
 
 
 def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt.datetime,
-              cfg: protocols.RunConfig) -> dict:
+              cfg: protocols.RunConfig, seed_sha256: str) -> dict:
     meta = _submission_meta(submission_dir)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     return {
@@ -114,7 +168,8 @@ def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt
         "result_id": f"{meta['name']}--{event.id}--{runner_class}--{stamp}",
         "submission": {**meta, "tree_sha256": provenance.tree_sha256(submission_dir)},
         "event": {"id": event.id, "name": event.name, "official": bool(event.official), "kind": event.kind,
-                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": None}},
+                  "dataset": {"name": event.dataset, "split": event.split, "n_examples": 0, "sha256": None,
+                              "visibility": "public"}},
         "runner": {"class": runner_class, "hardware": hardware.fingerprint(cfg.blas_threads), "gemm_gflops": None},
         "harness": {"version": competition.__version__, "git_commit": provenance.git_commit()},
         "started_at": _stamp(started),
@@ -122,9 +177,13 @@ def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt
         "status": "ok",
         "errors": [],
         "sandbox": {"network_isolated": False, "method": "not started", "limits": {}},
+        "config": {"quick": cfg is protocols.QUICK, "rounds": 0, "blas_threads": cfg.blas_threads,
+                   "seed_sha256": seed_sha256},
+        "conformance": {"division": meta["division"], "verdict": "not_checked", "max_abs_diff": None,
+                        "tolerance": None, "reason": "the run did not reach the conformance check"},
         "candidate": None,
         "baseline": None,
-        "noise": {"aa_speedup": None, "rounds": 0},
+        "noise": {"aa_speedup": None, "rounds": 0, "clock_overhead_s": None},
         "scores": None,
     }
 

@@ -1,30 +1,32 @@
-"""One contender of a run (candidate, baseline, A/A twin, import-only reference) driving its sandboxed worker."""
+"""One contender of a run (candidate, baseline, A/A twin, import-only reference): its worker, driven and timed
+from the parent. The worker only computes; every second and byte here is read by the parent."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from competition.measure import memory
 from competition.measure.energy import Rapl
+from competition.measure.timing import clocked
 from competition.sandbox.limits import Limits
 from competition.sandbox.process import Worker, WorkerError
 
-
-REQUEST_TIMEOUT_S = 120.0  # any single request (a timed value, an accuracy pass, ...); training epochs set their own
+REQUEST_TIMEOUT_S = 120.0  # any single request; training steps set their own
 
 
 class Contender:
-    """A labelled worker plus the energy it used in timed requests (when RAPL is readable)."""
+    """A labelled worker plus the energy its timed requests used (when RAPL is readable)."""
 
     def __init__(self, label: str, folder: Path | None, limits: Limits, blas_threads: int,
                  rapl: Rapl | None = None) -> None:
         self.label = label
+        self.folder = folder
+        self.limits, self.blas_threads = limits, blas_threads
         self.worker = Worker(folder, limits=limits, blas_threads=blas_threads, label=label)
         self.rapl = rapl
-        self.info: dict = {}
+        self.entry_points: list[str] = []
         self.joules = 0.0
         self.energy_units = 0
 
@@ -32,53 +34,66 @@ class Contender:
         """Start the worker; import model.py (unless import-only) and call load(event) if `load`."""
         self.worker.start()
         if event_id is not None:
-            header, _ = self.worker.request("import", timeout=120)
-            self.info["entry_points"] = header["entry_points"]
+            self.entry_points = self.request("import")[0]["entry_points"]
             if load:
-                self.info.update(self.worker.request("load", event=event_id, timeout=300)[0])
+                self.request("load", event=event_id, timeout=300)
         return self
 
+    def restart(self, event_id: str | None, load: bool) -> "Contender":
+        """A fresh worker process (nothing survives from the previous one)."""
+        self.close()
+        self.worker = Worker(self.folder, limits=self.limits, blas_threads=self.blas_threads, label=self.label)
+        return self.start(event_id, load)
+
     def store(self, **arrays: np.ndarray) -> None:
-        """Send named arrays once; later requests refer to them by name."""
-        self.worker.request("store", list(arrays.values()), names=list(arrays))
+        """Send named arrays; later requests refer to them by name."""
+        self.request("store", list(arrays.values()), names=list(arrays))
 
-    def request(self, op: str, timeout: float | None = None, **params: object) -> tuple[dict, list[np.ndarray]]:
+    def request(self, op: str, arrays: list[np.ndarray] | tuple = (), timeout: float | None = None,
+                **params: object) -> tuple[dict, list[np.ndarray]]:
         """One worker request; a submission that hangs is killed after `timeout` (default REQUEST_TIMEOUT_S)."""
-        return self.worker.request(op, timeout=timeout or REQUEST_TIMEOUT_S, **params)
+        return self.worker.request(op, arrays, timeout=timeout or REQUEST_TIMEOUT_S, **params)
 
-    def time_once(self, call: dict, loops: int, units_per_call: int, repeats: int = 1) -> float:
-        """One timed value of `call` (fn, args, kwargs[, batch_size]): the fastest of `repeats` back-to-back
-        measurements of seconds per call over `loops` calls (preemption only ever adds time). Energy is accumulated
-        per unit of work (`units_per_call`: images or tokens) over all of them."""
+    def timed(self, op: str, arrays: list[np.ndarray] | tuple = (), units: int = 0, timeout: float | None = None,
+              **params: object) -> tuple[float, list[np.ndarray]]:
+        """(seconds on the parent's clock, output arrays) of one request; energy is added per unit of work."""
         before = self.rapl.read() if self.rapl else None
-        start = time.perf_counter()
-        header, _ = self.request("time", loops=loops, repeats=repeats, **call)
-        wall = time.perf_counter() - start
+        seconds, (_, out) = clocked(self.request, op, arrays, timeout, **params)
         if self.rapl and before is not None:
             self.joules += self.rapl.joules(before, self.rapl.read())
-            self.energy_units += loops * repeats * units_per_call
-        values = [float(v) for v in header["values"]]
-        if len(values) != repeats:
-            raise WorkerError(f"{self.label}: the worker returned {len(values)} timed values, expected {repeats}")
-        check_reported_time(self.label, sum(values) * loops, wall)
-        return min(values)
+            self.energy_units += units
+        return seconds, out
+
+    def call(self, fn: str, batches: list[np.ndarray], units: int = 0, **kwargs: object) -> tuple[float, list]:
+        """Timed fn(model, batch, **kwargs) over `batches` (the inputs travel with the request)."""
+        seconds, out = self.timed("call", batches, units=units, fn=fn, kwargs=kwargs)
+        if len(out) != len(batches):
+            raise WorkerError(f"{self.label}: {len(out)} outputs for {len(batches)} inputs")
+        return seconds, out
+
+    def place(self, batches: list[np.ndarray]) -> tuple[float, list[str]]:
+        """Store a round's inputs before its clock starts: (seconds of the store request, names to `take`)."""
+        names = [f"round_input_{i}" for i in range(len(batches))]
+        return clocked(self.request, "store", batches, names=names)[0], names
+
+    def go(self, fn: str, names: list[str], units: int = 0, **kwargs: object) -> tuple[float, list]:
+        """Timed fn(model, x, **kwargs) over placed inputs (the worker forgets them after this call)."""
+        seconds, out = self.timed("call", units=units, fn=fn, kwargs=kwargs, take=names)
+        if len(out) != len(names):
+            raise WorkerError(f"{self.label}: {len(out)} outputs for {len(names)} inputs")
+        return seconds, out
+
+    def reset_peak_memory(self) -> None:
+        self.worker.reset_peak_memory()
+
+    def peak_memory(self) -> int | None:
+        return memory.peak_bytes(self.worker)
 
     def close(self) -> None:
         self.worker.close()
 
 
-def check_reported_time(label: str, reported: float, wall: float) -> None:
-    """The worker's perf_counter total must fit inside the parent's wall time of the same request, and fill most of
-    it: a worker that misreports its own timing (a tampered timer) is caught here."""
-    if not np.isfinite(reported) or reported <= 0:
-        raise WorkerError(f"{label}: the worker reported an invalid time {reported!r}")
-    if reported > wall * 1.001 + 1e-4 or reported < 0.5 * wall - 0.05:
-        raise WorkerError(f"{label}: the worker reported {reported:.4f} s for a request that took {wall:.4f} s "
-                          "(timings inconsistent; result discarded)")
-
-
-def start_all(contenders: list[Contender], event_id: str | None, load: bool,
-              progress: Callable[[str], None]) -> None:
+def start_all(contenders: list[Contender], event_id: str | None, load: bool, progress) -> None:
     """Start every contender in turn (sequentially: they must not compete for the cores)."""
     for contender in contenders:
         progress(f"starting {contender.label} worker")

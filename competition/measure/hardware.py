@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def cpu_model() -> str:
@@ -37,6 +42,36 @@ def blas_name() -> str:
         return "unknown"
 
 
+BLAS_PROBE = """
+import json, numpy, threadpoolctl
+info = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+print(json.dumps(info[0] if info else {}))
+"""
+
+
+def blas_info(blas_threads: int) -> dict:
+    """The BLAS that the workers run, as threadpoolctl sees it in a trusted child process started with the workers'
+    environment (BLAS thread variables only: an OPENBLAS_CORETYPE of the harness is not passed on, so the
+    kernel is the one OpenBLAS detects):
+    library, version, kernel architecture, threads, and OPENBLAS_CORETYPE if set."""
+    env = {"PATH": "/usr/bin:/bin", **{v: str(blas_threads) for v in BLAS_THREAD_VARIABLES}}
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    try:
+        out = subprocess.run([sys.executable, "-I", "-c", BLAS_PROBE], env=env, capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+        info = json.loads(out.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        info = {}
+    return {"library": _short(info.get("internal_api")), "version": _short(info.get("version")),
+            "architecture": _short(info.get("architecture")), "threads": info.get("num_threads"),
+            "library_file": _short(os.path.basename(info.get("filepath") or "")) or None,
+            "openblas_coretype": coretype}
+
+
+def _short(value: object) -> str | None:
+    return str(value)[:200] if value is not None else None
+
+
 def fingerprint(blas_threads: int | None) -> dict:
     """CPU model, machine, cores, RAM, OS, Python, NumPy, BLAS and the BLAS threads the workers use."""
     return {
@@ -49,4 +84,5 @@ def fingerprint(blas_threads: int | None) -> dict:
         "numpy": np.__version__,
         "blas": blas_name(),
         "blas_threads": blas_threads,
+        "blas_info": blas_info(blas_threads or 1),
     }

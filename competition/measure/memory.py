@@ -1,36 +1,36 @@
-"""Peak memory during inference, measured inside the worker.
+"""Peak memory, read by the parent from outside the worker through the Worker's meter (competition.sandbox.process).
 
-tracemalloc_bytes: the tracemalloc peak of one call above the traced memory just before it (NumPy reports its
-array buffers to tracemalloc, so this counts NumPy allocations and Python objects made by the call).
-rss_delta_bytes (computed by the parent): the worker's RSS high-water mark (getrusage ru_maxrss) after load,
-warm-up and one inference, minus the high-water mark of an import-only worker started the same way.
+external_bytes: the worker's resident high-water mark over the measured phase (reset after load, read after the
+last measured request; training: the whole training rounds), including the weights it keeps resident — so a model
+that upcasts its int8 weights to float32 at load shows it here.
+rss_delta_bytes: external_bytes minus the high-water mark of an import-only worker started the same way (the
+interpreter, NumPy and tinytorch).
+meter: how it was read (`Worker.memory_meter`: cgroup memory peak or /proc VmHWM); where there is no meter both
+numbers are null. Nothing is read from inside the worker.
 """
 
 from __future__ import annotations
 
-import resource
-import sys
-import tracemalloc
-from collections.abc import Callable
+from typing import Protocol
 
 
-def traced_peak_bytes(fn: Callable[[], object]) -> int:
-    """Peak bytes traced by tracemalloc while `fn` runs, above what was traced when it started."""
-    already = tracemalloc.is_tracing()
-    if not already:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        fn()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        if not already:
-            tracemalloc.stop()
-    return max(0, peak - before)
+class Metered(Protocol):
+    memory_meter: str
+
+    def reset_peak_memory(self) -> None: ...
+
+    def peak_memory_bytes(self) -> int: ...
 
 
-def max_rss_bytes() -> int:
-    """This process's resident-set high-water mark in bytes (ru_maxrss is KiB on Linux, bytes on macOS)."""
-    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(value if sys.platform == "darwin" else value * 1024)
+def peak_bytes(worker: Metered) -> int | None:
+    """The worker's resident peak since start or the last reset; None where this machine has no meter."""
+    if worker.memory_meter in ("none", "", None):
+        return None
+    return int(worker.peak_memory_bytes())
+
+
+def peak_record(peak: int | None, floor: int | None, meter: str) -> dict:
+    """The result's peak_memory object (tracemalloc_bytes stays null: nothing is measured inside the worker)."""
+    delta = peak - floor if peak is not None and floor is not None else None
+    return {"tracemalloc_bytes": None, "external_bytes": peak, "rss_delta_bytes": delta,
+            "meter": meter if peak is not None else "none"}

@@ -1,8 +1,9 @@
 """The measurement protocol of each event kind: inference, training, generation (see docs/measurement.md).
 
 Each function gets started contenders ("candidate", "baseline", "baseline_aa") and returns the two measurement
-objects of the result schema plus the per-round speedup and A/A ratios. Only the parent scores: workers return
-predictions, logits and tokens; labels and reference text stay here.
+objects of the result schema plus the per-round speedup and A/A ratios. Every time is the parent's clock around a
+request that carries the round's inputs and returns its outputs; every output that is timed is checked
+(measure/verify.py); accuracy comes from the timed outputs. Labels and reference text never leave the parent.
 """
 
 from __future__ import annotations
@@ -14,21 +15,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from competition.datasets import EventData, spaced_prompts, text_eval_set
-from competition.measure import energy, stats, text
+from competition.datasets import EventData, text_eval_set
+from competition.measure import energy, stats, text, verify
 from competition.measure.contender import Contender
-from competition.measure.timing import interleaved_rounds
+from competition.measure.draws import ImageDraws, batches, perturbed
+from competition.measure.memory import peak_record
+from competition.measure.timing import charge_placement, clocked, interleaved_rounds
+from competition.sandbox.process import WorkerError
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """How much to measure. `--quick` runs fewer rounds and smaller evaluation subsets (latency samples, perplexity
-    windows, BLEU prompts); the result records the counts. Accuracy always covers the whole test split."""
+    """How much to measure. `--quick` runs fewer rounds and smaller evaluation subsets; the result records them."""
 
     rounds: int = 30  # at most; fewer when the timing budget runs out, never fewer than min_rounds
     min_rounds: int = 5
-    timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the calibration
-    repeats: int = 3  # timed values per contender per round; the round keeps the fastest
+    timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the warm-up
     training_rounds: int = 80  # at most; rounds stop once the training budget would be exceeded
     min_training_rounds: int = 3
     training_budget_s: float = 90.0  # seconds of interleaved training rounds (after min_training_rounds)
@@ -36,14 +38,28 @@ class RunConfig:
     perplexity_windows: int = 128
     perplexity_window: int = 128
     bleu_prompts: int = 4
+    overhead_calls: int = 7
+    greedy_samples: int = 8  # secret positions per generation checked beyond the first context window
     blas_threads: int = 1
-    seed: int = 0
+    seed: int = 0  # of the bootstrap only (the run's draws use a secret seed, measure/draws.py)
 
 
 FULL = RunConfig()
-LONG_TIMED_VALUE_S = 1.0
-QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=3, min_training_rounds=1,
-                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, bleu_prompts=1)
+QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, training_rounds=3, min_training_rounds=1,
+                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, bleu_prompts=1, overhead_calls=3)
+LABELS = ("candidate", "baseline", "baseline_aa")
+
+
+@dataclass
+class Context:
+    """What every protocol needs besides the contenders."""
+
+    cfg: RunConfig
+    rng: np.random.Generator  # from the run's secret seed
+    floor: int | None  # the import-only worker's resident peak
+    meter: str
+    energy_reason: str | None
+    progress: Callable[[str], None]
 
 
 @dataclass
@@ -54,64 +70,20 @@ class Outcome:
     aa_ratios: list[float] = field(default_factory=list)
     rounds: int = 0
     dataset: dict = field(default_factory=dict)  # corrections to event.dataset (what was really scored)
+    clock_overhead_s: float | None = None
+    timed_inputs: np.ndarray | None = None  # one timed round's inputs and the candidate's outputs on them
+    timed_outputs: np.ndarray | None = None  # (for the closed-division conformance check)
 
 
 def measurements(**values: object) -> dict:
     """A schema `measurements` object: every field present, null where not measured."""
     out = {"accuracy": None, "perplexity": None, "bleu": None, "time_s": None, "latency_ms": None,
-           "throughput_per_s": None, "peak_memory": {"tracemalloc_bytes": None, "rss_delta_bytes": None},
+           "throughput_per_s": None, "peak_memory": peak_record(None, None, "none"),
            "model_size_bytes": None, "parameter_count": None,
            "energy": energy.energy_record(None, 0, "not measured for this event kind"),
            "reached_target": None, "epochs": None, "achieved_gflops": None, "percent_of_peak": None}
     out.update(values)
     return out
-
-
-def accuracy(scores: np.ndarray, labels: np.ndarray, who: str) -> float:
-    """Fraction of argmax(scores) equal to labels; the output shape is checked first."""
-    if scores.ndim != 2 or len(scores) != len(labels):
-        raise ValueError(f"{who}: predict() must return (N, classes) = ({len(labels)}, ...), got {scores.shape}")
-    return float(np.mean(np.argmax(scores, axis=1) == labels))
-
-
-def _energy(c: Contender, reason: str | None) -> dict:
-    if c.rapl is None:
-        return energy.energy_record(None, 0, reason)
-    return energy.energy_record(c.joules, c.energy_units)
-
-
-def _memory_and_flops(c: Contender, call: dict, import_rss: int, seconds_per_call: float,
-                      gemm: float | None) -> dict:
-    """peak_memory, achieved_gflops and percent_of_peak from one untimed `call` (after the timed rounds)."""
-    header, _ = c.request("memory", **call)
-    peak = {"tracemalloc_bytes": int(header["tracemalloc_bytes"]),
-            "rss_delta_bytes": int(header["max_rss_bytes"]) - import_rss}
-    flops = int(header["flops"])
-    if not flops:
-        return {"peak_memory": peak, "achieved_gflops": None, "percent_of_peak": None}
-    achieved = flops / seconds_per_call / 1e9
-    return {"peak_memory": peak, "achieved_gflops": achieved,
-            "percent_of_peak": 100.0 * achieved / gemm if gemm else None}
-
-
-def _timed_rounds(contenders: dict[str, Contender], call: dict, units: int, cfg: RunConfig,
-                  args_per_round: list[list[str]] | None = None) -> dict[str, list[float]]:
-    """Calibrate every contender on `call` (fn, args, kwargs, batch_size), then time interleaved rounds.
-    With `args_per_round`, round r uses args_per_round[r] for every contender (fresh inputs each round)."""
-    calibrated = {label: c.request("calibrate", **call)[0] for label, c in contenders.items()}
-    # Long timed values are already stable; repeating them only costs time. Same repeats for all contenders.
-    seconds = [float(c["seconds"]) for c in calibrated.values()]
-    repeats = cfg.repeats if max(seconds) < LONG_TIMED_VALUE_S else 1
-    rounds = planned_rounds(sum(seconds) * repeats, cfg)
-    rounds_done = {label: 0 for label in contenders}
-
-    def measure(label: str) -> float:
-        args = args_per_round[rounds_done[label]] if args_per_round else call["args"]
-        rounds_done[label] += 1
-        return contenders[label].time_once({**call, "args": args}, int(calibrated[label]["loops"]), units, repeats)
-
-    return interleaved_rounds({label: (lambda label=label: measure(label)) for label in contenders},
-                              rounds, seed=cfg.seed)
 
 
 def planned_rounds(seconds_per_round: float, cfg: RunConfig) -> int:
@@ -120,101 +92,168 @@ def planned_rounds(seconds_per_round: float, cfg: RunConfig) -> int:
     return max(cfg.min_rounds, min(cfg.rounds, fitting))
 
 
+def _energy(c: Contender, reason: str | None) -> dict:
+    if c.rapl is None:
+        return energy.energy_record(None, 0, reason)
+    return energy.energy_record(c.joules, c.energy_units)
+
+
 def _ratios(values: dict[str, list[float]]) -> tuple[list[float], list[float]]:
     return (stats.ratios(values["baseline"], values["candidate"]),
             stats.ratios(values["baseline"], values["baseline_aa"]))
 
 
-def measure_inference(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender], cfg: RunConfig,
-                      import_rss: int, gemm: float | None, energy_reason: str | None,
-                      progress: Callable[[str], None]) -> Outcome:
-    """Batch time of n_inferences, single-sample latency, peak memory, accuracy over the whole test split."""
-    batch_size, n_inferences = int(protocol["batch_size"]), int(protocol["n_inferences"])
-    timed_inputs = data.inputs[np.arange(n_inferences) % len(data.inputs)]
+def clock_overhead(c: Contender, inputs: list[np.ndarray], output_shapes: list[tuple[int, ...]], calls: int,
+                   placed: bool = False) -> float:
+    """Median parent-clock seconds of the empty call: the same inputs (placed beforehand if `placed`, else sent with
+    the request), zeros of the outputs' shapes back."""
+    shapes = [list(s) for s in output_shapes]
+
+    def once() -> float:
+        if placed:
+            return clocked(c.request, "noop", shapes=shapes, take=c.place(inputs)[1])[0]
+        return clocked(c.request, "noop", inputs, shapes=shapes)[0]
+
+    return float(np.median([once() for _ in range(calls)]))
+
+
+def _memory(c: Contender, ctx: Context) -> dict:
+    return peak_record(c.peak_memory(), ctx.floor, ctx.meter)
+
+
+# -- inference ---------------------------------------------------------------------------------------------------------
+def measure_inference(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
+                      ctx: Context) -> Outcome:
+    """Wall time of n_inferences predictions in batches, single-sample latency, resident peak, accuracy of the
+    timed outputs. Each round draws fresh images (order, batching, perturbation) shared by the three contenders."""
+    cfg, rng = ctx.cfg, ctx.rng
+    batch_size, n = int(protocol["batch_size"]), int(protocol["n_inferences"])
+    classes = int(data.labels.max()) + 1
+    draws = ImageDraws(len(data.inputs), rng)
+
+    def draw(count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        idx = draws.take(count)
+        return idx, batches(perturbed(data.inputs[idx], rng), batch_size)
+
+    def predict(c: Contender, idx: np.ndarray, xs: list[np.ndarray]) -> tuple[float, float, np.ndarray]:
+        """(seconds placing the inputs, seconds of the timed call, checked scores)."""
+        placing, names = c.place(xs)
+        seconds, outs = c.go("predict", names, units=len(idx))
+        values = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, xs)])
+        return placing, seconds, values
+
+    def single(c: Contender, x: np.ndarray) -> float:
+        seconds, (out,) = c.call("predict", [x], units=1)
+        verify.scores(out, 1, classes, c.label)
+        return seconds
+
     for c in contenders.values():
-        c.store(timed=timed_inputs, batch=data.inputs[:batch_size], test=data.inputs,
-                single=data.inputs[:cfg.latency_samples])
-    progress("timing interleaved rounds")
-    call = {"fn": "predict", "args": ["timed"], "kwargs": {}, "batch_size": batch_size}
-    values = _timed_rounds(contenders, call, n_inferences, cfg)
-    batches_per_pass = math.ceil(n_inferences / batch_size)
+        c.reset_peak_memory()
+    ctx.progress("warm-up pass of every contender")
+    idx, xs = draw(n)
+    warm = {label: predict(c, idx, xs)[1] for label, c in contenders.items()}
+    overhead = clock_overhead(contenders["baseline"], xs, [(len(x), classes) for x in xs], cfg.overhead_calls, True)
+    rounds = planned_rounds(sum(warm.values()), cfg)
+    ctx.progress(f"timing {rounds} interleaved rounds of {n} predictions")
+    round_inputs = [draw(n) for _ in range(rounds)]
+    predictions: dict[str, list] = {label: [] for label in contenders}
+    placing: dict[str, list[float]] = {label: [] for label in contenders}
+    first_outputs: dict[str, np.ndarray] = {}
+
+    def measure(label: str, r: int) -> float:
+        idx, xs = round_inputs[r]
+        placed, seconds, values = predict(contenders[label], idx, xs)
+        predictions[label].append((idx, values.argmax(axis=1)))
+        placing[label].append(placed)
+        first_outputs.setdefault(label, values)
+        return seconds
+
+    values = interleaved_rounds({label: (lambda r, label=label: measure(label, r)) for label in contenders},
+                                rounds, rng)
+    values = charge_placement(values, placing, ("baseline", "baseline_aa"))
+    ctx.progress("single-sample latency")
+    singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]
     out = {}
     for label in ("candidate", "baseline"):
         c = contenders[label]
-        progress(f"{label}: memory, latency, accuracy")
-        batch_call = {"fn": "predict", "args": ["batch"], "kwargs": {}}
-        seconds_per_batch = float(np.median(values[label])) / batches_per_pass
-        latency = np.asarray(c.request("latency", fn="predict", args=["single"])[0]["values"]) * 1e3
-        scores = c.request("run", fn="predict", args=["test"], batch_size=batch_size)[1][0]
+        latency = np.asarray([single(c, x) for x in singles]) * 1e3
+        accuracy = verify.rounds_agree(predictions[label], data.labels, label)
         time_s = stats.estimate(values[label], unit="s", seed=cfg.seed)
         out[label] = measurements(
-            accuracy=accuracy(scores, data.labels, label), time_s=time_s,
+            accuracy=accuracy, time_s=time_s,
             latency_ms={"p50": stats.percentile(latency, 50), "p90": stats.percentile(latency, 90),
                         "n": int(latency.size)},
-            throughput_per_s=n_inferences / time_s["median"],
-            model_size_bytes=c.info.get("model_size_bytes"), parameter_count=c.info.get("parameter_count"),
-            energy=_energy(c, energy_reason),
-            **_memory_and_flops(c, batch_call, import_rss, seconds_per_batch, gemm))
+            throughput_per_s=n / time_s["median"], energy=_energy(c, ctx.energy_reason), peak_memory=_memory(c, ctx))
     speedup, aa = _ratios(values)
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(speedup))
+    first_x = np.concatenate(round_inputs[0][1])
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, rounds, clock_overhead_s=overhead,
+                   timed_inputs=first_x, timed_outputs=first_outputs["candidate"])
 
 
-def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, seed: int) -> dict:
-    """Train until the test accuracy reaches the target or the budget / epoch cap runs out (evaluation untimed)."""
+# -- training ----------------------------------------------------------------------------------------------------------
+def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, test: list[np.ndarray],
+                     seed: int) -> dict:
+    """One training round in a fresh worker. The clock runs over every request in which the submission's code runs
+    (sending the training data, train(), each next(), and predict on the test images after each epoch) until the
+    yielded model first reaches the target; its accuracy comes from those timed predictions."""
     target, budget = float(protocol["target_accuracy"]), float(protocol["time_budget_s"])
-    max_epochs = int(protocol["max_epochs"])
-    c.request("train_start", args=["train_x", "train_y"], event=event_id, seed=seed)
-    total, epochs, acc, info = 0.0, 0, None, {}
-    while epochs < max_epochs and total <= budget:
-        header, _ = c.request("train_epoch", timeout=budget - total + 60)
-        if header["done"]:
+    classes = int(data.labels.max()) + 1
+    c.restart(event_id, load=False)
+    c.reset_peak_memory()
+    total = clocked(c.store, train_x=data.train_inputs, train_y=data.train_labels)[0]
+    total += clocked(c.request, "train_start", args=["train_x", "train_y"], event=event_id, seed=seed)[0]
+    epochs, acc = 0, None
+    while epochs < int(protocol["max_epochs"]) and total <= budget:
+        seconds, (header, _) = clocked(c.request, "train_next", timeout=budget - total + 60)
+        total += seconds
+        if header.get("done"):
             break
-        epochs, total = epochs + 1, total + float(header["epoch_s"])
-        info = {k: header[k] for k in ("model_size_bytes", "parameter_count")}
-        scores = c.request("run", fn="predict", args=["test"], batch_size=1000)[1][0]
-        acc = accuracy(scores, data.labels, c.label)
+        epochs += 1
+        seconds, outs = c.call("predict", test)
+        total += seconds
+        scores = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, test)])
+        acc = float(np.mean(scores.argmax(axis=1) == data.labels))
         if acc >= target and total <= budget:
-            return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, **info}
-    return {"time_s": None, "epochs": epochs, "accuracy": acc, "reached": False, **info}
+            return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, "peak": c.peak_memory()}
+    return {"time_s": None, "epochs": epochs, "accuracy": acc, "reached": False, "peak": c.peak_memory()}
 
 
 def measure_training(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
-                     cfg: RunConfig, import_rss: int, gemm: float | None, energy_reason: str | None,
-                     progress: Callable[[str], None]) -> Outcome:
-    """Training wall time to the target accuracy in interleaved rounds. Before them, every contender runs one
-    untimed epoch of a fresh train() with tracemalloc on: the warm-up, and the peak-memory measurement."""
-    traced = {}
-    for label, c in contenders.items():
-        c.store(train_x=data.train_inputs, train_y=data.train_labels, test=data.inputs)
-        progress(f"{label}: warm-up epoch with tracemalloc")
-        c.request("train_start", args=["train_x", "train_y"], event=event_id, seed=cfg.seed)
-        traced[label] = c.request("train_epoch", trace_memory=True, timeout=float(protocol["time_budget_s"]) + 60)[0]
+                     ctx: Context) -> Outcome:
+    """Training wall time to the target accuracy, in interleaved rounds, each contender in a fresh worker per round
+    (nothing, not even a trained model, survives from one round to the next). The test images are evaluated in
+    batches of 1 000, perturbed and in a new order each round; labels are re-ordered to match in the parent."""
+    cfg, rng = ctx.cfg, ctx.rng
     runs: dict[str, list[dict]] = {label: [] for label in contenders}
+    round_seed = int(rng.integers(0, 2**31 - 1))
 
-    def once(label: str) -> float:
-        runs[label].append(_train_to_target(contenders[label], event_id, protocol, data, cfg.seed))
-        return runs[label][-1]["time_s"] or math.nan
+    def once(label: str, r: int, test: list[np.ndarray], order: np.ndarray) -> float:
+        shuffled = EventData(data.name, data.split, labels=data.labels[order], train_inputs=data.train_inputs,
+                             train_labels=data.train_labels)
+        run = _train_to_target(contenders[label], event_id, protocol, shuffled, test, round_seed)
+        runs[label].append(run)
+        return run["time_s"] or math.nan
 
-    progress("training interleaved rounds to the target accuracy")
-    measure = {label: (lambda label=label: once(label)) for label in contenders}
+    ctx.progress("training interleaved rounds to the target accuracy")
     values: dict[str, list[float]] = {label: [] for label in contenders}
     started = time.perf_counter()
     for r in range(cfg.training_rounds):
         elapsed = time.perf_counter() - started
         if r >= cfg.min_training_rounds and elapsed * (r + 1) / r > cfg.training_budget_s:
             break  # one more round of the average length would overrun the budget
-        for label, new in interleaved_rounds(measure, 1, seed=cfg.seed + r).items():
+        order = rng.permutation(len(data.inputs))
+        test = batches(perturbed(data.inputs[order], rng), 1000)
+        measure = {label: (lambda _r, label=label: once(label, r, test, order)) for label in contenders}
+        for label, new in interleaved_rounds(measure, 1, rng).items():
             values[label].extend(new)
     out = {}
     for label in ("candidate", "baseline"):
-        c, last = contenders[label], runs[label][-1]
+        last = runs[label][-1]
         reached = [v for v in values[label] if not math.isnan(v)]
-        rss = c.request("rss")[0]["max_rss_bytes"]
+        peaks = [run["peak"] for run in runs[label] if run["peak"] is not None]
         out[label] = measurements(
             accuracy=last["accuracy"], time_s=stats.estimate(reached, unit="s", seed=cfg.seed) if reached else None,
-            peak_memory={"tracemalloc_bytes": traced[label].get("tracemalloc_bytes"),
-                         "rss_delta_bytes": rss - import_rss},
-            model_size_bytes=last.get("model_size_bytes"), parameter_count=last.get("parameter_count"),
+            peak_memory=peak_record(max(peaks) if peaks else None, ctx.floor, ctx.meter),
             energy=energy.energy_record(None, 0, "energy is measured for inference and generation events only"),
             reached_target=last["reached"], epochs=last["epochs"])
     pairs = list(zip(values["baseline"], values["candidate"], values["baseline_aa"]))
@@ -223,40 +262,88 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
     return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]))
 
 
+# -- generation --------------------------------------------------------------------------------------------------------
+def verify_greedy(c: Contender, sequences: list[np.ndarray], prompt_len: int, contexts: list[int],
+                  rng: np.random.Generator, samples: int) -> None:
+    """Disqualify unless the new tokens are the argmax of c's next_token_logits on what precedes them, for one of
+    `contexts` (the longest the model accepts first; a generator may crop its context like the baseline's). Tokens
+    beyond the first window: `samples` secret random positions per sequence."""
+    def logits_of(windows: np.ndarray) -> np.ndarray:
+        return np.concatenate(c.request("call", batches(windows, 16), fn="next_token_logits", kwargs={})[1])
+
+    first_bad = None
+    for context in contexts:
+        try:
+            bad = [verify.greedy_mismatches(s, prompt_len, context, logits_of, samples, rng) for s in sequences]
+        except WorkerError:
+            continue  # the model does not take windows this long
+        if not any(bad):
+            return
+        first_bad = first_bad or next((k, b[0]) for k, b in enumerate(bad) if b)
+    if first_bad is None:
+        raise verify.Disqualified(f"{c.label}: next_token_logits failed on every context length {contexts}")
+    k, position = first_bad
+    raise verify.Disqualified(f"{c.label}: generate() is not greedy decoding of the model's own next_token_logits "
+                              f"(sequence {k + 1}, token {position}: not the argmax of the logits before it)")
+
+
 def measure_generation(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
-                       cfg: RunConfig, import_rss: int, gemm: float | None, energy_reason: str | None,
-                       progress: Callable[[str], None]) -> Outcome:
-    """Tokens/s of greedy generation, perplexity on validation windows, character BLEU of continuations.
-    event.dataset then describes the evaluation arrays: their SHA-256 and the number of scored positions."""
+                       ctx: Context) -> Outcome:
+    """Tokens/s of greedy generation from a fresh secret prompt per round (shared by the contenders), every timed
+    output checked against teacher-forced greedy decoding; perplexity on validation windows; BLEU of continuations
+    of fixed prompts. event.dataset then describes the evaluation arrays."""
+    cfg, rng = ctx.cfg, ctx.rng
     new_tokens, prompt_tokens = int(protocol["new_tokens"]), int(protocol["prompt_tokens"])
     window = int(protocol.get("perplexity_window", cfg.perplexity_window))
     evalset = text_eval_set(data.tokens, cfg.perplexity_windows, window, cfg.bleu_prompts, prompt_tokens, new_tokens)
-    kwargs = {"max_new_tokens": new_tokens}
-    timing_prompts, _ = spaced_prompts(data.tokens, cfg.rounds + 1, prompt_tokens, new_tokens)
-    timing_prompts = timing_prompts[1:]  # the first prompt is also the first BLEU prompt
-    round_prompts = {f"prompt{r}": timing_prompts[r:r + 1] for r in range(cfg.rounds)}
+    vocab = int(data.tokens.max()) + 1
+    total = prompt_tokens + new_tokens
+    contexts = sorted({total - 1, 2 * window, window}, reverse=True)
+
+    def prompt() -> np.ndarray:
+        start = int(rng.integers(0, len(data.tokens) - total))
+        return np.ascontiguousarray(data.tokens[None, start:start + prompt_tokens])
+
+    def generate(c: Contender, p: np.ndarray) -> tuple[float, np.ndarray]:
+        seconds, (out,) = c.call("generate", [p], units=new_tokens, max_new_tokens=new_tokens)
+        return seconds, verify.tokens(out, p, new_tokens, vocab, c.label)
+
     for c in contenders.values():
-        c.store(prompt=evalset.prompts[:1], prompts=evalset.prompts, windows=evalset.windows[:, :-1], **round_prompts)
-    progress(f"timing interleaved rounds of {new_tokens}-token generation")
-    call = {"fn": "generate", "args": ["prompt"], "kwargs": kwargs}
-    values = _timed_rounds(contenders, call, new_tokens, cfg, [[name] for name in round_prompts])
+        c.reset_peak_memory()
+    ctx.progress("warm-up generation of every contender")
+    p = prompt()
+    warm = {label: generate(c, p)[0] for label, c in contenders.items()}
+    overhead = clock_overhead(contenders["baseline"], [p], [(1, total)], cfg.overhead_calls)
+    rounds = planned_rounds(sum(warm.values()), cfg)
+    prompts = [prompt() for _ in range(rounds)]
+    timed_sequences: dict[str, list[np.ndarray]] = {label: [] for label in contenders}
+
+    def measure(label: str, r: int) -> float:
+        seconds, seq = generate(contenders[label], prompts[r])
+        timed_sequences[label].append(seq)
+        return seconds
+
+    ctx.progress(f"timing {rounds} interleaved rounds of {new_tokens}-token generation")
+    values = interleaved_rounds({label: (lambda r, label=label: measure(label, r)) for label in contenders},
+                                rounds, rng)
     out = {}
     for label in ("candidate", "baseline"):
         c = contenders[label]
-        progress(f"{label}: memory, perplexity, BLEU")
-        generated = c.request("run", fn="generate", args=["prompts"], batch_size=1, kwargs=kwargs)[1][0]
-        expected = (len(evalset.prompts), prompt_tokens + new_tokens)
-        if generated.shape != expected:
-            raise ValueError(f"{label}: generate() must return {expected[1:]} tokens per prompt, got {generated.shape}")
-        logits = c.request("run", fn="next_token_logits", args=["windows"], batch_size=16)[1][0]
+        ctx.progress(f"{label}: perplexity, BLEU" + (", greedy check of every generation" if label == "candidate" else ""))
+        memory = _memory(c, ctx)
+        generated = [generate(c, evalset.prompts[i:i + 1])[1] for i in range(len(evalset.prompts))]
+        if label == "candidate":  # the baseline is the harness's own reference entrant
+            verify_greedy(c, timed_sequences[label] + generated, prompt_tokens, contexts, rng, cfg.greedy_samples)
+        logits = np.concatenate(c.call("next_token_logits", batches(evalset.windows[:, :-1], 16))[1])
         time_s = stats.estimate(values[label], unit="s", seed=cfg.seed)
         out[label] = measurements(
             perplexity=text.perplexity(logits, evalset.windows[:, 1:]),
-            bleu=text.corpus_bleu(generated[:, prompt_tokens:].tolist(), evalset.references.tolist()),
-            time_s=time_s, throughput_per_s=new_tokens / time_s["median"],
-            model_size_bytes=c.info.get("model_size_bytes"), parameter_count=c.info.get("parameter_count"),
-            energy=_energy(c, energy_reason),
-            **_memory_and_flops(c, call, import_rss, time_s["median"], gemm))
+            bleu=text.corpus_bleu([g[0, prompt_tokens:].tolist() for g in generated], evalset.references.tolist()),
+            time_s=time_s, throughput_per_s=new_tokens / time_s["median"], energy=_energy(c, ctx.energy_reason),
+            peak_memory=memory)
+        if label == "candidate":
+            cand_logits = logits
     speedup, aa = _ratios(values)
     scored = {"sha256": evalset.sha256, "n_examples": int(evalset.windows[:, 1:].size)}
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(speedup), dataset=scored)
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, rounds, dataset=scored, clock_overhead_s=overhead,
+                   timed_inputs=evalset.windows[:, :-1], timed_outputs=cand_logits)

@@ -1,76 +1,54 @@
-"""Timing protocol: warm-up runs discarded, loop counts calibrated so one timed value lasts >= 100 ms,
-and interleaved rounds so candidate, baseline and the A/A twin see the same machine state.
+"""The parent's clock. Every time in a result is perf_counter in the parent around requests: from sending "go" to
+receiving the reply that carries the outputs. The worker times nothing. The clock's own cost is measured the same way
+on an empty call of the same shape (protocols.clock_overhead) and reported.
 
-`warm_up`, `calibrate`, `timed_values` and `single_call_times` run inside the worker (perf_counter);
-`interleaved_rounds` runs in the parent and only orders the requests.
+Inputs placed before the clock: a round's inputs are stored in the worker by a separate request right before "go".
+No submission code should run in it; if a submission's code hijacks it (to compute while its inputs arrive), the
+store takes longer than the baseline's store of the same bytes in the same round, and `charge_placement` adds every
+second beyond that to the round's time. A thread that starts work when the inputs arrive gains only the gap between
+the store's reply and "go" (a few microseconds: the parent sends "go" at once).
+
+Slot order: the contenders of a round run one after another in an order drawn per round from the run's secret
+generator, so no contender is always first (or always right after another).
 """
 
 from __future__ import annotations
 
-import math
-import random
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
-MIN_TIMED_SECONDS = 0.1
-WARMUP_CALLS = 1
-
-
-def warm_up(fn: Callable[[], object], calls: int = WARMUP_CALLS) -> None:
-    """Run `fn` a few times and discard the results (caches, lazy allocations, BLAS start-up)."""
-    for _ in range(calls):
-        fn()
+import numpy as np
 
 
-def calibrate(fn: Callable[[], object], min_seconds: float = MIN_TIMED_SECONDS,
-              max_loops: int = 1_000_000) -> tuple[int, float]:
-    """(loops, seconds): the smallest loop count (doubling from a first estimate) whose back-to-back calls last at
-    least `min_seconds`, and how long those calls took."""
+def clocked(request: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    """(seconds, reply) of one request, on the parent's perf_counter."""
     start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-9)
-    if once >= min_seconds:
-        return 1, once
-    loops = min(max_loops, max(1, math.ceil(min_seconds / once)))
-    while (seconds := _run(fn, loops)) < min_seconds and loops < max_loops:
-        loops = min(max_loops, loops * 2)
-    return loops, seconds
+    reply = request(*args, **kwargs)
+    return time.perf_counter() - start, reply
 
 
-def timed_values(fn: Callable[[], object], loops: int, repeats: int = 1) -> list[float]:
-    """`repeats` timed values, each the mean seconds per call over `loops` back-to-back calls."""
-    return [_run(fn, loops) / loops for _ in range(repeats)]
-
-
-def single_call_times(fns: list[Callable[[], object]]) -> list[float]:
-    """Seconds of each call timed on its own (single-sample latency)."""
-    out = []
-    for fn in fns:
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
+def charge_placement(values: dict[str, list[float]], placing: dict[str, list[float]],
+                     honest: tuple[str, ...]) -> dict[str, list[float]]:
+    """values[label][r] plus the seconds by which placing its inputs took longer than the quickest placement by an
+    `honest` (harness-owned baseline) contender of the same round."""
+    out = {}
+    for label, times in values.items():
+        out[label] = [t + max(0.0, placing[label][r] - min(placing[h][r] for h in honest))
+                      for r, t in enumerate(times)]
     return out
 
 
-def _run(fn: Callable[[], object], loops: int) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
-        fn()
-    return time.perf_counter() - start
+def slot_orders(labels: list[str], rounds: int, rng: np.random.Generator) -> list[list[str]]:
+    """A fresh random order of `labels` for each round."""
+    return [[labels[i] for i in rng.permutation(len(labels))] for _ in range(rounds)]
 
 
-def interleaved_rounds(measure: Mapping[str, Callable[[], float]], rounds: int,
-                       seed: int = 0) -> dict[str, list[float]]:
-    """Call each `measure[label]()` once per round, in a seeded shuffled order per round; per-label value lists.
-
-    Interleaving puts every contender in every machine state (thermal, other load) equally often, so per-round
-    ratios cancel slow drifts.
-    """
-    rng = random.Random(seed)
-    labels = list(measure)
-    values: dict[str, list[float]] = {label: [] for label in labels}
-    for _ in range(rounds):
-        rng.shuffle(labels)
-        for label in labels:
-            values[label].append(measure[label]())
+def interleaved_rounds(measure: Mapping[str, Callable[[int], float]], rounds: int,
+                       rng: np.random.Generator) -> dict[str, list[float]]:
+    """Call each `measure[label](round)` once per round in that round's random slot order; per-label values."""
+    values: dict[str, list[float]] = {label: [] for label in measure}
+    for r, order in enumerate(slot_orders(list(measure), rounds, rng)):
+        for label in order:
+            values[label].append(measure[label](r))
     return values

@@ -29,7 +29,7 @@ from competition.sandbox import cgroup as cgroup_mod, channel, jail, limits as l
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # The module the worker runs as (`python -I -B -m WORKER_MODULE`); trusted code never imports it.
-WORKER_MODULE = "competition.sandbox.worker"
+WORKER_MODULE = "competition.worker"
 ISOLATIONS = ("auto", "jail", "process")
 
 

@@ -1,8 +1,7 @@
-"""Per-layer records through tinytorch forward hooks (register_forward_pre_hook / register_forward_hook).
+"""Diagnostic per-layer records for `tito profile`, through tinytorch forward hooks (never part of a result).
 
-Used inside the worker for the per-layer profile (time, memory) and for counting FLOPs of Linear and Conv2d layers.
-Works on any object with `named_modules()` whose modules offer the two hook registrations; anything else gives no
-layers (the caller then reports FLOPs as not countable).
+Runs inside the worker when the student asks `tito profile` for where time goes; the numbers are the worker's own
+and are therefore shown to the student only, never written into a result.
 """
 
 from __future__ import annotations

@@ -1,0 +1,110 @@
+"""Checks the parent applies to every output it times: a run whose outputs fail them is disqualified.
+
+- Scores (predict): a numeric array of shape (batch, classes), every value finite and within +-1e30.
+- Rounds agree: every image the timed rounds saw more than once gets the same predicted class in (almost) every
+  round, and no round's accuracy falls far below the others (a model that returns garbage while timed).
+- Greedy generation: the tokens generate() returns start with the prompt, and each new token is the argmax of the
+  submission's own next_token_logits on the sequence before it (teacher-forced; float ties tolerated). Every token
+  that fits in the first context window is checked; of the later ones (each needs its own window), a secret random
+  sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+MAX_ABS_VALUE = 1e30
+MAX_DISAGREEMENT = 0.01  # fraction of repeated predictions that may change class between rounds (perturbed inputs)
+MAX_ROUND_ACCURACY_DROP = 0.05  # below the median round accuracy
+TIE_TOLERANCE = 1e-3  # logits this close to the maximum (relative to max(1, |max|)) count as ties
+
+
+class Disqualified(ValueError):
+    """The submission's outputs fail a check of the protocol; the message says which and why."""
+
+
+def scores(out: np.ndarray, rows: int, classes: int, who: str) -> np.ndarray:
+    """`out` as float64 after checking dtype, shape (rows, classes) and values."""
+    if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf":
+        raise Disqualified(f"{who}: predict() returned {getattr(out, 'dtype', type(out))}, not a numeric array")
+    if out.shape != (rows, classes):
+        raise Disqualified(f"{who}: predict() returned shape {out.shape} for {rows} images, expected {(rows, classes)}")
+    values = out.astype(np.float64)
+    if not np.all(np.isfinite(values)) or np.abs(values).max(initial=0) > MAX_ABS_VALUE:
+        raise Disqualified(f"{who}: predict() returned NaN, infinite or absurdly large scores")
+    return values
+
+
+def rounds_agree(rounds: Sequence[tuple[np.ndarray, np.ndarray]], labels: np.ndarray, who: str) -> float:
+    """Accuracy over all timed rounds, after checking they agree. `rounds`: (image indices, predicted classes)."""
+    accs = [float(np.mean(pred == labels[idx])) for idx, pred in rounds]
+    median = float(np.median(accs))
+    for r, acc in enumerate(accs):
+        if acc < median - MAX_ROUND_ACCURACY_DROP:
+            raise Disqualified(f"{who}: timed round {r + 1} scored {acc:.1%} accuracy against a median of "
+                               f"{median:.1%} over the rounds: the timed outputs do not agree")
+    idx = np.concatenate([i for i, _ in rounds])
+    pred = np.concatenate([p for _, p in rounds])
+    votes = np.zeros((int(labels.size), int(max(pred.max(initial=0), labels.max()) + 1)), dtype=np.int64)
+    np.add.at(votes, (idx, pred), 1)
+    seen = votes.sum(axis=1)
+    repeated = seen[idx] > 1
+    if repeated.any():
+        changed = float(np.mean(pred[repeated] != votes.argmax(axis=1)[idx][repeated]))
+        if changed > MAX_DISAGREEMENT:
+            raise Disqualified(f"{who}: {changed:.1%} of the predictions for images seen in several timed rounds "
+                               f"differ from the image's majority class (at most {MAX_DISAGREEMENT:.0%} allowed)")
+    return float(np.mean(pred == labels[idx]))
+
+
+def tokens(out: np.ndarray, prompt: np.ndarray, new_tokens: int, vocab: int, who: str) -> np.ndarray:
+    """generate()'s output as int64 after checking shape, the prompt prefix and the token range."""
+    expected = (prompt.shape[0], prompt.shape[1] + new_tokens)
+    if not isinstance(out, np.ndarray) or out.dtype.kind not in "iu" or out.shape != expected:
+        raise Disqualified(f"{who}: generate() must return {expected} integer token ids, got "
+                           f"{getattr(out, 'shape', None)} {getattr(out, 'dtype', type(out))}")
+    if not np.array_equal(out[:, :prompt.shape[1]], prompt):
+        raise Disqualified(f"{who}: generate() changed the prompt")
+    if out.min() < 0 or out.max() >= vocab:
+        raise Disqualified(f"{who}: generate() returned token ids outside [0, {vocab})")
+    return out.astype(np.int64)
+
+
+def greedy_windows(sequence: np.ndarray, prompt_len: int, context: int, samples: int | None = None,
+                   rng: np.random.Generator | None = None) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
+    """Teacher-forcing inputs for a (1, T) sequence: the prefix up to `context` tokens (checks every new token in
+    it), then one window of the `context` tokens before each later token (all of them, or `samples` of them drawn
+    with `rng`).
+    Returns (windows (k, width), [(position, window, row)]: the logits row that must predict each checked token)."""
+    seq, total = sequence[0], sequence.shape[1]
+    head = min(total - 1, context)
+    windows = [seq[:head]]
+    where = [(i, 0, i - 1) for i in range(prompt_len, head + 1)]
+    later = np.arange(head + 1, total)
+    if samples is not None and rng is not None and samples < later.size:
+        later = np.sort(rng.choice(later, size=samples, replace=False))
+    for i in later:
+        where.append((i, len(windows), context - 1))
+        windows.append(seq[i - context:i])
+    return np.stack(windows), where  # equal lengths: sliding windows exist only when the prefix is `context` long
+
+
+def greedy_mismatches(sequence: np.ndarray, prompt_len: int, context: int,
+                      logits_of: Callable[[np.ndarray], np.ndarray], samples: int | None = None,
+                      rng: np.random.Generator | None = None) -> list[int]:
+    """Positions of checked new tokens that are not (up to ties) the argmax of next_token_logits on the tokens
+    before them (see greedy_windows for which are checked)."""
+    windows, where = greedy_windows(sequence, prompt_len, context, samples, rng)
+    logits = np.asarray(logits_of(windows), dtype=np.float64)
+    if logits.ndim != 3 or logits.shape[:2] != windows.shape or not np.all(np.isfinite(logits)):
+        raise Disqualified(f"next_token_logits returned shape {logits.shape} for windows {windows.shape} "
+                           "(or non-finite values)")
+    bad = []
+    for position, w, row in where:
+        scores_row = logits[w, row]
+        best = scores_row.max()
+        if scores_row[sequence[0, position]] < best - TIE_TOLERANCE * max(1.0, abs(best)):
+            bad.append(position)
+    return bad
