@@ -16,6 +16,10 @@ the value's shape) multiplies the value. PyTorch's un-``remove``d form ships ``K
 companions named ``K_orig_scale`` ...) together with ``K_mask`` instead of ``K``. An already-applied mask is just
 zeros in ``K``. A mask of all ones or zeros is fine; what counts is the function the weights compute.
 
+Static activation quantization (PyTorch's quantized-module names): a layer ``P`` with a ``P.weight`` may ship
+``P.scale`` (float) and ``P.zero_point`` (integer), one value each, for its output activations. The reference runs
+float activations and ignores them; their rounding is what the run-time tolerance allows for.
+
 Baseline keys of integer dtype (``num_batches_tracked``) must keep their dtype; no other dtype (float64, int16,
 bool, complex) is a closed-division form. Shapes are checked elsewhere (architecture: shrunk widths).
 """
@@ -166,3 +170,17 @@ def _mask_ok(mask_key: str, mask: np.ndarray, shape: tuple[int, ...], result: De
         result.problems.append((mask_key, "a mask holds only 0 and 1", "save the boolean keep-mask of the pruning"))
         return False
     return True
+
+
+def activation_params(prefix: str, arrays: Mapping[str, np.ndarray]) -> Decoded:
+    """The optional output-activation `prefix.scale` / `prefix.zero_point` of a weight-bearing layer."""
+    result = Decoded(None)
+    for name, kind in (("scale", np.floating), ("zero_point", np.integer)):
+        key = f"{prefix}.{name}"
+        if key in arrays:
+            result.used.add(key)
+            if arrays[key].size != 1 or arrays[key].ndim > 1 or not np.issubdtype(arrays[key].dtype, kind):
+                result.problems.append((key, f"{arrays[key].dtype.name} {arrays[key].shape}; an activation {name} is "
+                                             f"one {'float' if kind is np.floating else 'integer'} value",
+                                        f"save it as np.array({'0.1' if kind is np.floating else '0'}) (shape ())"))
+    return result

@@ -10,14 +10,15 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from competition.conformance import architecture as arch
-from competition.conformance.forms import FORMS_DOC, decode
+from competition.conformance.forms import FORMS_DOC, activation_params, decode
 from competition.conformance.npz import SAFE_FIX, WeightsError, npz_specs, read_arrays
 from competition.problems import Problem
 
 MISSING_FIX = ("ship it in a closed form (float32/float16, int8/uint8 + _scale, packed int4, pruned with a mask, "
                "shrunk) or fold a batch norm into the layer before it; no technique may drop a layer, the open "
                f"division allows other architectures ({FORMS_DOC})")
-EXTRA_FIX = f"keep only the baseline's keys and their companions (_scale, _zero_point, _int4_shape, _mask, _orig: {FORMS_DOC})"
+EXTRA_FIX = ("keep only the baseline's keys and their companions (_scale, _zero_point, _int4_shape, _mask, _orig, "
+             f"a layer's activation .scale/.zero_point: {FORMS_DOC})")
 
 
 class ClosedSpec:
@@ -85,6 +86,10 @@ def check_arrays(file: str, arrays: Mapping[str, np.ndarray], spec: ClosedSpec) 
         issues += [(k, f"closed division: {m}", fix) for k, m, fix in decoded.problems]
         if decoded.value is not None:
             state[key] = decoded.value
+    for layer in {arch.prefix_of(key) for key, _ in wanted if key.endswith(".weight")}:
+        activations = activation_params(layer, arrays)
+        used |= activations.used
+        issues += [(k, f"closed division: {m}", fix) for k, m, fix in activations.problems]
     issues += [(key, "closed division: key is not in the baseline's weights", EXTRA_FIX) for key in arrays if key not in used]
     shapes = {key: value.shape for key, value in state.items()}
     issues += [(k, f"closed division: {m}", fix) for k, m, fix in arch.shape_issues(spec.specs, shapes, spec.class_name, folded)]

@@ -181,3 +181,13 @@ def test_batch_norm_disappears_only_when_folded(tmp_path):
     problems = validate_path(make_entry(tmp_path, dropped, name="dropped"), baseline_dir=baseline)
     assert {p.field for p in problems} == {f"features.1.{n}" for n in ("weight", "bias", "running_mean", "running_var",
                                                                          "num_batches_tracked")}
+
+
+def test_static_activation_quantization_parameters(tmp_path, state):
+    arrays = {**int8_entry_arrays(state), "features.0.scale": np.array(0.05, np.float32),
+              "features.0.zero_point": np.array(128, np.int64), "classifier.1.scale": np.array([0.2], np.float32)}
+    assert validate_path(make_entry(tmp_path, arrays)) == []
+    arrays["features.3.scale"] = np.ones(64, np.float32)
+    arrays["feature.3.scale"] = np.array(1.0, np.float32)
+    assert fields(validate_path(make_entry(tmp_path, arrays, name="bad"))) == {("mnist_cnn.npz", "features.3.scale"),
+                                                                              ("mnist_cnn.npz", "feature.3.scale")}
