@@ -361,3 +361,43 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         causal = causal_mask(query.shape[-2], key.shape[-2], query.dtype)
         mask = causal if mask is None else mask + causal
     return attention(query, key, value, mask, dropout_p, scale)[0]
+
+
+# ---- distillation -------------------------------------------------------------------------------------------------
+
+def kl_div(input: Tensor, target: Tensor, size_average: None = None, reduce: None = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL(target || model) from log-probabilities ``input``, like ``torch.nn.functional.kl_div``: pointwise
+    ``target * (log(target) - input)`` (0 where target is 0), or ``exp(target) * (target - input)`` with
+    ``log_target``. ``reduction="batchmean"`` (sum / batch size) is the true KL divergence; ``"mean"`` averages over
+    every element, as PyTorch does. The gradient with respect to a zero target is 0 here (PyTorch gives nan)."""
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    if size_average is not None or reduce is not None:
+        raise ValueError("kl_div: size_average and reduce are deprecated in PyTorch; use reduction=")
+    x, t = input.data, _data(target)
+    if x.shape != t.shape:
+        raise ValueError(f"kl_div: input shape {x.shape} and target shape {t.shape} differ")
+    if log_target:
+        weight = np.exp(t)
+        pointwise = weight * (t - x)
+    else:
+        weight = t
+        log_t = np.log(np.where(t > 0, t, 1)).astype(x.dtype, copy=False)
+        pointwise = t * (log_t - x)
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_input = -weight * g if input.requires_grad else None
+        if not isinstance(target, Tensor) or not target.requires_grad:
+            return (grad_input,) if not isinstance(target, Tensor) else (grad_input, None)
+        grad_target = weight * (t - x + 1) * g if log_target else np.where(t > 0, log_t + 1 - x, 0) * g
+        return grad_input, grad_target
+
+    parents = (input, target) if isinstance(target, Tensor) else (input,)
+    loss = tensor_op(pointwise.astype(x.dtype, copy=False), parents, backward)
+    if reduction == "batchmean":
+        return loss.sum() * (1.0 / x.shape[0]) if x.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+__all__.append("kl_div")

@@ -1,4 +1,4 @@
-"""Loss modules: CrossEntropyLoss (from logits), MSELoss."""
+"""Loss modules: CrossEntropyLoss (from logits), MSELoss, KLDivLoss."""
 from __future__ import annotations
 
 from ..tensor import Tensor
@@ -28,3 +28,18 @@ class MSELoss(Module):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, self.reduction)
+
+
+class KLDivLoss(Module):
+    """KL divergence loss from log-probabilities (``F.kl_div``); use ``reduction="batchmean"`` for the true KL."""
+
+    def __init__(self, size_average: None = None, reduce: None = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
+        super().__init__()
+        if size_average is not None or reduce is not None:
+            raise ValueError("KLDivLoss: size_average and reduce are deprecated in PyTorch; use reduction=")
+        self.reduction = reduction
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -1,10 +1,10 @@
 """Quantized Linear / Conv2d: INT8 or packed INT4 weights with per-output-channel symmetric scales.
 
 State dict (what ships): ``weight`` — int8 codes in the float weight's shape, or for INT4 uint8 ``(out,
-ceil(K / 2))`` with two codes per byte (``K`` = inputs per output channel; an odd ``K`` gets one zero code of padding
-per row); ``weight_scale`` — float32 ``(out,)``; ``bias`` — float32 ``(out,)`` if present. Symmetric, so no weight zero
-point. Static modules add ``input_scale`` (float32) and ``input_zero_point`` (int64), the calibrated uint8 qparams of
-their input.
+ceil(K / 2))`` with two codes per byte (``K`` = inputs per output channel; an odd ``K`` gets one zero code of
+padding per row); ``weight_scale`` — float32 ``(out,)``; ``bias`` — float32 ``(out,)`` if present. Symmetric, so no
+weight zero point. Static modules add ``input_scale`` (float32) and ``input_zero_point`` (int64), the calibrated
+uint8 qparams of their input.
 
 NumPy has no fast integer GEMM, so a forward dequantizes the weight (one pass over ``out * K`` bytes) and runs the
 float kernel on the dequantized input: the numerics of quantized inference, at float speed. INT8 buys bytes, not

@@ -249,7 +249,7 @@ class CustomFromMask(BasePruningMethod):
         return default_mask * self.mask.astype(default_mask.dtype)
 
 
-# ---- functional API ---------------------------------------------------------------------------------------------------
+# ---- functional API ------------------------------------------------------------------------------------------------
 
 def identity(module: Module, name: str) -> Module:
     Identity.apply(module, name)
