@@ -267,20 +267,6 @@ def test_baseline_train_records_weights_card_and_enters_the_event(baseline_copy,
     assert not ok and "cifar10_cnn.npz is missing" in message
 
 
-def test_profile_prints_human_units_in_80_columns(monkeypatch, capsys):
-    import competition.profile
-
-    rows = [{"name": "features.0", "type": "Conv2d", "calls": 1, "time_s": 0.00691, "time_fraction": 0.18,
-             "peak_bytes": 23_300_000, "flops": 45_200_000, "parameters": 320},
-            {"name": "classifier.1", "type": "Linear", "calls": 1, "time_s": 2.3e-5, "time_fraction": 0.001,
-             "peak_bytes": 336, "flops": 0, "parameters": 401_536}]
-    monkeypatch.setattr(competition.profile, "profile_event", lambda event, folder: rows)
-    code, out, _ = run(capsys, "benchmark", "profile", "--event", "cnn_marathon_offline")
-    assert code == 0 and max(map(len, out.splitlines())) <= 80
-    assert "6.91 ms" in out and "18.0 %" in out and "23.3 MB" in out and "45.2 M" in out and "402 k" in out
-    assert "23 us" in out and "336 B" in out and "calls" not in out
-
-
 def test_a_failed_baseline_run_is_one_line(monkeypatch, capsys):
     from competition import api
 
