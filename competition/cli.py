@@ -432,35 +432,15 @@ def _available(events: list[str], rules: Any) -> list[str]:
     return runnable
 
 
-PROFILE_COLUMNS = {"name": ("layer", str), "type": ("type", str), "time_s": ("time", "seconds"),
-                   "time_fraction": ("share", "percent"), "peak_bytes": ("memory", "bytes"),
-                   "flops": ("FLOPs", "count"), "parameters": ("params", "count"), "calls": ("calls", str)}
-
-
 def cmd_benchmark_profile(args: argparse.Namespace) -> int:
-    """Per-layer table in human units (ms, MB, M), narrow enough for 80 columns."""
-    from rich import box
-
-    from competition.console.units import human_bytes, human_count, human_percent, human_seconds
-    from competition.profile import profile_event
+    """Per-layer table in human units (ms, MB, GFLOP/s), slowest first, narrow enough for 80 columns."""
+    from competition.profile import profile_event, render_profile
 
     rows = profile_event(args.event, _submission_dir(args.submission))
     if args.json:
         _print_json(rows)
         return EXIT_OK
-    formats = {"seconds": human_seconds, "percent": human_percent, "bytes": human_bytes, "count": human_count}
-    columns = [c for c in PROFILE_COLUMNS if rows and c in rows[0]] + [c for c in (rows[0] if rows else ())
-                                                                       if c not in PROFILE_COLUMNS]
-    if all(row.get("calls") == 1 for row in rows):  # a column of 1s says nothing
-        columns = [c for c in columns if c != "calls"]
-    table = Table(title=f"profile of {args.event}", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in columns:
-        header, kind = PROFILE_COLUMNS.get(column, (column, str))
-        table.add_column(header, justify="left" if kind is str else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*(str(row[c]) if PROFILE_COLUMNS.get(c, (c, str))[1] is str or row[c] is None
-                        else formats[PROFILE_COLUMNS[c][1]](row[c]) for c in columns))
-    _console().print(table)
+    _console().print(render_profile(rows, args.event))
     return EXIT_OK
 
 

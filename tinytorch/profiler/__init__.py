@@ -8,8 +8,9 @@ from .bottleneck import BottleneckAnalyzer, Finding
 from .compare import Comparison, OptimizationComparer, model_size_bytes
 from .machine import MachineRates, measure_machine
 from .performance import LatencyStats, LayerStats, PerformanceProfiler, SectionStats
-from .units import format_bandwidth, format_bytes, format_flops, format_rate, format_seconds, format_share
+from .units import (format_bandwidth, format_bytes, format_count, format_flops, format_rate, format_seconds,
+                    format_share)
 
 __all__ = ["PerformanceProfiler", "BottleneckAnalyzer", "OptimizationComparer", "Finding", "Comparison",
            "LayerStats", "SectionStats", "LatencyStats", "MachineRates", "measure_machine", "model_size_bytes",
-           "format_seconds", "format_bytes", "format_flops", "format_rate", "format_bandwidth", "format_share"]
+           "format_seconds", "format_bytes", "format_count", "format_flops", "format_rate", "format_bandwidth", "format_share"]

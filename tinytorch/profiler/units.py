@@ -1,4 +1,4 @@
-"""Human units for profiles: seconds as ns/µs/ms/s, bytes as B/kB/MB/GB (powers of 1000), rates as GFLOP/s, GB/s."""
+"""Human units for profiles: seconds as ns/us/ms/s, bytes as B/kB/MB/GB (powers of 1000), rates as GFLOP/s, GB/s."""
 from __future__ import annotations
 
 import math
@@ -16,7 +16,7 @@ def _scaled(value: float, steps: tuple[tuple[float, str], ...], digits: int = 3)
 
 def format_seconds(seconds: float | None) -> str:
     """0.0123 -> '12.3 ms'."""
-    return _scaled(seconds, ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")))
+    return _scaled(seconds, ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns")))
 
 
 def format_bytes(count: float | None) -> str:
@@ -31,6 +31,13 @@ def format_flops(count: float | None) -> str:
     if count is not None and abs(count) < 1000:
         return f"{int(count)} FLOP"
     return _scaled(count, ((1e12, "TFLOP"), (1e9, "GFLOP"), (1e6, "MFLOP"), (1e3, "kFLOP")))
+
+
+def format_count(count: float | None) -> str:
+    """Plain counts (parameters, FLOPs in a narrow column): 950, '42.1 k', '3.4 M', '1.2 G'."""
+    if count is not None and abs(count) < 1000:
+        return f"{count:.0f}"
+    return _scaled(count, ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")))
 
 
 def format_rate(flops_per_s: float | None) -> str:
