@@ -62,10 +62,15 @@ def scrubbed_env(home: str | Path, blas_threads: int, extra: dict[str, str] | No
 
 
 def copy_submission(src: Path, dst: Path) -> None:
-    """Copy regular files and folders of `src` to `dst`; symlinks and special files are left out."""
+    """Copy regular files and folders of `src` to `dst`; symlinks and special files are left out. The copy is
+    readable by everyone (folders 755, files 644): the jailed worker may run as nobody."""
     def ignore(directory: str, names: list[str]) -> list[str]:
         return [n for n in names if os.path.islink(os.path.join(directory, n)) or n == "__pycache__"]
-    shutil.copytree(src, dst, symlinks=False, ignore=ignore)
+    shutil.copytree(src, dst, symlinks=False, ignore=ignore, copy_function=shutil.copyfile)
+    for folder, _, files in os.walk(dst):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
 
 
 def read_vm_hwm(pid: int) -> int | None:
@@ -139,7 +144,7 @@ class Worker:
         if self.submission_dir is not None:
             copy_submission(self.submission_dir, root)
         else:
-            root.mkdir()
+            root.mkdir(mode=0o755)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self._write_fd, self._read_fd = to_worker_w, from_worker_r
@@ -333,6 +338,8 @@ class Worker:
             return channel.receive(self._read_fd, deadline=deadline)
         except channel.ChannelError as err:
             timed_out = "timed out" in str(err)
+            if not timed_out:  # the worker died: let bwrap report how before anything is killed
+                self._wait(2.0)
             self._kill_all()
             if timed_out:
                 limit = self.limits.wall_seconds if timeout is None else min(timeout, self.limits.wall_seconds)
@@ -346,20 +353,23 @@ class Worker:
         the pid namespace), or the process group; then bwrap or the worker itself."""
         if self._proc is None:
             return
-        targets = [self._ns_init] if self._ns_init is not None else []
-        for pid in targets:
+        if self._ns_init is not None:
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(self._ns_init, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            self._wait(2.0)  # bwrap reaps its namespace init and exits
         try:
             os.killpg(self._proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         if self._proc.poll() is None:
             self._proc.kill()
+        self._wait(5.0)
+
+    def _wait(self, seconds: float) -> None:
         try:
-            self._proc.wait(timeout=5.0)
+            self._proc.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             pass
 

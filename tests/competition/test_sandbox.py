@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import os
 import struct
@@ -13,30 +14,17 @@ import pytest
 from competition.sandbox import channel
 from competition.sandbox.process import Worker, WorkerError
 
+ALLOWED_ENV = {"PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+SET_BY_THE_INTERPRETER = {"LC_CTYPE", "PWD", "KMP_DUPLICATE_LIB_OK"}
 PROBE = '''
 import os
-import sys
-
-import numpy as np
 
 
 def load(event):
-    with open("scratch.txt", "w") as handle:  # writing inside the temporary copy is allowed
+    scratch = os.path.join(os.environ["HOME"], "scratch.txt")
+    with open(scratch, "w") as handle:  # writing to the worker's own temporary home is allowed
         handle.write("ok")
-    return None
-
-
-def predict(model, inputs):
-    env = os.environ
-    return np.array([[
-        "GITHUB_TOKEN" in env,
-        env.get("OPENBLAS_NUM_THREADS") == "1" and env.get("OMP_NUM_THREADS") == "1",
-        env.get("HOME", "").startswith(os.path.dirname(os.getcwd())),
-        os.path.exists("scratch.txt"),
-        sorted(env) == sorted(["PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                               "MKL_NUM_THREADS", "LC_CTYPE"]) or sorted(env) == sorted(
-            ["PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]),
-    ]], dtype=np.float32)
+    raise RuntimeError(repr({"env": dict(os.environ), "cwd": os.getcwd(), "scratch": os.path.exists(scratch)}))
 '''
 
 
@@ -74,16 +62,20 @@ def test_channel_bounds_sizes_and_time() -> None:
     os.close(r), os.close(w)
 
 
-def test_worker_env_is_scrubbed_and_runs_in_a_temporary_copy(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_worker_env_is_scrubbed_and_runs_in_a_temporary_copy(tmp_path: Path, monkeypatch, isolation: str) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_secret")
     (tmp_path / "model.py").write_text(PROBE)
-    with Worker(tmp_path) as worker:
+    with Worker(tmp_path, isolation=isolation) as worker:
         worker.request("import")
-        worker.request("load", event="x")
-        worker.request("store", [np.zeros((1, 1, 2, 2), np.float32)], names=["x"])
-        (flags,) = worker.request("run", fn="predict", args=["x"])[1][0].tolist()
+        with pytest.raises(WorkerError) as info:
+            worker.request("load", event="x")
         copy = worker._tmp
-    assert flags == [0.0, 1.0, 1.0, 1.0, 1.0]
+    seen = ast.literal_eval(str(info.value).split("RuntimeError: ", 1)[1].rsplit(" at model.py", 1)[0])
+    env = seen["env"]
+    assert "GITHUB_TOKEN" not in env and set(env) <= ALLOWED_ENV | SET_BY_THE_INTERPRETER
+    assert env["OPENBLAS_NUM_THREADS"] == env["OMP_NUM_THREADS"] == "1"
+    assert seen["scratch"] and seen["cwd"] != str(tmp_path)
     assert not (tmp_path / "scratch.txt").exists()  # the original folder is untouched
     assert not copy.exists()  # the temporary copy is deleted
 
@@ -118,11 +110,15 @@ def test_symlinks_are_not_copied(tmp_path: Path) -> None:
         assert (worker._tmp / "submission" / "model.py").exists()
 
 
-def test_a_worker_that_dies_at_start_up_is_reported_and_cleaned_up(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_a_worker_that_dies_at_start_up_is_reported_and_cleaned_up(tmp_path: Path, monkeypatch,
+                                                                   isolation: str) -> None:
     import competition.sandbox.process as process
+    from competition.sandbox import jail
 
     monkeypatch.setattr(process.sys, "executable", "/bin/false")
-    worker = Worker(tmp_path, label="candidate")
+    monkeypatch.setattr(jail, "interpreter", lambda: ("/bin/false", "/usr"))
+    worker = Worker(tmp_path, label="candidate", isolation=isolation)
     with pytest.raises(WorkerError, match="candidate: worker exited with code 1"):
         with worker:
             pass

@@ -56,50 +56,60 @@ def test_runtime_guard_refuses_sockets() -> None:
     assert "sandbox: 'socket." in _load_error("hostile_opens_socket")
 
 
-def test_worker_has_no_network_interfaces_but_loopback() -> None:
-    with Worker(None) as worker:
-        assert worker.ready["interfaces"] == ["lo"]
-        assert worker.sandbox.network_isolated and "CLONE_NEWNET" in worker.sandbox.method
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_worker_has_no_network_interfaces_but_loopback(isolation: str) -> None:
+    with Worker(None, isolation=isolation) as worker:
+        interfaces = Path(f"/proc/{worker.host_pid}/net/dev").read_text().splitlines()[2:]
+        record = worker.sandbox_record()
+    assert [line.split(":")[0].strip() for line in interfaces] == ["lo"]  # read from outside
+    assert record["network_isolated"] and ("CLONE_NEWNET" in record["method"] or "net" in record["method"])
 
 
+@pytest.mark.parametrize("isolation", ["process", "auto"])
 @pytest.mark.parametrize("event, refused", [("shell", "os.system"), ("write", "writing '/tmp/tito-hostile"),
                                             ("remove", "os.remove")])
-def test_runtime_guard_refuses_os_calls_and_leaves_no_trace(event: str, refused: str) -> None:
+def test_runtime_guard_refuses_os_calls_and_leaves_no_trace(event: str, refused: str, isolation: str) -> None:
     MARKER.unlink(missing_ok=True)
-    assert refused in _load_error("hostile_imports_os", event=event)
+    with Worker(FIXTURES / "hostile_imports_os", label="candidate", isolation=isolation) as worker:
+        worker.request("import", timeout=60)
+        try:
+            worker.request("load", event=event, timeout=60)
+            message = ""
+        except WorkerError as err:
+            message = str(err)
+        jailed = worker.sandbox_record()["isolation"] == "jail"
+    # in the jail /tmp is the worker's private tmpfs, where the guard lets it write; nothing reaches the host
+    assert refused in message or (jailed and event == "write")
     assert not MARKER.exists()
     assert Path("/etc/hostname").exists()
 
 
-def test_endless_loop_is_killed_at_the_wall_clock_limit_with_its_process_group() -> None:
-    with Worker(FIXTURES / "hostile_loops_forever", label="candidate") as worker:
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_endless_loop_is_killed_at_the_wall_clock_limit_with_all_it_started(isolation: str) -> None:
+    with Worker(FIXTURES / "hostile_loops_forever", label="candidate", isolation=isolation) as worker:
         worker.request("import", timeout=60)
-        worker.request("load", event="x", timeout=60)
-        worker.request("store", [np.zeros((2, 1, 28, 28), np.float32)], names=["batch"])
-        pid = worker.ready["pid"]
+        pid = worker.host_pid
         start = time.monotonic()
-        with pytest.raises(WorkerError, match=r"wall-clock limit \(1.5 s\).*process group was killed"):
-            worker.request("run", fn="predict", args=["batch"], timeout=1.5)
+        with pytest.raises(WorkerError, match=r"wall-clock limit \(1.5 s\).*(process group|pid namespace) was killed"):
+            worker.request("load", event="hostile", timeout=1.5)
         assert time.monotonic() - start < 10
-        with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+        assert not Path(f"/proc/{pid}").exists() or "\nState:\tZ" in Path(f"/proc/{pid}/status").read_text()
 
 
-def test_unbounded_allocation_stops_at_the_memory_limit() -> None:
-    with Worker(FIXTURES / "hostile_allocates", limits=Limits(address_space_bytes=1 << 30)) as worker:
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_unbounded_allocation_stops_at_the_memory_limit(isolation: str) -> None:
+    limits = Limits(address_space_bytes=1 << 30)
+    with Worker(FIXTURES / "hostile_allocates", limits=limits, isolation=isolation) as worker:
         worker.request("import", timeout=60)
-        worker.request("load", event="x", timeout=60)
-        worker.request("store", [np.zeros((2, 1, 28, 28), np.float32)], names=["batch"])
         with pytest.raises(WorkerError, match="ran out of memory"):
-            worker.request("run", fn="predict", args=["batch"], timeout=60)
+            worker.request("load", event="hostile", timeout=60)
         # the worker survives its MemoryError and keeps answering
-        assert worker.request("rss")[0]["max_rss_bytes"] > 0
+        assert worker.request("load", event="x", timeout=60)[0] == {}
 
 
-def test_cpu_time_limit_stops_a_busy_worker() -> None:
-    with Worker(FIXTURES / "hostile_loops_forever", limits=Limits(cpu_seconds=1)) as worker:
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_cpu_time_limit_stops_a_busy_worker(isolation: str) -> None:
+    with Worker(FIXTURES / "hostile_loops_forever", limits=Limits(cpu_seconds=1), isolation=isolation) as worker:
         worker.request("import", timeout=60)
-        worker.request("load", event="x", timeout=60)
-        worker.request("store", [np.zeros((2, 1, 28, 28), np.float32)], names=["batch"])
         with pytest.raises(WorkerError, match="CPU-time limit"):
-            worker.request("run", fn="predict", args=["batch"], timeout=30)
+            worker.request("load", event="hostile", timeout=30)
