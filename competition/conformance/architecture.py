@@ -82,23 +82,24 @@ def foldable_norms(specs: Mapping[str, Spec], class_name: str) -> dict[str, str]
     return folds
 
 
-def shape_issues(specs: Mapping[str, Spec], shapes: Mapping[str, tuple[int, ...]], class_name: str,
-                 folded: set[str]) -> list[Issue]:
-    """Every shipped shape that is neither the baseline's nor a consistent structural shrink of it."""
+def expected_shapes(specs: Mapping[str, Spec], rows: Mapping[str, int], class_name: str,
+                    folded: set[str]) -> tuple[dict[str, tuple[int, ...]], list[Issue]]:
+    """({key: expected shape}, width issues) given the shipped output widths `rows` (axis 0 of each weight).
+
+    Chained layers may have fewer outputs than the baseline (never the chain's last); their consumers' inputs follow.
+    Every other key keeps the baseline's shape; a bias that appeared by folding has its layer's width.
+    """
     expected = {key: spec[0] for key, spec in specs.items()}
     issues: list[Issue] = []
     for chain in chains(specs, class_name):
-        expected.update(_chain_shapes(specs, shapes, [p for p in chain if p not in folded], issues))
-    for key, shape in shapes.items():
-        want = expected.get(key)
-        if want is None and key.endswith(".bias") and f"{prefix_of(key)}.weight" in expected:
-            want = (expected[f"{prefix_of(key)}.weight"][0],)  # a bias that appeared by folding
-        if want is not None and shape != want and not any(k == key for k, _, _ in issues):
-            issues.append((key, f"shape {shape} where {want} was expected", _fix(specs, key, want)))
-    return issues
+        expected.update(_chain_shapes(specs, rows, [p for p in chain if p not in folded], issues))
+    for norm, layer in foldable_norms(specs, class_name).items():
+        if norm in folded:
+            expected.setdefault(f"{layer}.bias", expected[f"{layer}.weight"][:1])
+    return expected, issues
 
 
-def _chain_shapes(specs, shapes, chain: list[str], issues: list[Issue]) -> dict[str, tuple[int, ...]]:
+def _chain_shapes(specs, rows, chain: list[str], issues: list[Issue]) -> dict[str, tuple[int, ...]]:
     """Expected shapes along one chain given the shipped output widths."""
     expected: dict[str, tuple[int, ...]] = {}
     width = base_width = None
@@ -106,28 +107,28 @@ def _chain_shapes(specs, shapes, chain: list[str], issues: list[Issue]) -> dict[
         base = specs[f"{prefix}.weight"][0]
         if len(base) == 1:  # per-channel layer: follows the previous width
             out = width if width is not None else base[0]
+            expected[f"{prefix}.weight"] = (out,)
         else:
-            got = shapes.get(f"{prefix}.weight", base)
             last = position == len(chain) - 1
-            out = base[0] if last or not got else got[0]
+            out = base[0] if last else rows.get(f"{prefix}.weight", base[0])
             if not 1 <= out <= base[0]:
                 issues.append((f"{prefix}.weight", f"output width {out} is outside 1..{base[0]} (the baseline's)",
                                "a closed entry may only remove channels or neurons, never add them"))
                 out = base[0]
             inputs = base[1]
-            if position and width is not None and base_width and len(base) > 1:
-                inputs = width * (base[1] // base_width) if base[1] % base_width == 0 else base[1]
+            if width is not None and base_width and base[1] % base_width == 0:
+                inputs = width * (base[1] // base_width)
             expected[f"{prefix}.weight"] = (out, inputs) + tuple(base[2:])
         for key, (shape, _) in specs.items():
             if prefix_of(key) == prefix and key != f"{prefix}.weight" and shape == (base[0],):
                 expected[key] = (out,)
-        expected.setdefault(f"{prefix}.weight", (out,))
         width, base_width = out, base[0]
     return expected
 
 
-def _fix(specs, key: str, want: tuple[int, ...]) -> str:
-    base = specs.get(key, (None,))[0]
+def shape_fix(specs: Mapping[str, Spec], key: str, want: tuple[int, ...]) -> str:
+    """How to fix a shipped shape that is not `want`."""
+    base = specs[key][0] if key in specs else None
     if base is not None and want != base:
         return f"make it {want} to match the shrunk layer before it, or keep the baseline's {base}; {SHRINK_FIX}"
     return f"keep the baseline's shape {want} (only chained widths may shrink: {SHRINK_FIX})"

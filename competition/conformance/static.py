@@ -10,15 +10,16 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from competition.conformance import architecture as arch
-from competition.conformance.forms import FORMS_DOC, activation_params, decode
-from competition.conformance.npz import SAFE_FIX, WeightsError, npz_specs, read_arrays
+from competition.conformance.forms import FORMS_DOC, activation_params, decode, source_key, unwrap
+from competition.conformance.npz import MAX_DECLARED_BYTES, SAFE_FIX, WeightsError, npz_specs, read_arrays
 from competition.problems import Problem
 
-MISSING_FIX = ("ship it in a closed form (float32/float16, int8/uint8 + _scale, packed int4, pruned with a mask, "
+MAX_VALUES = MAX_DECLARED_BYTES // 4  # a sparse tensor decodes to at most this many values
+MISSING_FIX = ("ship it in a closed form (float32/float16, int8 or packed int4 + _scale, pruned with a mask, "
                "shrunk) or fold a batch norm into the layer before it; no technique may drop a layer, the open "
                f"division allows other architectures ({FORMS_DOC})")
-EXTRA_FIX = ("keep only the baseline's keys and their companions (_scale, _zero_point, _int4_shape, _mask, _orig, "
-             f"a layer's activation .scale/.zero_point: {FORMS_DOC})")
+EXTRA_FIX = ("keep only the baseline's keys and their companions (_scale, _zero_point, _mask, _orig, "
+             f"a layer's input_scale/input_zero_point: {FORMS_DOC})")
 
 
 class ClosedSpec:
@@ -68,32 +69,40 @@ def check_file(path: Path, spec: ClosedSpec) -> tuple[dict[str, np.ndarray], lis
     return check_arrays(str(path), arrays, spec)
 
 
-def check_arrays(file: str, arrays: Mapping[str, np.ndarray], spec: ClosedSpec) -> tuple[dict[str, np.ndarray], list[Problem]]:
+def check_arrays(file: str, arrays: Mapping[str, np.ndarray],
+                 spec: ClosedSpec) -> tuple[dict[str, np.ndarray], list[Problem]]:
     """(decoded state, problems) of a name -> array mapping (a file's, or a model trained at run time)."""
+    layers = {arch.prefix_of(key) for key in spec.specs}
+    arrays, issues = unwrap(arrays, layers, MAX_VALUES)
     folded = _folded(arrays, spec)
+    rows = {key: arrays[source].shape[0] for key in spec.specs
+            if (source := source_key(key, arrays)) is not None and arrays[source].ndim}
+    expected, width_issues = arch.expected_shapes(spec.specs, rows, spec.class_name, folded)
+    issues += width_issues
+    wanted = {key: dtype for key, (_, dtype) in spec.specs.items() if arch.prefix_of(key) not in folded}
+    wanted.update({key: np.dtype(np.float32) for key in expected if key not in spec.specs})
     state: dict[str, np.ndarray] = {}
     used: set[str] = set()
-    issues: list[tuple[str, str, str]] = []
-    wanted = [(key, dtype) for key, (_, dtype) in spec.specs.items() if arch.prefix_of(key) not in folded]
-    wanted += [(f"{layer}.bias", np.dtype(np.float32)) for norm, layer in arch.foldable_norms(spec.specs, spec.class_name).items()
-               if norm in folded and f"{layer}.bias" not in spec.specs]
-    for key, dtype in wanted:
-        decoded = decode(key, arrays, dtype)
+    for key, dtype in wanted.items():
+        decoded = decode(key, arrays, dtype, expected[key])
         if decoded is None:
-            issues.append((key, "closed division: baseline key missing", MISSING_FIX))
+            issues.append((key, "baseline key missing", MISSING_FIX))
             continue
         used |= decoded.used
-        issues += [(k, f"closed division: {m}", fix) for k, m, fix in decoded.problems]
-        if decoded.value is not None:
+        issues += decoded.problems
+        if decoded.value is not None and decoded.value.shape != expected[key]:
+            if any(issue[0] == key for issue in issues):
+                continue  # already reported (a width outside the baseline's)
+            issues.append((key, f"shape {decoded.value.shape} where {expected[key]} was expected",
+                           arch.shape_fix(spec.specs, key, expected[key])))
+        elif decoded.value is not None:
             state[key] = decoded.value
-    for layer in {arch.prefix_of(key) for key, _ in wanted if key.endswith(".weight")}:
+    for layer in {arch.prefix_of(key) for key in wanted if key.endswith(".weight")}:
         activations = activation_params(layer, arrays)
         used |= activations.used
-        issues += [(k, f"closed division: {m}", fix) for k, m, fix in activations.problems]
-    issues += [(key, "closed division: key is not in the baseline's weights", EXTRA_FIX) for key in arrays if key not in used]
-    shapes = {key: value.shape for key, value in state.items()}
-    issues += [(k, f"closed division: {m}", fix) for k, m, fix in arch.shape_issues(spec.specs, shapes, spec.class_name, folded)]
-    return state, [Problem(file, message, fix, field=key) for key, message, fix in issues]
+        issues += activations.problems
+    issues += [(key, "key is not in the baseline's weights", EXTRA_FIX) for key in arrays if key not in used]
+    return state, [Problem(file, f"closed division: {message}", fix, field=key) for key, message, fix in issues]
 
 
 def _folded(arrays: Mapping[str, np.ndarray], spec: ClosedSpec) -> set[str]:

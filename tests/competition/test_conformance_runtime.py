@@ -72,7 +72,6 @@ def test_pruned_shrunk_int4_entry_in_a_subfolder_conforms(tmp_path, images, stat
     shrunk = shrink_cnn(state, 20, 40, 64)
     arrays = dict(shrunk)
     arrays["classifier.1.weight"], arrays["classifier.1.weight_scale"], q = pack_int4(shrunk["classifier.1.weight"])
-    arrays["classifier.1.weight_int4_shape"] = np.array(q.shape, np.int64)
     mask = prune_l1(shrunk["features.3.weight"], 0.5)
     arrays["features.3.weight_orig"], arrays["features.3.weight_mask"] = arrays.pop("features.3.weight"), mask
     folder = make_entry(tmp_path, arrays, weights_path="weights/mnist_cnn.npz")

@@ -34,13 +34,13 @@ def test_int8_entry_with_per_channel_scales_and_zero_points(tmp_path, state):
 
 def test_int4_packed_entry(tmp_path, state):
     arrays = dict(state)
-    for key in ("features.3.weight", "classifier.1.weight"):
+    for key in ("features.3.weight", "classifier.1.weight", "classifier.3.weight"):
         arrays[key], arrays[key + "_scale"], _ = pack_int4(state[key])
-        arrays[key + "_int4_shape"] = np.array(state[key].shape, np.int64)
+    assert arrays["features.3.weight"].shape == (64, 144) and arrays["classifier.1.weight"].shape == (128, 1568)
     assert validate_path(make_entry(tmp_path, arrays)) == []
-    arrays["classifier.1.weight"] = arrays["classifier.1.weight"][:-1]
+    arrays["classifier.1.weight"] = arrays["classifier.1.weight"][:, :-1]
     [problem] = validate_path(make_entry(tmp_path, arrays, name="short"))
-    assert problem.field == "classifier.1.weight" and "int4" in problem.message
+    assert problem.field == "classifier.1.weight" and "(128, 1568)" in problem.message
 
 
 def test_pytorch_pruning_forms_and_applied_masks(tmp_path, state):
@@ -184,10 +184,11 @@ def test_batch_norm_disappears_only_when_folded(tmp_path):
 
 
 def test_static_activation_quantization_parameters(tmp_path, state):
-    arrays = {**int8_entry_arrays(state), "features.0.scale": np.array(0.05, np.float32),
-              "features.0.zero_point": np.array(128, np.int64), "classifier.1.scale": np.array([0.2], np.float32)}
+    arrays = {**int8_entry_arrays(state), "features.0.input_scale": np.array(0.05, np.float32),
+              "features.0.input_zero_point": np.array(128, np.int64),
+              "classifier.1.input_scale": np.array([0.2], np.float32)}
     assert validate_path(make_entry(tmp_path, arrays)) == []
-    arrays["features.3.scale"] = np.ones(64, np.float32)
-    arrays["feature.3.scale"] = np.array(1.0, np.float32)
-    assert fields(validate_path(make_entry(tmp_path, arrays, name="bad"))) == {("mnist_cnn.npz", "features.3.scale"),
-                                                                              ("mnist_cnn.npz", "feature.3.scale")}
+    arrays["features.3.input_scale"] = np.ones(64, np.float32)
+    arrays["feature.3.input_scale"] = np.array(1.0, np.float32)
+    assert fields(validate_path(make_entry(tmp_path, arrays, name="bad"))) == {
+        ("mnist_cnn.npz", "features.3.input_scale"), ("mnist_cnn.npz", "feature.3.input_scale")}
