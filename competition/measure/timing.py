@@ -4,7 +4,7 @@ on an empty call of the same shape (protocols.clock_overhead) and reported.
 
 Inputs placed before the clock: a round's inputs are stored in the worker by a separate request right before "go".
 No submission code should run in it; if a submission's code hijacks it (to compute while its inputs arrive), the
-store takes longer than the baseline's store of the same bytes in the same round, and `charge_placement` adds every
+store takes longer than the baseline's store of the same bytes in the same round, and `charged` adds every
 second beyond that to the round's time. A thread that starts work when the inputs arrive gains only the gap between
 the store's reply and "go" (a few microseconds: the parent sends "go" at once).
 
@@ -28,15 +28,10 @@ def clocked(request: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[flo
     return time.perf_counter() - start, reply
 
 
-def charge_placement(values: dict[str, list[float]], placing: dict[str, list[float]],
-                     honest: tuple[str, ...]) -> dict[str, list[float]]:
-    """values[label][r] plus the seconds by which placing its inputs took longer than the quickest placement by an
-    `honest` (harness-owned baseline) contender of the same round."""
-    out = {}
-    for label, times in values.items():
-        out[label] = [t + max(0.0, placing[label][r] - min(placing[h][r] for h in honest))
-                      for r, t in enumerate(times)]
-    return out
+def charged(call_s: float, placed_s: float, honest_placed_s: float) -> float:
+    """A timed call's seconds plus the seconds by which placing its inputs took longer than the quickest placement
+    of the same inputs by a harness-owned (baseline) worker."""
+    return call_s + max(0.0, placed_s - honest_placed_s)
 
 
 def slot_orders(labels: list[str], rounds: int, rng: np.random.Generator) -> list[list[str]]:

@@ -1,4 +1,5 @@
-"""Measurement building blocks: timing calibration, interleaving, energy counters, memory, sizes, text metrics."""
+"""Measurement building blocks: the parent's clock, slot order, secret draws, energy counters, the outside memory
+meter, shipped-weight sizes, text metrics."""
 
 from __future__ import annotations
 
@@ -10,26 +11,58 @@ import numpy as np
 import pytest
 
 from competition.datasets import load_event_data, text_eval_set
-from competition.measure import energy, hardware, memory, provenance, text, timing, weights
-
-
-def test_calibrated_timed_value_lasts_at_least_100_ms() -> None:
-    fn = lambda: time.sleep(0.004)  # noqa: E731
-    loops, seconds = timing.calibrate(fn)
-    assert seconds >= timing.MIN_TIMED_SECONDS
-    start = time.perf_counter()
-    (value,) = timing.timed_values(fn, loops)
-    assert time.perf_counter() - start >= timing.MIN_TIMED_SECONDS
-    assert 0.004 <= value < 0.05  # per call, not per loop: a sleep never ends early; load may stretch it
+from competition.measure import draws, energy, hardware, memory, provenance, text, timing, weights
 
 
 def test_interleaved_rounds_visit_everyone_each_round_in_varying_order() -> None:
     order: list[str] = []
-    measure = {label: (lambda label=label: order.append(label) or 1.0) for label in "abc"}
-    values = timing.interleaved_rounds(measure, rounds=6, seed=1)
-    assert all(len(v) == 6 for v in values.values())
-    rounds = [tuple(order[i:i + 3]) for i in range(0, 18, 3)]
-    assert all(sorted(r) == ["a", "b", "c"] for r in rounds) and len(set(rounds)) > 1
+    measure = {label: (lambda r, label=label: order.append(label) or float(r)) for label in "abc"}
+    values = timing.interleaved_rounds(measure, rounds=12, rng=np.random.default_rng(1))
+    assert values == {label: [float(r) for r in range(12)] for label in "abc"}
+    rounds = [tuple(order[i:i + 3]) for i in range(0, 36, 3)]
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds) and len(set(rounds)) > 2
+    firsts = [r[0] for r in rounds]
+    assert len(set(firsts)) > 1  # nobody is always first
+
+
+def test_slow_placement_is_charged_to_the_round() -> None:
+    assert timing.charged(1.0, 0.5, 0.010) == pytest.approx(1.49)  # 0.49 s of work hidden in the store is charged
+    assert timing.charged(1.0, 0.009, 0.010) == 1.0  # a quicker store earns nothing
+
+
+def test_a_round_keeps_each_contenders_fastest_charged_pass() -> None:
+    from competition.measure.protocols import fastest_passes
+
+    passes = {"candidate": [[(0.5, 1.0), (0.01, 1.2)]], "baseline": [[(0.01, 2.0), (0.01, 2.5)]],
+              "baseline_aa": [[(0.02, 2.1), (0.012, 1.9)]]}
+    values = fastest_passes(passes, ("baseline", "baseline_aa"))
+    assert values == {"candidate": [1.2], "baseline": [2.0], "baseline_aa": [pytest.approx(1.902)]}
+
+
+def test_clocked_times_the_call_in_the_parent() -> None:
+    seconds, value = timing.clocked(lambda x: time.sleep(0.02) or x, 7)
+    assert value == 7 and 0.02 <= seconds < 1.0
+
+
+def test_image_draws_cover_the_pool_before_repeating_and_depend_on_the_secret() -> None:
+    a = draws.ImageDraws(10, np.random.default_rng(1))
+    first, second = a.take(6), a.take(6)
+    assert sorted(np.concatenate([first, second[:4]])) == list(range(10))  # a whole permutation, then the next
+    assert not np.array_equal(first, draws.ImageDraws(10, np.random.default_rng(2)).take(6))
+
+
+def test_perturbation_is_small_new_every_time_and_stays_in_range() -> None:
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 1, 1000, dtype=np.float32).reshape(10, 1, 10, 10)
+    p, q = draws.perturbed(x, rng), draws.perturbed(x, rng)
+    assert p.dtype == np.float32 and p.min() >= 0 and p.max() <= 1
+    assert np.abs(p - x).max() <= draws.PERTURBATION + 1e-7 and p.tobytes() != q.tobytes()
+    assert all(p[i].tobytes() != q[i].tobytes() for i in range(10))  # every image's bytes change
+
+
+def test_secret_seed_is_fresh_and_only_its_hash_is_kept() -> None:
+    (rng_a, hash_a), (rng_b, hash_b) = draws.secret_seed(), draws.secret_seed()
+    assert len(hash_a) == 64 and hash_a != hash_b and rng_a.integers(1 << 62) != rng_b.integers(1 << 62)
 
 
 def _powercap(root: Path, energy_uj: int, max_uj: int) -> None:
@@ -57,23 +90,57 @@ def test_missing_rapl_gives_null_with_reason(tmp_path: Path) -> None:
     assert energy.energy_record(2.0, 4)["joules_per_inference"] == 0.5
 
 
-def test_traced_peak_counts_numpy_buffers() -> None:
-    peak = memory.traced_peak_bytes(lambda: np.ones(1_000_000).sum())
-    assert 8_000_000 <= peak < 9_000_000
-    assert memory.max_rss_bytes() > 10_000_000
+class _Meter:
+    memory_meter = "vmhwm"
+
+    def __init__(self, peak: int) -> None:
+        self.peak = peak
+
+    def peak_memory_bytes(self) -> int:
+        return self.peak
 
 
-class _Quantized:
-    def __init__(self) -> None:
-        self.w = np.zeros((100, 10), dtype=np.int8)
-        self.scale = np.ones(10, dtype=np.float32)
-        self.name = "not an array"
+def test_memory_is_read_through_the_outside_meter() -> None:
+    assert memory.peak_bytes(_Meter(5_000)) == 5_000
+    none = _Meter(5_000)
+    none.memory_meter = "none"
+    assert memory.peak_bytes(none) is None
+    record = memory.peak_record(5_000, 1_000, "vmhwm")
+    assert record == {"tracemalloc_bytes": None, "external_bytes": 5_000, "rss_delta_bytes": 4_000, "meter": "vmhwm"}
+    assert memory.peak_record(None, 1_000, "vmhwm")["meter"] == "none"
 
 
-def test_model_size_counts_stored_dtypes() -> None:
-    assert weights.weights_summary(_Quantized()) == (1000 + 40, 1010)
-    assert weights.weights_summary({"w": np.zeros(4, np.float16)}) == (8, 4)
-    assert weights.weights_summary(object()) == (None, None)
+def _npz(path: Path, **arrays: np.ndarray) -> None:
+    np.savez(path, **arrays)
+
+
+def test_model_size_is_the_shipped_array_bytes_of_the_files_load_needs(tmp_path: Path) -> None:
+    _npz(tmp_path / "used.npz", w=np.zeros((100, 10), np.int8), scale=np.ones(10, np.float32))
+    _npz(tmp_path / "unused.npz", w=np.zeros(1000, np.float32))
+    (tmp_path / "model.py").write_text("# 12 bytes\n")
+    (tmp_path / "README.md").write_text("not shipped to the worker")
+    loads = lambda folder: (folder / "used.npz").exists()  # noqa: E731 - the probe: load() needs used.npz
+    assert weights.npz_summary(tmp_path / "used.npz") == (1000 + 40, 1010)
+    item = weights.shipped(tmp_path, "inference", loads)
+    try:
+        assert item.npz == ("used.npz",) and item.model_size_bytes == 1040 + 11 and item.parameter_count == 1010
+        assert sorted(p.name for p in item.folder.iterdir()) == ["model.py", "used.npz"]  # the rest never reaches it
+    finally:
+        weights.discard(item)
+    training = weights.shipped(tmp_path, "training", loads)
+    assert [p.name for p in training.folder.iterdir()] == ["model.py"] and training.model_size_bytes is None
+    weights.discard(training)
+
+
+def test_object_arrays_in_weights_are_refused(tmp_path: Path) -> None:
+    from competition.validation.weights import WeightsError
+
+    np.save(tmp_path / "x.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "bad.npz", "w") as archive:
+        archive.write(tmp_path / "x.npy", "x.npy")
+    with pytest.raises(WeightsError, match="objects"):
+        weights.npz_summary(tmp_path / "bad.npz")
 
 
 def test_perplexity_of_uniform_logits_is_the_vocabulary_size() -> None:
@@ -107,8 +174,11 @@ def test_tree_hash_covers_paths_and_bytes(tmp_path: Path) -> None:
 
 def test_hardware_fingerprint_has_the_schema_fields() -> None:
     hw = hardware.fingerprint(1)
-    assert {"cpu_model", "machine", "cores", "ram_bytes", "os", "python", "numpy", "blas", "blas_threads"} == set(hw)
+    assert {"cpu_model", "machine", "cores", "ram_bytes", "os", "python", "numpy", "blas", "blas_threads",
+            "blas_info"} == set(hw)
     assert hw["cores"] >= 1 and hw["numpy"] == np.__version__
+    blas = hw["blas_info"]
+    assert blas["library"] == "openblas" and blas["threads"] == 1 and blas["architecture"]  # the kernel that runs
 
 
 def test_dataset_hash_depends_on_the_subset() -> None:
@@ -135,9 +205,3 @@ def test_rounds_fit_the_timing_budget_within_bounds() -> None:
     assert planned_rounds(8.0, FULL) == 7  # 60 s budget / 8 s per round
     assert planned_rounds(3.0, FULL) == 20
     assert planned_rounds(100.0, FULL) == FULL.min_rounds  # never fewer than the minimum
-
-
-def test_a_long_first_call_needs_no_more_calibration() -> None:
-    calls = []
-    loops, seconds = timing.calibrate(lambda: calls.append(time.sleep(0.12)))
-    assert (loops, len(calls)) == (1, 1) and seconds >= 0.12

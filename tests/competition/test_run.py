@@ -81,8 +81,8 @@ def _submission(root: Path, name: str, repeat: int) -> Path:
 
 @pytest.fixture()
 def pair(tmp_path: Path) -> tuple[Path, Path]:
-    """A candidate doing the work once and a baseline doing it three times: the candidate must win."""
-    return _submission(tmp_path, "fast", 1), _submission(tmp_path, "slow", 3)
+    """A candidate doing the work once and a baseline doing it six times: the candidate must win."""
+    return _submission(tmp_path, "fast", 1), _submission(tmp_path, "slow", 6)
 
 
 @pytest.mark.slow
@@ -93,14 +93,23 @@ def test_inference_event_end_to_end(pair: tuple[Path, Path]) -> None:
     cand, base = result["candidate"], result["baseline"]
     assert result["submission"]["name"] == "fast" and result["submission"]["techniques_used"] == ["numpy"]
     assert result["event"]["dataset"]["n_examples"] == 1000
-    assert 0.0 <= cand["accuracy"] <= 1.0 and cand["accuracy"] == base["accuracy"]
-    assert cand["model_size_bytes"] == (784 * 64 + 64 * 10 + 128 * 128) * 4
+    assert 0.0 <= cand["accuracy"] <= 1.0 and cand["accuracy"] == base["accuracy"]  # from the timed rounds
+    # no .npz: the size is what the worker gets, model.py's bytes (never what the model reports)
+    assert cand["model_size_bytes"] == len(MODEL.format(repeat=1).encode()) and cand["parameter_count"] is None
     assert cand["latency_ms"]["n"] == 20 and cand["latency_ms"]["p50"] <= cand["latency_ms"]["p90"]
-    assert cand["time_s"]["n"] == 5 and cand["throughput_per_s"] == pytest.approx(1000 / cand["time_s"]["median"])
+    assert 3 <= cand["time_s"]["n"] <= 5 and cand["throughput_per_s"] == pytest.approx(1000 / cand["time_s"]["median"])
     assert cand["energy"]["measured"] is False and cand["energy"]["reason"]
-    assert result["scores"]["speedup"]["value"] > 1.5 and result["scores"]["speedup"]["verdict"] == "faster"
-    assert result["noise"]["rounds"] == 5 and result["noise"]["aa_speedup"]["n"] == 5
+    assert result["scores"]["speedup"]["value"] > 1.5  # 6x the work; the verdict depends on this machine's load
+    assert result["noise"]["rounds"] == cand["time_s"]["n"] == result["noise"]["aa_speedup"]["n"]
+    assert 0 < result["noise"]["clock_overhead_s"] < cand["time_s"]["median"]
     assert result["runner"]["gemm_gflops"] > 0 and result["sandbox"]["network_isolated"] is True
+    memory = cand["peak_memory"]
+    assert memory["tracemalloc_bytes"] is None and memory["meter"] == result["sandbox"]["memory_meter"]
+    assert memory["external_bytes"] > memory["rss_delta_bytes"] > 0
+    config = result["config"]
+    assert config["quick"] is True and config["rounds"] == result["noise"]["rounds"] and config["blas_threads"] == 1
+    assert len(config["seed_sha256"]) == 64 and result["event"]["dataset"]["visibility"] == "public"
+    assert result["conformance"]["division"] == "open" and result["conformance"]["verdict"] == "not_checked"
 
 
 @pytest.mark.slow
@@ -111,7 +120,7 @@ def test_training_event_end_to_end(pair: tuple[Path, Path]) -> None:
     cand = result["candidate"]
     assert cand["reached_target"] is True and cand["accuracy"] >= 0.9 and 1 <= cand["epochs"] <= 30
     assert 1 <= cand["time_s"]["n"] <= 3 and cand["time_s"]["n"] == result["noise"]["rounds"]
-    assert cand["peak_memory"]["tracemalloc_bytes"] > 0
+    assert cand["peak_memory"]["external_bytes"] > 0 and cand["model_size_bytes"] is None
     assert result["scores"]["speedup"]["value"] > 1.2  # one noisy round: only the direction is certain
 
 
