@@ -70,8 +70,11 @@ def _run(stem: str, state: dict[str, np.ndarray], problems: list, inputs: np.nda
         raise ConformanceError(shown + (f"; and {len(problems) - 3} more" if len(problems) > 3 else ""))
     model = arch.load_into(arch.build(stem), state)
     inputs = np.asarray(inputs)
-    with tt.no_grad():
-        parts = [model(tt.from_numpy(inputs[i:i + BATCH])).numpy() for i in range(0, len(inputs), BATCH)]
+    try:
+        with tt.no_grad():
+            parts = [model(tt.from_numpy(inputs[i:i + BATCH])).numpy() for i in range(0, len(inputs), BATCH)]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ConformanceError(f"the reference {stem} model cannot run on inputs {inputs.dtype} {inputs.shape}: {exc}")
     return np.concatenate(parts) if parts else np.empty((0,), np.float32)
 
 

@@ -167,3 +167,8 @@ def test_check_run_never_raises_and_covers_every_case(tmp_path, images, state):
     nan = {**state, "classifier.3.bias": np.full(10, np.nan, np.float32)}
     record = check_run(EVENT, "closed", make_entry(tmp_path, nan, name="nan"), images, ref)
     assert is_refused(record) and "NaN" in record["reason"] and record["tolerance"] is None
+
+
+def test_inputs_the_reference_cannot_take_are_a_conformance_error():
+    with pytest.raises(ConformanceError, match="cannot run on inputs"):
+        reference_outputs(EVENT, BASELINE_DIR, np.zeros((2, 3, 5), np.float32))
