@@ -1,14 +1,47 @@
 """MultiheadAttention with PyTorch's signature and parameters (packed ``in_proj_weight`` (3E, E), ``in_proj_bias``,
-``out_proj``). The forward pass reads as four steps: in-projection, split heads, attention, out-projection."""
+``out_proj``). The forward pass reads as four steps: in-projection, split heads, attention, out-projection.
+
+When the attention weights are not returned and no dropout applies (``need_weights=False``, as in
+TransformerEncoderLayer), the attention step is one fused autograd op (`fused_attention`) with a hand-written
+backward that keeps only the probabilities: same forward arithmetic as ``F.attention``, fewer temporaries."""
 from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, tensor_op
 from . import functional as F
 from . import init
 from .linear import Linear
 from .module import Module, Parameter
+
+
+def fused_attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None = None) -> Tensor:
+    """softmax(q k^T / sqrt(d) + mask) v over the last two dims as one op (the arithmetic of ``F.attention``).
+
+    Backward, with P the probabilities and g the output gradient: dV = P^T g; dP = g V^T;
+    dS = P * (dP - rowsum(dP * P)); dQ = dS K / sqrt(d); dK = dS^T (Q / sqrt(d)).
+    """
+    scale = 1.0 / np.sqrt(query.shape[-1])
+    q_scaled = query.data * query.data.dtype.type(scale)
+    k, v = key.data, value.data
+    probs = q_scaled @ np.swapaxes(k, -1, -2)
+    if mask is not None:
+        probs += mask
+    probs -= probs.max(axis=-1, keepdims=True)
+    np.exp(probs, out=probs)
+    probs /= probs.sum(axis=-1, keepdims=True)
+
+    def backward(g: np.ndarray) -> tuple:
+        grad_probs = g @ np.swapaxes(v, -1, -2)
+        grad_scores = grad_probs
+        grad_scores -= (grad_probs * probs).sum(axis=-1, keepdims=True)
+        grad_scores *= probs
+        grad_q = (grad_scores @ k) * grad_scores.dtype.type(scale) if query.requires_grad else None
+        grad_k = np.swapaxes(grad_scores, -1, -2) @ q_scaled if key.requires_grad else None
+        grad_v = np.swapaxes(probs, -1, -2) @ g if value.requires_grad else None
+        return grad_q, grad_k, grad_v
+
+    return tensor_op(probs @ v, (query, key, value), backward)
 
 
 class MultiheadAttention(Module):
@@ -86,7 +119,11 @@ class MultiheadAttention(Module):
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)
         mask = self.attention_mask(attn_mask, key_padding_mask, is_causal, q.shape[0], q.shape[2], k.shape[2],
                                    q.dtype)
-        attended, weights = F.attention(q, k, v, mask, self.dropout if self.training else 0.0)
+        dropout = self.dropout if self.training else 0.0
+        if need_weights or dropout > 0.0:
+            attended, weights = F.attention(q, k, v, mask, dropout)
+        else:
+            attended = fused_attention(q, k, v, mask)
         out = self.out_proj(self.merge_heads(attended))
         if not batched:
             out = out.squeeze(0)
