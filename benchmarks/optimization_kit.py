@@ -101,12 +101,6 @@ def finetune(model: nn.Module, images: np.ndarray, labels: np.ndarray, epochs: i
     model.eval()
 
 
-def prune_channels(layer: nn.Module, amount: float) -> None:
-    """Structured L2 pruning of output channels, bias included, so shrink can remove them."""
-    prune.ln_structured(layer, "weight", amount, n=2, dim=0)
-    prune.custom_from_mask(layer, "bias", layer.weight_mask.data.reshape(layer.weight.shape[0], -1).any(1))
-
-
 def quantization_rows(model, test, base, repeats) -> dict[str, dict]:
     rows = {}
     for name, spec, dtype in (("int8 dynamic (Linear)", None, tt.int8),
@@ -121,7 +115,7 @@ def quantization_rows(model, test, base, repeats) -> dict[str, dict]:
 def pruning_rows(model, train, test, base, repeats, epochs) -> dict[str, dict]:
     structured = copy.deepcopy(model)
     for layer in (structured.features[0], structured.features[3], structured.classifier[1]):
-        prune_channels(layer, 0.5)
+        prune.channels(layer, 0.5)
     pruned_accuracy = accuracy(structured, *test)
     finetune(structured, *train, epochs)
     prune.shrink(structured, tt.tensor(test[0][:2]))

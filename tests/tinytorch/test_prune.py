@@ -147,17 +147,20 @@ def test_other_bad_input_gets_clear_errors():
     assert (layer.weight_mask.data == 0).sum() == 2 and len(layer._forward_pre_hooks) == 1
 
 
-def prune_channels(layer, amount):
-    """Structured pruning of output channels, bias included, so the channels are dead."""
-    prune.ln_structured(layer, "weight", amount, n=2, dim=0)
-    prune.custom_from_mask(layer, "bias", layer.weight_mask.data.reshape(layer.weight.shape[0], -1).any(1))
+def test_channels_prunes_weight_rows_and_their_biases_like_torch(oracle, tprune):
+    mine, theirs = conv_twins(oracle)
+    prune.channels(mine, 3)
+    tprune.ln_structured(theirs, "weight", 3, n=2, dim=0)
+    assert_same_mask(mine, theirs)
+    dead = mine.weight_mask.data.reshape(8, -1).sum(1) == 0
+    assert dead.sum() == 3 and np.all(mine.bias.data[dead] == 0) and np.all(mine.bias_mask.data[~dead] == 1)
 
 
 def test_shrink_removes_dead_channels_and_keeps_outputs(rng):
     tt.manual_seed(0)
     model = tt.models.BaselineCNN(1, 10, 12)
     for layer in (model.features[0], model.features[3], model.classifier[1]):
-        prune_channels(layer, 0.5)
+        prune.channels(layer, 0.5)
     x = tt.tensor(rng.random((5, 1, 12, 12)).astype(np.float32))
     with tt.no_grad():
         expected = model(x).data
@@ -174,12 +177,12 @@ def test_shrink_removes_dead_channels_and_keeps_outputs(rng):
 def test_shrink_slices_batch_norm_and_refuses_what_it_cannot_keep_exact(rng):
     model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).eval()
     model[1].running_mean.data[:] = rng.random(8).astype(np.float32)
-    prune_channels(model[0], 4)
+    prune.channels(model[0], 4)
     x = tt.tensor(rng.random((3, 6)).astype(np.float32))
     with pytest.raises(ValueError, match="fold it into the conv first"):
         prune.shrink(model, x)
     model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).eval()
-    prune_channels(model[0], 4)
+    prune.channels(model[0], 4)
     with tt.no_grad():
         expected = model(x).data
     prune.shrink(model, x)

@@ -24,7 +24,7 @@ from .shrink import shrink
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
            "RandomStructured", "LnStructured", "CustomFromMask", "identity", "random_unstructured",
            "l1_unstructured", "random_structured", "ln_structured", "global_unstructured", "custom_from_mask",
-           "remove", "is_pruned", "shrink"]
+           "remove", "is_pruned", "channels", "shrink"]
 
 
 # ---- amount validation (PyTorch's messages) ----------------------------------------------------------------------
@@ -279,6 +279,16 @@ def ln_structured(module: Module, name: str, amount: float | int, n: float | int
                   importance_scores: Tensor | np.ndarray | None = None) -> Module:
     """Zero the ``amount`` slices along ``dim`` with the smallest L``n`` norm (``dim=0``: output channels)."""
     LnStructured.apply(module, name, amount, n, dim, importance_scores=importance_scores)
+    return module
+
+
+def channels(module: Module, amount: float | int, n: float | int = 2) -> Module:
+    """Prune whole output channels / neurons (tinytorch extension): ``ln_structured(weight, dim=0)`` plus the same
+    mask on the bias, so the pruned units output exactly 0 and ``shrink`` can remove them."""
+    ln_structured(module, "weight", amount, n=n, dim=0)
+    if getattr(module, "bias", None) is not None:
+        kept = module.weight_mask.data.reshape(module.weight_mask.shape[0], -1).any(axis=1)
+        custom_from_mask(module, "bias", kept)
     return module
 
 

@@ -5,8 +5,8 @@ everywhere. ``shrink`` deletes it and the matching input slice of the layer that
 in-channels, or the Linear after a Flatten: ``H*W`` features per channel), slicing any BatchNorm in between. The
 outputs stay equal to the pruned model's (up to float rounding).
 
-To kill a channel, prune its bias with the weight: ``prune.ln_structured(conv, "weight", 0.5, n=2, dim=0)`` then
-``prune.custom_from_mask(conv, "bias", conv.weight_mask.data.reshape(out, -1).any(1))``.
+To kill a channel, prune its bias with the weight: ``prune.channels(conv, 0.5)`` (``ln_structured`` on dim 0 plus the
+same mask on the bias).
 
 The data flow is traced with one forward pass on ``example_input``; it must be a chain (each layer consumes the
 previous layer's output, as in ``nn.Sequential`` and the baseline CNN/MLP). Build optimizers after shrinking.
