@@ -1,4 +1,7 @@
-"""Audit hook installed in the worker after start-up: the runtime guard behind the static check.
+"""Audit hook installed in the worker after start-up: an early, friendly error behind the static check.
+
+Not the defence (Python's audit hooks are not a sandbox; `_posixsubprocess.fork_exec` raises no event): the OS jail
+is. The hook keeps everything it consults in its closure, so reassigning this module's globals does not disarm it.
 
 Refused once armed: sockets, subprocesses, os.system/exec/spawn/fork, signals to other processes, ctypes,
 opening file descriptors by number, writes or file-system changes outside the worker's temporary directory,
@@ -34,38 +37,39 @@ def install(writable_root: str, readable_roots: list[str], unreadable_roots: lis
     readable = tuple(_norm(p) for p in readable_roots) + (writable,)
     unreadable = tuple(_norm(p) for p in unreadable_roots)
 
-    def hook(event: str, args: tuple) -> None:
+    def hook(event: str, args: tuple, refused: tuple = REFUSED_PREFIXES, changes: frozenset = PATH_CHANGE_EVENTS,
+             check_open=_check_open, norm=_norm, inside=_inside, violation=SandboxViolation) -> None:
         if event == "open":
-            _check_open(args, writable, readable, unreadable)
-        elif event.startswith(REFUSED_PREFIXES):
-            raise SandboxViolation(f"sandbox: '{event}' is not allowed in a submission")
-        elif event in PATH_CHANGE_EVENTS:
+            check_open(args, writable, readable, unreadable, norm, inside)
+        elif event.startswith(refused):
+            raise violation(f"sandbox: '{event}' is not allowed in a submission")
+        elif event in changes:
             for arg in args:
-                if isinstance(arg, (str, bytes, os.PathLike)) and not _inside(_norm(arg), (writable,)):
-                    raise SandboxViolation(f"sandbox: '{event}' outside the submission's temporary folder")
+                if isinstance(arg, (str, bytes, os.PathLike)) and not inside(norm(arg), (writable,)):
+                    raise violation(f"sandbox: '{event}' outside the submission's temporary folder")
 
     sys.addaudithook(hook)
 
 
-def _check_open(args: tuple, writable: str, readable: tuple[str, ...], unreadable: tuple[str, ...]) -> None:
+def _check_open(args: tuple, writable: str, readable: tuple[str, ...], unreadable: tuple[str, ...], norm, inside,
+                write_flags: int = WRITE_FLAGS, violation: type = SandboxViolation) -> None:
     path, mode, flags = (tuple(args) + (None, None, None))[:3]
     if isinstance(path, int):
-        raise SandboxViolation("sandbox: opening a file descriptor by number is not allowed")
+        raise violation("sandbox: opening a file descriptor by number is not allowed")
     if path is None:
         return
-    target = _norm(path)
+    target = norm(path)
     writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-        isinstance(flags, int) and flags & WRITE_FLAGS)
-    if writing and not _inside(target, (writable,)):
-        raise SandboxViolation(f"sandbox: writing '{target}' outside the submission's temporary folder")
-    if _inside(target, unreadable) or not _inside(target, readable):
-        raise SandboxViolation(f"sandbox: reading '{target}' is not allowed (only the submission's own files)")
+        isinstance(flags, int) and flags & write_flags)
+    if writing and not inside(target, (writable,)):
+        raise violation(f"sandbox: writing '{target}' outside the submission's temporary folder")
+    if inside(target, unreadable) or not inside(target, readable):
+        raise violation(f"sandbox: reading '{target}' is not allowed (only the submission's own files)")
 
 
-def _norm(path: object) -> str:
-    path = os.fsdecode(os.fspath(path))  # type: ignore[arg-type]
-    return os.path.realpath(path)
+def _norm(path: object, fsdecode=os.fsdecode, fspath=os.fspath, realpath=os.path.realpath) -> str:
+    return realpath(fsdecode(fspath(path)))  # type: ignore[arg-type]
 
 
-def _inside(path: str, roots: tuple[str, ...]) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+def _inside(path: str, roots: tuple[str, ...], sep: str = os.sep) -> bool:
+    return any(path == root or path.startswith(root.rstrip(sep) + sep) for root in roots)

@@ -1,7 +1,8 @@
 """AST check of a submission folder: imports outside the allow-list and escape hatches, with file and line.
 
-This is the first of three guards (static check, audit hook in the worker, OS limits of the worker process).
-It is deliberately strict: submissions may use only NumPy, tinytorch and a few pure standard-library modules.
+An early, friendly error (so is the worker's audit hook), not the defence: the OS jail is (jail.py). It is
+deliberately strict: submissions may use only NumPy, tinytorch and a few pure standard-library modules, may not
+reach an OS module through another module's attributes (`tinytorch.atomic.os`), and may not unpickle.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ FORBIDDEN_ATTRIBUTES = frozenset(
      "mro", "f_globals", "f_locals", "f_back", "f_builtins", "f_code", "gi_frame", "gi_code", "cr_frame",
      "ag_frame", "tb_frame", "tb_next", "co_code", "ctypeslib", "f2py", "distutils", "memmap", "fromfile", "tofile"}
 )
+# Modules an allowed package imports for itself: reaching them as attributes (`tinytorch.atomic.os.system`,
+# `tinytorch.serialization.os`) or importing them from it (`from tinytorch.atomic import os`) would launder a
+# forbidden import.
+FORBIDDEN_MODULE_ATTRIBUTES = frozenset(
+    {"os", "sys", "subprocess", "shutil", "socket", "builtins", "importlib", "ctypes", "pathlib", "io", "tempfile",
+     "signal", "resource", "posix", "_posixsubprocess", "gc", "inspect", "runpy", "threading", "multiprocessing",
+     "mmap", "pickle", "marshal", "urllib", "http", "atomic"}
+)
+# Loaders whose allow_pickle argument can also be given by position or through ** unpacking.
+PICKLE_LOADERS = {"load": 2, "read_array": 1}  # name -> index of the positional allow_pickle argument
 # tinytorch's dataset loaders: the harness hands each worker the data it may see; test labels stay in the parent.
 DATASET_LOADERS = frozenset(
     {"bundled_mnist", "load_mnist", "load_cifar10", "shakespeare_text", "shakespeare_works", "shakespeare_tokenizer",
@@ -40,6 +51,7 @@ DATASET_LOADERS = frozenset(
 FORBIDDEN_SUFFIXES = frozenset({".so", ".pyd", ".dll", ".dylib", ".pyc", ".pyo", ".pth", ".exe", ".bin", ".sh"})
 
 
+_PICKLE_HINT = "store weights as plain arrays in .npz (tinytorch.save) and load them with tinytorch.load"
 _DATA_HINT = "the harness passes the inputs (and, for training, the training split) to your functions"
 
 
@@ -110,7 +122,7 @@ class _Checker(ast.NodeVisitor):
             for alias in node.names:
                 if alias.name in DATASET_LOADERS:
                     self._add(node, f"import of the dataset loader '{alias.name}' is not allowed", _DATA_HINT)
-                elif alias.name in FORBIDDEN_SUBMODULES or alias.name in FORBIDDEN_NAMES:
+                elif alias.name in FORBIDDEN_SUBMODULES | FORBIDDEN_NAMES | FORBIDDEN_MODULE_ATTRIBUTES:
                     self._add(node, f"import of '{alias.name}' from '{node.module}' is not allowed",
                               "these names reach the operating system or the interpreter internals")
         self.generic_visit(node)
@@ -129,7 +141,30 @@ class _Checker(ast.NodeVisitor):
         elif node.attr in FORBIDDEN_ATTRIBUTES:
             self._add(node, f"access to attribute '{node.attr}' is not allowed",
                       "interpreter internals and raw file/memory access are off limits")
+        elif node.attr in FORBIDDEN_MODULE_ATTRIBUTES:
+            self._add(node, f"access to attribute '{node.attr}' is not allowed",
+                      "it reaches a module outside the allow-list through another module")
         self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, (str, bytes)) and b"allow_pickle" in (
+                node.value if isinstance(node.value, bytes) else node.value.encode("utf-8", "replace")):
+            self._add(node, "the string 'allow_pickle' is not allowed", _PICKLE_HINT)
+
+    def _check_pickle_arguments(self, node: ast.Call) -> None:
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+        for keyword in node.keywords:
+            if keyword.arg == "allow_pickle" and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+            ):
+                self._add(keyword.value, "allow_pickle must stay False", _PICKLE_HINT)
+        if name in PICKLE_LOADERS:
+            if any(keyword.arg is None for keyword in node.keywords):
+                self._add(node, f"{name}() with ** keyword unpacking is not allowed",
+                          "pass the loader's arguments by name (allow_pickle cannot be set)")
+            if len(node.args) > PICKLE_LOADERS[name] or any(isinstance(a, ast.Starred) for a in node.args):
+                self._add(node, f"{name}() with its allow_pickle argument given by position is not allowed",
+                          "pass only the file (and mmap_mode by name)")
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -141,10 +176,5 @@ class _Checker(ast.NodeVisitor):
             elif name.value.startswith("__") or name.value in FORBIDDEN_ATTRIBUTES:
                 self._add(node, f"{func.id}() on '{name.value}' is not allowed",
                           "dunder and interpreter-internal attributes are off limits")
-        for keyword in node.keywords:
-            if keyword.arg == "allow_pickle" and not (
-                isinstance(keyword.value, ast.Constant) and keyword.value.value is False
-            ):
-                self._add(keyword.value, "allow_pickle must stay False",
-                          "store weights as plain arrays in .npz (tinytorch.save) and load them with tinytorch.load")
+        self._check_pickle_arguments(node)
         self.generic_visit(node)

@@ -85,12 +85,12 @@ def test_writes_to_host_paths_leave_no_trace(tmp_path: Path) -> None:
                Path(f"/tmp/tito-escaped-{uuid.uuid4().hex}"), FIXTURES / "hostile_escapes" / "escaped"]
     try:
         loot = attack({"attack": "write", "paths": [str(p) for p in targets]})
-        written = [p for t in targets for p in (t, Path(f"{t}.sh")) if p.exists()]
+        written = [p for t in targets for p in (t, Path(f"{t}.sh"), Path(f"{t}.py")) if p.exists()]
         assert written == [], f"the jailed code wrote host files: {written}"
-        assert "escaped" in loot  # the attack did run (its report names what it tried)
+        assert "fresh interpreter" in loot  # the attack did run (its report is cut at 1 900 characters)
     finally:
         for target in targets:
-            for path in (target, Path(f"{target}.sh")):
+            for path in (target, Path(f"{target}.sh"), Path(f"{target}.py")):
                 path.unlink(missing_ok=True)
 
 
@@ -98,7 +98,7 @@ def test_shell_commands_through_fork_exec_and_module_attributes_have_no_outside_
     markers = [tmp_path / "fork-exec-ran", Path(f"/tmp/tito-atomic-os-system-{uuid.uuid4().hex}")]
     loot = attack({"attack": "commands", "command": f"touch {markers[0]}; echo done",
                    "command_2": f"touch {markers[1]}"})
-    assert "done\\n\") | atomic.os.system: 0" in loot  # both commands ran, inside the jail
+    assert "done\\n\") | atomic.os.system" in loot  # the command ran, inside the jail
     assert not any(m.exists() for m in markers)
     markers[1].unlink(missing_ok=True)
 
@@ -120,7 +120,8 @@ def test_listeners_on_the_host_receive_no_connection() -> None:
         for sock in listeners:
             with pytest.raises(BlockingIOError):
                 sock.accept()
-        assert "connected" not in loot
+        assert "connected" not in loot.replace("not connected", "")
+        assert "fresh interpreter" in loot  # the attack did run
     finally:
         for sock in listeners:
             sock.close()
@@ -152,7 +153,8 @@ def test_memory_bomb_is_stopped_with_a_clear_reason() -> None:
     with Worker(None, isolation="jail") as probe:
         cgroup_limit = "cgroup" in probe.sandbox_record()["method"].split("limits:")[-1]
     if cgroup_limit:  # the cgroup binds: address space is no obstacle, resident memory is
-        limits, expected = Limits(address_space_bytes=64 << 30, memory_bytes=256 << 20), "killed at its memory limit (256 MiB)"
+        limits = Limits(address_space_bytes=64 << 30, memory_bytes=256 << 20)
+        expected = "killed at its memory limit (256 MiB)"
     else:
         limits, expected = Limits(address_space_bytes=512 << 20), "ran out of memory"
     assert expected in attack({"attack": "memory", "mib": 1024}, limits)

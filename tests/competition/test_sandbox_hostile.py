@@ -28,6 +28,9 @@ def _messages(name: str) -> str:
     ("hostile_reads_files", "model.py:7: use of 'open' is not allowed"),
     ("hostile_opens_socket", "model.py:3: import of 'socket' is not allowed"),
     ("hostile_imports_os", "model.py:3: import of 'os' is not allowed"),
+    ("hostile_escapes", "model.py:13: import of '_posixsubprocess' is not allowed"),
+    ("hostile_forks_at_import", "model.py:6: import of '_posixsubprocess' is not allowed"),
+    ("hostile_survives_at_import", "model.py:6: import of '_posixsubprocess' is not allowed"),
 ])
 def test_static_check_refuses_hostile_code_with_file_and_line(name: str, expected: str) -> None:
     assert expected in _messages(name)
@@ -113,3 +116,14 @@ def test_cpu_time_limit_stops_a_busy_worker(isolation: str) -> None:
         worker.request("import", timeout=60)
         with pytest.raises(WorkerError, match="CPU-time limit"):
             worker.request("load", event="hostile", timeout=30)
+
+
+def test_reassigning_the_guards_module_globals_does_not_disarm_it(tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text(
+        "import sys\n\ndef load(event):\n    guard = sys.modules['competition.sandbox.guard']\n"
+        "    guard._check_open = guard._inside = lambda *args: None\n    guard.REFUSED_PREFIXES = ('never',)\n"
+        "    return open('/etc/passwd').read()\n")
+    with Worker(tmp_path, isolation="process") as worker:
+        worker.request("import", timeout=60)
+        with pytest.raises(WorkerError, match="sandbox: reading '/etc/passwd' is not allowed"):
+            worker.request("load", event="x", timeout=60)

@@ -22,6 +22,7 @@ def test_allowed_code_passes() -> None:
         "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
         "def load(event):\n    return tt.load('w.npz')\n"
         "def predict(model, x):\n    return np.asarray(getattr(model, 'forward')(x))\n"
+        "def describe(x):\n    return '{} {}'.format(x, np.load('w.npz', mmap_mode='r', allow_pickle=False))\n"
     )
     assert _found(source) == []
 
@@ -47,6 +48,18 @@ def test_allowed_code_passes() -> None:
     ("setattr(x, '__class__', y)", "1: setattr() on '__class__' is not allowed"),
     ("getattr(x, name)", "1: getattr() with a computed attribute name is not allowed"),
     ("np.load('w.npz', allow_pickle=True)", "1: allow_pickle must stay False"),
+    ("np.load('w.npz', **{'allow_pickle': True})", "1: load() with ** keyword unpacking is not allowed"),
+    ("np.load('w.npz', **{'allow_pickle': True})", "1: the string 'allow_pickle' is not allowed"),
+    ("kw = {'allow_' + 'pickle': 1}\nnp.load('w.npz', **kw)", "2: load() with ** keyword unpacking is not allowed"),
+    ("np.load('w.npz', None, True)", "1: load() with its allow_pickle argument given by position is not allowed"),
+    ("np.load(*args)", "1: load() with its allow_pickle argument given by position is not allowed"),
+    ("np.lib.format.read_array(f, True)", "1: read_array() with its allow_pickle argument given by position"),
+    ("opts = dict(allow_pickle=True)", "1: allow_pickle must stay False"),
+    ("import tinytorch.atomic\ntinytorch.atomic.os.system('id')", "2: access to attribute 'os' is not allowed"),
+    ("import tinytorch\ntinytorch.serialization.os", "2: access to attribute 'os' is not allowed"),
+    ("import numpy as np\nnp.sys.modules", "2: access to attribute 'sys' is not allowed"),
+    ("from tinytorch.atomic import os", "1: import of 'os' from 'tinytorch.atomic' is not allowed"),
+    ("x = tt.atomic.atomic_open('f')", "1: access to attribute 'atomic' is not allowed"),
     ("a = np.memmap('f')", "1: access to attribute 'memmap' is not allowed"),
     ("from tinytorch.data import bundled_mnist", "1: import of the dataset loader 'bundled_mnist' is not allowed"),
     ("x = tt.data.load_cifar10('test')", "1: use of the dataset loader 'load_cifar10' is not allowed"),
