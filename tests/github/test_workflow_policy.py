@@ -1,5 +1,5 @@
-"""Security policy of every workflow, read from the YAML: pinned actions, empty top-level permissions, no PR text in
-run:, no pull_request_target, checkouts without persisted credentials."""
+"""Security policy of every workflow, read from the YAML: what can start which job, on which runner, with which
+token, touching which code. A new workflow or job is checked by the same rules without editing this file."""
 
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ import yaml
 
 WORKFLOWS = sorted((Path(__file__).resolve().parents[2] / ".github" / "workflows").glob("*.yml"))
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
-LOCAL_WORKFLOW = re.compile(r"^(\$|\.)/\.github/workflows/[a-z0-9_-]+\.ya?ml$")
+LOCAL_WORKFLOW = re.compile(r"^(\$|\.)/\.github/workflows/([a-z0-9_-]+\.ya?ml)$")
 PR_TEXT = re.compile(r"\$\{\{[^}]*(github\.event\.pull_request\.|github\.head_ref|\.title|\.body|head_branch|"
                      r"github\.event\.workflow_run\.(head_commit|display_title))")
+# Events whose runs can be started or shaped by someone without write access.
+PR_EVENTS = {"pull_request", "pull_request_target", "issue_comment", "pull_request_review",
+             "pull_request_review_comment", "workflow_run", "issues", "discussion", "fork", "watch"}
+ALLOWED_EVENTS = {"push", "pull_request", "pull_request_target", "workflow_run", "workflow_dispatch",
+                  "workflow_call"}
+RUNS_PR_CONTENT = ("tito pr overlay", "tito benchmark run", "tito submit --validate-only")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -23,108 +29,193 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for job_id, job in workflow["jobs"].items():
-        for step in job.get("steps", []):
-            yield job_id, step
+ALL = {path.name: load(path) for path in WORKFLOWS}
 
 
-def test_the_expected_workflows_exist() -> None:
-    names = {p.name for p in WORKFLOWS}
-    assert {"validate.yml", "benchmark.yml", "comment.yml", "publish.yml", "rebenchmark.yml", "ci.yml"} <= names
+def steps(job: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from job.get("steps", [])
+
+
+def jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for name, workflow in ALL.items():
+        for job_id, job in workflow["jobs"].items():
+            yield name, job_id, job
+
+
+def triggers(name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+    """The events that can start `name`, following workflow_call back to every caller."""
+    events = set(ALL[name]["on"]) - {"workflow_call"}
+    if "workflow_call" in ALL[name]["on"]:
+        for caller, _, job in jobs():
+            match = LOCAL_WORKFLOW.match(job.get("uses", ""))
+            if match and match.group(2) == name and caller not in seen:
+                events |= triggers(caller, seen | {name})
+    return events
+
+
+def job_text(job: dict[str, Any]) -> str:
+    return yaml.safe_dump(job)
+
+
+def test_the_expected_workflows_exist_and_use_only_known_triggers() -> None:
+    assert {"gate.yml", "validate.yml", "benchmark.yml", "comment.yml", "publish.yml", "rebenchmark.yml",
+            "official.yml", "ci.yml"} <= set(ALL)
+    for name, workflow in ALL.items():
+        assert set(workflow["on"]) <= ALLOWED_EVENTS, f"{name}: unexpected triggers {set(workflow['on'])}"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_every_action_is_pinned_to_a_full_sha_with_a_version_comment(path: Path) -> None:
-    text = path.read_text(encoding="utf-8")
-    for line in text.splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         match = re.match(r"^\s*(?:- )?uses:\s*(\S+)(.*)$", line)
-        if not match:
+        if not match or LOCAL_WORKFLOW.match(match.group(1)):
             continue
         target, rest = match.groups()
-        if LOCAL_WORKFLOW.match(target):
-            continue
         assert PINNED.match(target), f"{path.name}: {target} is not pinned to a 40-hex commit SHA"
         assert re.search(r"#\s*v\d", rest), f"{path.name}: {target} lacks a '# vX.Y.Z' comment"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_top_level_permissions_are_empty_and_jobs_declare_their_own(path: Path) -> None:
-    workflow = load(path)
+    workflow = ALL[path.name]
     assert workflow.get("permissions") == {}, f"{path.name}: top-level permissions must be {{}}"
     for job_id, job in workflow["jobs"].items():
         assert "permissions" in job, f"{path.name}: job {job_id} must declare its permissions"
         assert job["permissions"] not in ("write-all", "read-all"), f"{path.name}: {job_id} uses a blanket grant"
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_no_pull_request_target(path: Path) -> None:
-    assert "pull_request_target" not in load(path)["on"], f"{path.name} uses pull_request_target"
+def test_no_secrets_and_no_caches_anywhere() -> None:
+    for name, job_id, job in jobs():
+        text = job_text(job)
+        assert "secrets." not in text and "secrets: inherit" not in text, f"{name}: {job_id} uses secrets"
+        for step in steps(job):
+            assert not step.get("uses", "").startswith("actions/cache"), f"{name}: {job_id} uses a cache"
+            assert "cache" not in step.get("with", {}), f"{name}: {job_id} enables a cache (cache poisoning)"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_no_pr_controlled_text_inside_run(path: Path) -> None:
-    for job_id, step in steps(load(path)):
-        script = step.get("run", "")
-        assert not PR_TEXT.search(script), f"{path.name}: job {job_id} puts PR-controlled text in run: {script!r}"
-        assert "${{" not in script, f"{path.name}: job {job_id} expands an expression inside run: (use env:)"
+    for job_id, job in ALL[path.name]["jobs"].items():
+        for step in steps(job):
+            script = step.get("run", "")
+            assert not PR_TEXT.search(script), f"{path.name}: job {job_id} puts PR-controlled text in run"
+            assert "${{" not in script, f"{path.name}: job {job_id} expands an expression inside run: (use env:)"
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_checkout_never_persists_credentials(path: Path) -> None:
-    for job_id, step in steps(load(path)):
-        if step.get("uses", "").startswith("actions/checkout@"):
-            assert step.get("with", {}).get("persist-credentials") == "false", \
-                f"{path.name}: checkout in job {job_id} must set persist-credentials: false"
-            assert "allow-unsafe-pr-checkout" not in step.get("with", {})
+def test_checkout_never_persists_credentials_nor_checks_out_pr_code() -> None:
+    for name, job_id, job in jobs():
+        for step in steps(job):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                options = step.get("with", {})
+                assert options.get("persist-credentials") == "false", f"{name}: {job_id} persists credentials"
+                assert "allow-unsafe-pr-checkout" not in options and "repository" not in options
+                assert options.get("ref") in (None, "${{ github.sha }}", "results",
+                                              "${{ github.event.pull_request.base.sha }}"), \
+                    f"{name}: {job_id} checks out {options.get('ref')}: only the base, main or results branch"
+
+
+def test_self_hosted_runners_are_reachable_only_from_maintainer_events_on_main() -> None:
+    """No self-hosted job is ever started by a PR event or by a workflow file a PR could supply."""
+    found = []
+    for name, job_id, job in jobs():
+        if "self-hosted" not in str(job.get("runs-on", "")):
+            continue
+        found.append((name, job_id))
+        events = triggers(name)
+        assert not events & PR_EVENTS, f"{name}: self-hosted job {job_id} is reachable from {events & PR_EVENTS}"
+        assert events <= {"push", "workflow_dispatch"}, f"{name}: {job_id} reachable from {events}"
+        for event_name in events:
+            for origin in [n for n in ALL if event_name in ALL[n]["on"] and (n == name or
+                           any(LOCAL_WORKFLOW.match(j.get("uses", "")) for j in ALL[n]["jobs"].values()))]:
+                spec = ALL[origin]["on"][event_name]
+                if event_name == "push":
+                    assert spec.get("branches") == ["main"], f"{origin}: push must be limited to main"
+                if event_name == "workflow_dispatch":  # a dispatch on another branch runs that branch's file
+                    guards = [j.get("if", "") for j in ALL[origin]["jobs"].values()]
+                    assert any("github.ref_name == github.event.repository.default_branch" in g for g in guards), \
+                        f"{origin}: a dispatch must run only on the default branch"
+    assert ("benchmark.yml", "measure") in found and ("official.yml", "measure") in found
+
+
+def test_jobs_that_run_pr_content_get_a_read_only_token_and_nothing_else() -> None:
+    touching = []
+    for name, job_id, job in jobs():
+        text = job_text(job)
+        pr_event = bool(set(ALL[name]["on"]) & {"pull_request", "pull_request_target"})
+        if pr_event or any(marker in text for marker in RUNS_PR_CONTENT):
+            touching.append((name, job_id))
+            assert job["permissions"] == {"contents": "read"}, f"{name}: {job_id} touches PR content with more"
+            assert "github.token" not in text, f"{name}: {job_id} hands its token to a step near PR content"
+    assert {("validate.yml", "validate"), ("gate.yml", "gate"), ("benchmark.yml", "measure")} <= set(touching)
+
+
+def test_pull_request_target_only_runs_the_gate_which_executes_nothing_from_the_pr() -> None:
+    for name, workflow in ALL.items():
+        if "pull_request_target" in workflow["on"]:
+            assert name == "gate.yml", f"{name} uses pull_request_target"
+    gate = ALL["gate.yml"]
+    assert gate["on"]["pull_request_target"]["branches"] == ["main"]
+    text = job_text(gate["jobs"]["gate"])
+    assert not any(marker in text for marker in RUNS_PR_CONTENT), "the gate must never run the submission"
+    assert "tito pr check-changes" in text and "--author" in text
+
+
+def test_validate_uses_the_bases_code_and_overlays_only_the_folder() -> None:
+    job = ALL["validate.yml"]["jobs"]["validate"]
+    [checkout] = [s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    runs = [s.get("run", "") for s in steps(job)]
+    order = [next(i for i, r in enumerate(runs) if marker in r)
+             for marker in ("pip install -e .", "tito pr check-changes", "tito pr overlay", "apparmor_restrict",
+                            "tito benchmark run")]
+    assert order == sorted(order), "install the base, gate, overlay the folder, set up the jail, then run"
+    assert "--quick --runner-class local" in " ".join(runs)
+
+
+def test_official_rerun_is_maintainer_dispatched_and_checks_the_reviewed_sha() -> None:
+    benchmark = ALL["benchmark.yml"]
+    assert set(benchmark["on"]) == {"workflow_dispatch"}
+    assert {"pr", "sha", "runner-class"} <= set(benchmark["on"]["workflow_dispatch"]["inputs"])
+    resolve = job_text(benchmark["jobs"]["resolve"])
+    assert "tito pr resolve" in resolve and "tito pr check-changes" in resolve
+    measure = benchmark["jobs"]["measure"]
+    assert measure["needs"] == "resolve"
+    runs = " ".join(s.get("run", "") for s in steps(measure))
+    assert runs.index("tito pr overlay") < runs.index("tito submit --validate-only") < runs.index("benchmark run")
+
+
+def test_only_the_comment_job_writes_pull_requests_and_it_reads_the_run_through_the_api() -> None:
+    for name, job_id, job in jobs():
+        if (job.get("permissions") or {}).get("pull-requests") == "write":
+            assert name == "comment.yml", f"{name}: {job_id} must not write pull requests"
+    comment = ALL["comment.yml"]
+    assert set(comment["on"]) == {"workflow_run"}
+    job = comment["jobs"]["comment"]
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert "tito pr comment --run-id" in job_text(job)
+    assert not any(s.get("uses", "").startswith("actions/download-artifact@") for s in steps(job)), \
+        "artifacts are fetched by name (tito pr comment), whatever their number"
 
 
 def test_pages_and_id_token_are_granted_only_to_the_deploy_job() -> None:
-    for path in WORKFLOWS:
-        for job_id, job in load(path)["jobs"].items():
-            perms = job.get("permissions") or {}
-            if "uses" in job:  # a call of our reusable workflow passes grants through to its jobs
-                continue
-            if perms.get("pages") == "write" or perms.get("id-token") == "write":
-                assert job_id == "deploy", f"{path.name}: only the deploy job may write Pages / mint id tokens"
-
-
-def test_comment_workflow_never_checks_out_pr_code_and_only_it_writes_pull_requests() -> None:
-    for path in WORKFLOWS:
-        for job_id, job in load(path)["jobs"].items():
-            if (job.get("permissions") or {}).get("pull-requests") == "write":
-                assert path.name == "comment.yml", f"{path.name}: {job_id} must not write pull requests"
-    comment = load(next(p for p in WORKFLOWS if p.name == "comment.yml"))
-    assert set(comment["on"]) == {"workflow_run"}
-    for _, step in steps(comment):
-        if step.get("uses", "").startswith("actions/checkout@"):
-            assert "ref" not in step.get("with", {}), "comment.yml must check out the default branch only"
-            assert "repository" not in step.get("with", {})
-
-
-def test_pull_request_workflows_get_a_read_only_token() -> None:
-    for path in WORKFLOWS:
-        workflow = load(path)
-        if "pull_request" not in workflow["on"]:
+    for name, job_id, job in jobs():
+        if "uses" in job:  # a call of our reusable workflow passes grants through to its jobs
             continue
-        for job_id, job in workflow["jobs"].items():
-            assert job["permissions"] == {"contents": "read"}, f"{path.name}: {job_id} runs PR code with more"
-            assert "secrets." not in path.read_text(encoding="utf-8"), f"{path.name} must not use secrets"
+        perms = job.get("permissions") or {}
+        if perms.get("pages") == "write" or perms.get("id-token") == "write":
+            assert job_id == "deploy", f"{name}: only the deploy job may write Pages / mint id tokens"
 
 
-def test_benchmark_is_gated_by_the_environment_and_runs_on_the_labelled_runners() -> None:
-    benchmark = load(next(p for p in WORKFLOWS if p.name == "benchmark.yml"))
-    job = benchmark["jobs"]["measure"]
-    assert job["environment"] == "benchmark"
-    labels = [entry["labels"] for entry in job["strategy"]["matrix"]["include"]]
-    assert ["self-hosted", "tinymlperf-reference"] in labels
-    assert ["self-hosted", "ARM64", "tinymlperf-edge"] in labels
-
-
-def test_comment_workflow_downloads_artifacts_outside_the_workspace_and_only_from_the_triggering_run() -> None:
-    comment = load(next(p for p in WORKFLOWS if p.name == "comment.yml"))
-    downloads = [s for _, s in steps(comment) if s.get("uses", "").startswith("actions/download-artifact@")]
-    assert downloads, "comment.yml must download the run's artifact"
-    for step in downloads:
-        assert step["with"]["path"].startswith("${{ runner.temp }}")
-        assert step["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+def test_results_are_checked_then_recorded_on_the_results_branch_and_the_site_waits_for_them() -> None:
+    official = ALL["official.yml"]["jobs"]
+    record = official["record"]
+    runs = [s.get("run", "") for s in steps(record)]
+    collect = next(i for i, r in enumerate(runs) if "tito pr collect" in r)
+    commit = next(i for i, r in enumerate(runs) if "scripts/commit_results.sh" in r)
+    assert collect < commit and "--harness-commit" in runs[collect]
+    assert next(s for s in steps(record) if "commit_results" in s.get("run", ""))["env"]["BRANCH"] == "results"
+    for name, job_id, job in jobs():
+        assert "BRANCH: main" not in job_text(job), f"{name}: {job_id} pushes to main"
+    assert official["site"]["needs"] == "record" and official["site"]["if"] == "needs.record.result == 'success'"
+    assert official["deploy"]["needs"] == "site"
+    assert "fromJSON(inputs.matrix)" in official["measure"]["strategy"]["matrix"]
