@@ -132,12 +132,14 @@ def score_problem(result: dict[str, Any], rules: Rules) -> Problem | None:
                           "current rules; fix: do not edit result files (rerun the benchmark)")
 
 
-def problems(result: dict[str, Any], policy: Policy, rules: Rules | None = None) -> list[Problem]:
-    """Every reason this (schema-valid) result cannot count; [] when it is current and believable."""
+def problems(result: dict[str, Any], policy: Policy, rules: Rules | None = None,
+             score_check: Problem | None | str = "compute") -> list[Problem]:
+    """Every reason this (schema-valid) result cannot count; [] when it is current and believable.
+    `score_check`: the outcome of score_problem if already known (competition.leaderboard.index)."""
     standing = standing_problem(result, policy)
     if standing is not None:
         return [standing]
-    mismatch = score_problem(result, rules or load_rules())
+    mismatch = score_problem(result, rules or load_rules()) if score_check == "compute" else score_check
     return run_problems(result, policy) + ([mismatch] if mismatch else [])
 
 

@@ -76,17 +76,13 @@ def systems_engineers(boards: list[Board]) -> list[Award]:
         entrants = sorted({row.name for b in mine for row in b.ranked})
         if not entrants:
             continue
-        totals = {name: sum(_rank_or_last(b, name) for b in mine) for name in entrants}
+        ranks = [({row.name: row.rank for row in b.ranked}, len(b.ranked) + 1) for b in mine]
+        totals = {name: sum(ranked.get(name, last) for ranked, last in ranks) for name in entrants}
         best = min(totals.values())
         awards.append(Award(f"systems_engineer/{division}", "Overall Systems Engineer",
                             tuple(n for n in entrants if totals[n] == best),
                             f"{division} division: combined rank {best} over {len(mine)} event(s)"))
     return awards
-
-
-def _rank_or_last(board: Board, name: str) -> int:
-    row = board.row_for(name)
-    return row.rank if row is not None and row.rank is not None else len(board.ranked) + 1
 
 
 def maintainer_awards(entries: list[dict[str, str]]) -> list[Award]:

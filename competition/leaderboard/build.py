@@ -16,14 +16,16 @@ from competition.leaderboard.disqualified import load_disqualified
 from competition.leaderboard.markdown import render_markdown
 from competition.leaderboard.model import Leaderboard, admit, assemble
 from competition.leaderboard.site import write_site
-from competition.leaderboard.store import StoreError, load_store
+from competition.leaderboard.index import CheckIndex, load_checked
+from competition.leaderboard.store import StoreError
 from tinytorch.atomic import write_atomic
 
 
 def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path: str | Path,
                      disqualified_path: str | Path | None = None, submissions_dir: str | Path | None = None,
-                     reveal: bool = False) -> Leaderboard:
-    """Read the inputs, check every result again and compute the leaderboard."""
+                     reveal: bool = False, index_path: str | Path | None = None) -> Leaderboard:
+    """Read the inputs, check every result again (the schema and score checks once per file content, through
+    the check index at `index_path`; None = no index kept) and compute the leaderboard."""
     store = Path(store_dir)
     if not store.is_dir():
         raise StoreError(f"{store}: no results store here; fix: run inside a TinyMLPerf checkout (the store is "
@@ -31,15 +33,20 @@ def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path
     config = load_config(config_path)
     disqualified = load_disqualified(disqualified_path) if disqualified_path is not None else {}
     policy = Policy(config, disqualified, Path(submissions_dir) if submissions_dir is not None else None)
-    counted, history = admit(load_store(store), policy)
+    index = CheckIndex.open(Path(index_path) if index_path is not None else None)
+    results, score_checks = load_checked(store, index)
+    index.save()
+    counted, history = admit(results, policy, score_checks)
     return assemble(counted, load_awards(awards_path), config, history, reveal)
 
 
 def build(store_dir: str | Path, markdown_path: str | Path | None, site_dir: str | Path | None,
           awards_path: str | Path, config_path: str | Path, disqualified_path: str | Path | None = None,
-          submissions_dir: str | Path | None = None, reveal: bool = False) -> list[Path]:
+          submissions_dir: str | Path | None = None, reveal: bool = False,
+          index_path: str | Path | None = None) -> list[Path]:
     """Render LEADERBOARD.md and/or the site; returns the files written. Same inputs -> same bytes."""
-    lb = load_leaderboard(store_dir, awards_path, config_path, disqualified_path, submissions_dir, reveal)
+    lb = load_leaderboard(store_dir, awards_path, config_path, disqualified_path, submissions_dir, reveal,
+                          index_path)
     written = []
     if markdown_path is not None:
         write_atomic(Path(markdown_path), render_markdown(lb))

@@ -13,6 +13,7 @@ from competition.leaderboard.build import build
 from competition.leaderboard.config import ConfigError, load_config
 from competition.leaderboard.disqualified import DisqualifiedError, load_disqualified
 from competition.leaderboard.fingerprint import registration_snippet
+from competition.leaderboard.index import default_index_path
 from competition.leaderboard.store import DEFAULT_STORE, StoreError, add_results, read_result
 
 
@@ -32,8 +33,9 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    written = build(args.store, args.markdown, args.site, args.awards, args.config, args.disqualified,
-                    _submissions(args.submissions), args.reveal)
+    index = None if args.no_index else (Path(args.index) if args.index else default_index_path())
+    written = build(args.store, args.markdown or None, args.site or None, args.awards, args.config,
+                    args.disqualified, _submissions(args.submissions), args.reveal, index)
     print(f"wrote {len(written)} file(s)" + (f"; markdown {args.markdown}" if args.markdown else "")
           + (f"; site {args.site}" if args.site else "") + ("; private split revealed" if args.reveal else ""))
     return 0
@@ -90,6 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--awards", default="leaderboard/awards.yaml", help="awards file (default: %(default)s)")
     render.add_argument("--reveal", action="store_true",
                         help="end of season: publish the private-split (hidden test set) rankings beside the public")
+    render.add_argument("--index", default="", help="check index (a cache of per-file schema and score checks; "
+                                                    "default: $XDG_CACHE_HOME/tinymlperf/leaderboard-index.json)")
+    render.add_argument("--no-index", action="store_true", help="check every file from scratch, keep no index")
     render.set_defaults(func=_guarded(_build))
 
     finger = commands.add_parser("fingerprint", help="print the config.yaml lines that register the runner of a "

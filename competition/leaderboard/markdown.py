@@ -132,7 +132,8 @@ def render_markdown(lb: Leaderboard) -> str:
               "baseline beyond the noise; never ranked.", "",
               *_unranked(lb), "## History (results that do not count now)", "",
               "Older harness, quick or unisolated runs, unregistered runners, disqualified or removed submissions, "
-              "and files whose scores do not follow from their measurements.", "", *_history(lb), "## Badges", "", *_badges(lb), "## Record progression", "", *_records(lb),
+              "and files whose scores do not follow from their measurements.", "", *_history(lb),
+              "## Badges", "", *_badges(lb), "## Record progression", "", *_records(lb),
               "## Unofficial results (local runners, offline events)", "",
               "Measured on contributors' machines or on offline events: for practice, never official.", ""]
     parts += _boards(lb.shown_boards(official=False), lb)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from competition.leaderboard import admission, fields
@@ -40,10 +42,40 @@ class Leaderboard:
     history_entries: list[HistoryEntry] = field(default_factory=list)
     revealed: bool = False
 
-    @property
+    @cached_property
     def current(self) -> list[Result]:
         """Latest counted run per submission x event x runner class x split."""
         return fields.current_results(self.results)
+
+    @cached_property
+    def _runs(self) -> dict[str, list[Result]]:
+        runs: dict[str, list[Result]] = defaultdict(list)
+        for result in sorted(self.results, key=fields.run_order):
+            runs[result["submission"]["name"]].append(result)
+        return runs
+
+    @cached_property
+    def _current_by_name(self) -> dict[str, list[Result]]:
+        found: dict[str, list[Result]] = defaultdict(list)
+        for result in self.current:
+            found[result["submission"]["name"]].append(result)
+        return found
+
+    @cached_property
+    def _placements(self) -> dict[str, list[tuple[Board, Row]]]:
+        found: dict[str, list[tuple[Board, Row]]] = defaultdict(list)
+        for board in self.boards:
+            for row in board.ranked + board.unranked:
+                found[row.name].append((board, row))
+        return found
+
+    def current_of(self, submission: str) -> list[Result]:
+        """The current runs of one submission."""
+        return self._current_by_name.get(submission, [])
+
+    def placements(self, submission: str) -> list[tuple[Board, Row]]:
+        """Every board row of one submission, in board order."""
+        return self._placements.get(submission, [])
 
     @property
     def submissions(self) -> list[str]:
@@ -67,14 +99,17 @@ class Leaderboard:
 
     def history(self, submission: str) -> list[Result]:
         """Every counted run of one submission, oldest first."""
-        return sorted((r for r in self.results if r["submission"]["name"] == submission), key=fields.run_order)
+        return self._runs.get(submission, [])
 
 
-def admit(results: list[Result], policy: admission.Policy) -> tuple[list[Result], list[HistoryEntry]]:
-    """Split stored results into those that count and history entries with the reason they do not."""
+def admit(results: list[Result], policy: admission.Policy,
+          score_checks: dict[str, admission.Problem | None] | None = None) -> tuple[list[Result], list[HistoryEntry]]:
+    """Split stored results into those that count and history entries with the reason they do not.
+    `score_checks`: {result_id: score problem} already known (from the check index); others are computed."""
     counted, history = [], []
     for result in results:
-        problems = admission.problems(result, policy)
+        known = (score_checks or {}).get(result["result_id"], "compute")
+        problems = admission.problems(result, policy, score_check=known)
         if problems:
             history.append(HistoryEntry(result, "; ".join(str(p) for p in problems)))
         else:

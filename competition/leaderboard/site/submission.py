@@ -38,7 +38,7 @@ def metrics(result: Result) -> list[tuple[str, str]]:
         *([("Perplexity", _optional(fields.perplexity(result), "{:.3f}"))]
           if fields.perplexity(result) is not None or fields.accuracy(result) is None else []),
         ("Accuracy change vs baseline", _optional(scores["accuracy_delta_points"], "{:+.2f} points")),
-        ("Peak memory (tracemalloc)", formatting.size(fields.peak_memory_bytes(result))),
+        ("Peak memory (measured outside)", formatting.size(fields.peak_memory_bytes(result))),
         ("Model size", formatting.size(fields.model_size_bytes(result))),
         ("Parameters", _optional(cand.get("parameter_count"), "{:d}")),
         ("Compression vs baseline", _optional(scores["compression"], "{:.2f}x")),
@@ -91,11 +91,9 @@ def result_section(result: Result) -> str:
 
 def _ranks(lb: Leaderboard, name: str) -> str:
     rows = []
-    for board in lb.boards:
-        row = board.row_for(name)
-        if row is not None:
-            where = formatting.rank(row.rank, row.tied) + f" of {len(board.ranked)}" if row.rank else row.reason
-            rows.append(f"<tr><td>{esc(board.title)}</td><td>{esc(where)}</td></tr>")
+    for board, row in lb.placements(name):
+        where = formatting.rank(row.rank, row.tied) + f" of {len(board.ranked)}" if row.rank else row.reason
+        rows.append(f"<tr><td>{esc(board.title)}</td><td>{esc(where)}</td></tr>")
     return table(["Ranking", "Rank"], rows) if rows else '<p class="empty">Not on any ranking.</p>'
 
 
@@ -109,7 +107,7 @@ def render_submission(lb: Leaderboard, name: str) -> str:
     """The page of one submission (its latest stored run supplies athlete and techniques)."""
     history = lb.history(name)
     sub = history[-1]["submission"]
-    current = sorted((r for r in lb.current if r["submission"]["name"] == name),
+    current = sorted(lb.current_of(name),
                      key=lambda r: (not fields.is_official(r), r["runner"]["class"] != "reference", r["result_id"]))
     prs = sorted({r["submission"]["pr_number"] for r in history if r["submission"].get("pr_number")})
     links = [link(lb.config.report_url(name), "report (README)")] + [link(lb.config.pr_url(n), f"PR #{n}")

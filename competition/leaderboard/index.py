@@ -1,0 +1,99 @@
+"""The check index: each stored file is schema-validated and rescored once, not on every build.
+
+An entry maps a file's SHA-256 to the outcome of the expensive checks (schema + scores recomputed with
+competition.scoring): None, or the Problem naming the score that does not follow. Entries are valid only under the
+same checker fingerprint (the result schema, the rules files and the scoring/admission code), so changing any of
+them rechecks everything, and a changed file has a new SHA-256 and is rechecked. The index lives outside the
+repository (default: $XDG_CACHE_HOME/tinymlperf/leaderboard-index.json): it is a cache the build writes for itself,
+never an input anyone else can supply. The cheap checks (disqualified, registered runner, ...) run on every build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from competition import scoring
+from competition.leaderboard import admission
+from competition.leaderboard.admission import Problem
+from competition.leaderboard.store import StoreError, read_result, store_files
+from competition.results import SCHEMA_PATH
+from competition.rules import RULES_DIR, Rules, load_rules
+from tinytorch.atomic import write_atomic
+
+VERSION = 1
+
+
+def default_index_path() -> Path:
+    """$XDG_CACHE_HOME/tinymlperf/leaderboard-index.json (~/.cache when unset)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "tinymlperf" / "leaderboard-index.json"
+
+
+def checker_fingerprint() -> str:
+    """SHA-256 over everything the cached checks depend on."""
+    digest = hashlib.sha256(f"v{VERSION}".encode())
+    sources = [SCHEMA_PATH, Path(scoring.__file__), Path(admission.__file__), *sorted(RULES_DIR.rglob("*.yaml"))]
+    for source in sources:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class CheckIndex:
+    """{file SHA-256: None | [field, reason]} under one checker fingerprint; `path` None = in memory only."""
+
+    path: Path | None
+    fingerprint: str
+    entries: dict[str, list[str] | None] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def open(cls, path: Path | None) -> CheckIndex:
+        """Load the index at `path` (an unreadable or outdated one starts empty)."""
+        fingerprint = checker_fingerprint()
+        entries: dict[str, Any] = {}
+        if path is not None and path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if data.get("fingerprint") == fingerprint and isinstance(data.get("entries"), dict):
+                    entries = data["entries"]
+            except (OSError, ValueError):
+                entries = {}
+        return cls(path, fingerprint, entries)
+
+    def save(self) -> None:
+        """Write the index atomically if anything was added."""
+        if self.path is not None and self.changed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, json.dumps({"fingerprint": self.fingerprint, "entries": self.entries},
+                                               sort_keys=True, separators=(",", ":")))
+
+
+def load_checked(store_dir: str | Path, index: CheckIndex,
+                 rules: Rules | None = None) -> tuple[list[dict[str, Any]], dict[str, Problem | None]]:
+    """Every stored result (sorted by result_id) and its score check, from the index where it holds the file."""
+    rules = rules or load_rules()
+    results, checks = [], {}
+    for path in store_files(store_dir):
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in index.entries:
+            result = json.loads(data)
+            cached = index.entries[digest]
+            problem = None if cached is None else Problem(cached[0], cached[1])
+        else:
+            result = read_result(path)
+            problem = admission.score_problem(result, rules)
+            index.entries[digest] = None if problem is None else [problem.field, problem.reason]
+            index.changed = True
+        if path.stem != result["result_id"]:
+            raise StoreError(f"{path}: file name does not match result_id {result['result_id']!r}; "
+                             f"fix: rename it to {result['result_id']}.json")
+        results.append(result)
+        checks[result["result_id"]] = problem
+    return sorted(results, key=lambda r: r["result_id"]), checks
