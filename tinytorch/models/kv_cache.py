@@ -1,6 +1,8 @@
 """Key/value cache for autoregressive decoding: one preallocated buffer per layer, filled left to right.
 
-Kept deliberately small and explicit; the optimization kit will tune it later (dtype, layout, eviction).
+Kept deliberately small and explicit. What happens when it is full is the caller's policy: `GPT.generate` either
+re-encodes the whole window for every token (exact) or, with ``reencode_every=k``, re-encodes the newest
+``capacity - k`` tokens once and appends ``k`` more (the sliding window; see its docstring for what that changes).
 """
 from __future__ import annotations
 
