@@ -1,17 +1,53 @@
 """The course's competition API, as the TinyTorch capstone documents it:
 
-    from tinytorch.competition import generate_baseline, generate_submission
-    generate_baseline(event="cnn_marathon_offline")                       # -> baseline_submission.json
-    generate_submission("submissions/NAME", event="cnn_marathon_offline") # -> submissions/NAME/submission.json
+    from tinytorch.competition import generate_baseline, optimize_closed_division, generate_submission
+    generate_baseline(event="cnn_marathon_offline")                          # -> baseline_submission.json
+    model = optimize_closed_division(pretrained("mnist_cnn"), techniques=["pruning", "quantization"])
+    generate_submission(model=model, division="closed", event="cnn_marathon_offline", athlete_name="Ada",
+                        github_repo="https://github.com/ada/tinymlperf", out_dir="submissions/ada")
+    generate_submission("submissions/ada", event="cnn_marathon_offline")   # measure an existing folder
 
-Both run the real TinyMLPerf harness (the `competition` package); tinytorch itself knows nothing of the
-competition, so the harness is imported only when these are called.
+`optimize_closed_division` applies the optimization kit (tinytorch.quantization, tinytorch.nn.utils.prune) and
+records a *recipe* (`model.recipe`): the reference architecture, layer shapes, fused groups, quantized layers and
+decoding settings. `generate_submission(model=...)` writes that recipe into model.py, the weights into
+`<reference>.npz` (sparse where that is smaller) and then measures the folder with the real harness.
+`load_entry(recipe, path)` rebuilds the model inside the jailed worker (it imports only tinytorch).
+
+The harness (`competition` package) is imported only when something is measured: tinytorch itself knows nothing of
+the competition, and a submission's model.py may import this module.
 """
 
 from __future__ import annotations
 
+import copy
+import math
+import re
 from pathlib import Path
+from typing import Any, Iterable
 
+import numpy as np
+
+import tinytorch as tt
+from tinytorch import nn
+from tinytorch.models import GPT, MLP, BaselineCNN
+
+# Techniques optimize_closed_division knows, each kept in the closed division's weight forms.
+TECHNIQUES = {
+    "quantization": "INT8 per-channel weights of every Conv2d and Linear (tinytorch.quantization.quantize_dynamic)",
+    "int4": "packed INT4 per-channel weights of every Conv2d and Linear",
+    "pruning": "unstructured L1 magnitude pruning of every Conv2d/Linear weight (zeros, stored sparse)",
+    "structured_pruning": "L2 channel pruning of every chained layer but the last, then shrink (fewer channels)",
+    "fusion": "Conv2d+ReLU and Linear+ReLU fused into ConvReLU2d / LinearReLU (tinytorch.quantization.fuse_modules)",
+    "kv_cache": "sliding-window KV cache for GPT generation past the context length (GPT.generate reencode_every)",
+}
+# The reference model (and so the weights file name) each event runs.
+EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "memory_master_offline": "mnist_cnn", "memory_master": "mnist_cnn",
+                "cnn_marathon": "cifar_cnn", "transformer_decathlon": "shakespeare_gpt"}
+CLASSES = {"BaselineCNN": BaselineCNN, "GPT": GPT, "MLP": MLP}
+DEFAULT_REPO = "https://github.com/YOUR-HANDLE/tinymlperf"
+
+
+# -- measuring (the harness) ---------------------------------------------------------------------------------------
 
 def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path = ".", *, quick: bool = False,
                       runner_class: str = "local") -> Path:
@@ -21,9 +57,403 @@ def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path =
     return run(event, out_dir, quick=quick, runner_class=runner_class)
 
 
-def generate_submission(submission_dir: str | Path, event: str, out_dir: str | Path | None = None, *,
-                        quick: bool = False, runner_class: str = "local") -> Path:
-    """Measure a submission folder against the baseline and write its submission.json (see competition.api)."""
+def generate_submission(submission_dir: str | Path | None = None, event: str | None = None,
+                        out_dir: str | Path | None = None, *, model: nn.Module | None = None,
+                        division: str = "closed", athlete_name: str | None = None,
+                        github_repo: str = DEFAULT_REPO, techniques_used: Iterable[str] | None = None,
+                        github_handle: str | None = None, honor_code: str | None = None,
+                        description: str | None = None, measure: bool = True, quick: bool = False,
+                        runner_class: str = "local") -> Path:
+    """Write submission.json for an entry and return its path.
+
+    With `model=`: first write the entry folder `out_dir` (submission.yaml, model.py, weights, README.md) from the
+    model and the given fields, then measure it. Without: measure the existing folder `submission_dir`.
+    `measure=False` writes the folder only and returns its path.
+    """
+    if event is None:
+        raise ValueError("generate_submission: name the event, e.g. event='cnn_marathon_offline'")
+    if model is not None:
+        folder = Path(out_dir or submission_dir or "my_submission")
+        write_entry(folder, model, events=[event], division=division, athlete_name=athlete_name,
+                    github_repo=github_repo, techniques_used=techniques_used, github_handle=github_handle,
+                    honor_code=honor_code, description=description)
+        if not measure:
+            return folder
+        submission_dir, out_dir = folder, folder
+    if submission_dir is None:
+        raise ValueError("generate_submission: pass model=... (to write a new entry) or the entry folder to measure")
     from competition.api import generate_submission as run
 
     return run(submission_dir, event, out_dir, quick=quick, runner_class=runner_class)
+
+
+# -- optimizing ----------------------------------------------------------------------------------------------------
+
+def optimize_closed_division(model: nn.Module, techniques: Iterable[str], *, amount: float = 0.5,
+                             example_input: np.ndarray | None = None,
+                             fine_tune: tuple[np.ndarray, np.ndarray] | None = None, fine_tune_epochs: int = 1,
+                             lr: float = 0.01, reencode_every: int | None = None, seed: int = 0) -> nn.Module:
+    """A copy of a reference model (BaselineCNN, MLP, GPT) with `techniques` applied in the kit's closed forms.
+
+    Order: pruning (masks; with `fine_tune=(inputs, labels)` trained `fine_tune_epochs` with SGD while the masks
+    hold), shrink, fusion, quantization. `amount` is the pruned fraction. The result's `recipe` attribute says how to
+    rebuild it from its state_dict (generate_submission writes it into model.py).
+    """
+    chosen = _checked_techniques(techniques)
+    if type(model) not in CLASSES.values():
+        raise TypeError(f"optimize_closed_division: the closed division optimizes the reference models "
+                        f"({', '.join(CLASSES)}); got {type(model).__name__} (use the open division for others)")
+    if not 0.0 <= amount < 1.0:
+        raise ValueError(f"optimize_closed_division: amount={amount} must be in [0, 1)")
+    if chosen & {"pruning", "structured_pruning"} == {"pruning", "structured_pruning"}:
+        raise ValueError("optimize_closed_division: choose 'pruning' or 'structured_pruning', not both")
+    tt.manual_seed(seed)
+    config = _config(model)
+    model = copy.deepcopy(model).eval()
+    if "pruning" in chosen:
+        _prune_unstructured(model, amount)
+    if "structured_pruning" in chosen:
+        _prune_structured(model, amount)
+    if fine_tune is not None and chosen & {"pruning", "structured_pruning"}:
+        _fine_tune(model, *fine_tune, fine_tune_epochs, lr, seed)
+    from tinytorch.nn.utils import prune
+
+    if "structured_pruning" in chosen:
+        prune.shrink(model, _example_input(model, example_input))
+    _remove_pruning(model)
+    fused = _fuse(model) if "fusion" in chosen else []
+    if fused:
+        from tinytorch.quantization import fuse_modules
+
+        model = fuse_modules(model, fused)
+    quantized = {}
+    if chosen & {"quantization", "int4"}:
+        model, quantized = _quantize(model, "int4" if "int4" in chosen else "int8")
+    if "kv_cache" in chosen:
+        if not isinstance(model, GPT):
+            raise ValueError("optimize_closed_division: 'kv_cache' applies to GPT models only")
+        reencode_every = reencode_every or model.context_length // 2
+        model._kept_on_reencode(reencode_every)  # validates it with GPT's own message
+    model.recipe = make_recipe(model, config, fused, quantized, sorted(chosen), reencode_every)
+    return model.eval()
+
+
+def _checked_techniques(techniques: Iterable[str]) -> set[str]:
+    if isinstance(techniques, str):
+        techniques = [techniques]
+    chosen = {str(t).strip().lower().replace("-", "_").replace(" ", "_") for t in techniques}
+    chosen = {"quantization" if t in ("int8", "int8_quantization", "quantize") else t for t in chosen}
+    unknown = sorted(chosen - set(TECHNIQUES))
+    if unknown:
+        raise ValueError(f"optimize_closed_division: unknown technique(s) {', '.join(map(repr, unknown))}; known: "
+                         + "; ".join(f"{name} ({what})" for name, what in TECHNIQUES.items()))
+    if not chosen:
+        raise ValueError("optimize_closed_division: name at least one technique, e.g. techniques=['quantization']")
+    return chosen
+
+
+def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(name, m) for name, m in model.named_modules() if type(m) in (nn.Conv2d, nn.Linear)]
+
+
+def _prune_unstructured(model: nn.Module, amount: float) -> None:
+    from tinytorch.nn.utils import prune
+
+    for _, layer in _weighted_layers(model):
+        prune.l1_unstructured(layer, "weight", amount)
+
+
+def _chain(model: nn.Module) -> list[nn.Module]:
+    """Layers whose outputs may shrink: every chained layer but the last (the closed division's rule)."""
+    if isinstance(model, GPT):
+        return [block.linear1 for block in model.blocks]
+    return [layer for _, layer in _weighted_layers(model)][:-1]
+
+
+def _prune_structured(model: nn.Module, amount: float) -> None:
+    from tinytorch.nn.utils import prune
+
+    for layer in _chain(model):
+        prune.ln_structured(layer, "weight", amount, n=2, dim=0)
+        keep = layer.weight_mask.data.reshape(layer.weight.shape[0], -1).any(axis=1)
+        if layer.bias is not None:
+            prune.custom_from_mask(layer, "bias", keep.astype(layer.bias.dtype))
+
+
+def _fine_tune(model: nn.Module, inputs: np.ndarray, labels: np.ndarray, epochs: int, lr: float, seed: int) -> None:
+    from tinytorch import optim
+    from tinytorch.data import DataLoader, TensorDataset
+
+    optimizer = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    loader = DataLoader(TensorDataset(inputs, labels), batch_size=64, shuffle=True, seed=seed)
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()
+    for _ in range(epochs):
+        for batch_inputs, batch_labels in loader:
+            optimizer.zero_grad()
+            loss_fn(model(batch_inputs), batch_labels).backward()
+            optimizer.step()
+    model.eval()
+
+
+def _remove_pruning(model: nn.Module) -> None:
+    from tinytorch.nn.utils import prune
+
+    for module in model.modules():
+        for name in ("weight", "bias"):
+            if hasattr(module, name + "_orig"):
+                prune.remove(module, name)
+
+
+def _example_input(model: nn.Module, given: np.ndarray | None) -> np.ndarray:
+    if given is not None:
+        return np.asarray(given, np.float32)
+    if isinstance(model, BaselineCNN):
+        conv, linear = model.features[3], model.classifier[1]
+        side = 4 * math.isqrt(linear.in_features // conv.out_channels)
+        return np.zeros((1, model.features[0].in_channels, side, side), np.float32)
+    if isinstance(model, MLP):
+        first = _weighted_layers(model)[0][1]
+        return np.zeros((1, first.in_features), np.float32)
+    raise ValueError("structured_pruning needs example_input=<one input batch> to trace the layers")
+
+
+def _fuse(model: nn.Module) -> list[list[str]]:
+    """[[layer, relu], ...] for every Conv2d/Linear directly followed by a ReLU in a Sequential."""
+    groups = []
+    for prefix, module in model.named_modules():
+        if isinstance(module, nn.Sequential):
+            children = list(module._modules.items())
+            for (name, layer), (next_name, after) in zip(children, children[1:]):
+                if type(layer) in (nn.Conv2d, nn.Linear) and isinstance(after, nn.ReLU):
+                    groups.append([f"{prefix}.{name}".lstrip("."), f"{prefix}.{next_name}".lstrip(".")])
+    if not groups:
+        raise ValueError(f"fusion: {type(model).__name__} has no Conv2d+ReLU or Linear+ReLU pair to fuse")
+    return groups
+
+
+def _quantize(model: nn.Module, dtype: str) -> tuple[nn.Module, dict[str, str]]:
+    from tinytorch.quantization import quantize_dynamic
+
+    targets = {name: dtype for name, _ in _weighted_layers(model)}
+    if isinstance(model, GPT):
+        targets.pop("head", None)  # the KV cache takes its dtype from head.weight; tied to float here
+    spec = {name: (np.int8 if d == "int8" else "int4") for name, d in targets.items()}
+    return quantize_dynamic(model, spec), targets
+
+
+# -- the recipe: how model.py rebuilds the optimized model ---------------------------------------------------------
+
+def make_recipe(model: nn.Module, config: dict[str, Any], fused: list[list[str]], quantized: dict[str, str],
+                techniques: list[str], reencode_every: int | None) -> dict[str, Any]:
+    """Plain data (str, int, list, dict) that `load_entry` needs besides the weights; `config` is the reference
+    class's constructor arguments (`_config` of the model before fusion)."""
+    from tinytorch.nn.quantized.modules import _QuantizedLayer
+
+    shapes = {}
+    for name, module in model.named_modules():
+        if isinstance(module, _QuantizedLayer):
+            shapes[name] = list(module.weight_shape)
+        elif type(module) in (nn.Conv2d, nn.Linear):
+            shapes[name] = list(module.weight.shape)
+    return {"model": type(model).__name__, "config": config, "fuse": fused, "shapes": shapes,
+            "quantize": quantized, "techniques": techniques, "reencode_every": reencode_every}
+
+
+def _config(model: nn.Module) -> dict[str, Any]:
+    if isinstance(model, GPT):
+        d_model = model.tok_emb.weight.shape[1]
+        return {"vocab_size": int(model.tok_emb.weight.shape[0]), "context_length": int(model.context_length),
+                "d_model": int(d_model), "n_heads": int(model.n_heads), "n_layers": len(model.blocks),
+                "dropout": 0.0}
+    if isinstance(model, BaselineCNN):
+        example = _example_input(model, None)
+        return {"in_channels": int(example.shape[1]), "num_classes": int(model.classifier[3].out_features),
+                "image_size": int(example.shape[2])}
+    raise TypeError(f"no recipe for {type(model).__name__}: generate_submission writes model.py for BaselineCNN and "
+                    "GPT (and their optimized forms); write model.py yourself for other models")
+
+
+def recipe_of(model: nn.Module) -> dict[str, Any]:
+    """The model's recipe (a plain reference model gets one with no technique)."""
+    recipe = getattr(model, "recipe", None)
+    return recipe if recipe is not None else make_recipe(model, _config(model), [], {}, [], None)
+
+
+def load_entry(recipe: dict[str, Any], weights_path: str, dequantize: bool = True) -> nn.Module:
+    """Rebuild an optimized model from its recipe and weights file (tinytorch.save or save_sparse), in eval mode.
+
+    `dequantize=True` turns quantized layers back into float layers holding exactly the values the shipped codes
+    stand for (weight-only quantization): NumPy has no integer GEMM, so this runs at float speed.
+    """
+    from tinytorch.nn.utils.sparse import load_sparse
+    from tinytorch.quantization import fuse_modules, quantize_dynamic
+
+    model = CLASSES[recipe["model"]](**recipe["config"]).eval()
+    if recipe["fuse"]:
+        model = fuse_modules(model, recipe["fuse"], inplace=True)
+    modules = dict(model.named_modules())
+    for name, shape in recipe["shapes"].items():
+        _resize(modules[name], tuple(shape))
+    if recipe["quantize"]:
+        spec = {name: (np.int8 if d == "int8" else "int4") for name, d in recipe["quantize"].items()}
+        model = quantize_dynamic(model, spec, inplace=True)
+    model.load_state_dict(load_sparse(weights_path), strict=True)
+    if dequantize and recipe["quantize"]:
+        _dequantize(model, recipe["quantize"])
+    return model.eval()
+
+
+def _resize(layer: nn.Module, shape: tuple[int, ...]) -> None:
+    """Give a float Conv2d/Linear the weight shape `shape` (a shrunk width); values come from the weights file."""
+    layer.weight = nn.Parameter(np.zeros(shape, np.float32))
+    if layer.bias is not None:
+        layer.bias = nn.Parameter(np.zeros(shape[0], np.float32))
+    if isinstance(layer, nn.Conv2d):
+        layer.out_channels, layer.in_channels = shape[0], shape[1]
+    else:
+        layer.out_features, layer.in_features = shape[0], shape[1]
+
+
+def _dequantize(model: nn.Module, names: Iterable[str]) -> None:
+    modules = dict(model.named_modules())
+    for name in names:
+        quantized = modules[name]
+        shape = quantized.weight_shape
+        if len(shape) == 4:
+            layer = nn.Conv2d(shape[1], shape[0], shape[2:], stride=quantized.stride, padding=quantized.padding,
+                              bias=quantized.bias is not None)
+        else:
+            layer = nn.Linear(shape[1], shape[0], bias=quantized.bias is not None)
+        layer.weight = nn.Parameter(quantized.dequantized_weight())
+        if quantized.bias is not None:
+            layer.bias = nn.Parameter(quantized.bias.data.astype(np.float32))
+        parent, _, child = name.rpartition(".")
+        (modules[parent] if parent else model)._modules[child] = layer.eval()  # keeps the Sequential's order
+
+
+def sliding_window_logits(model: GPT, tokens: np.ndarray, reencode_every: int) -> np.ndarray:
+    """Teacher-forced (B, T, vocab) logits of GPT.generate's sliding window: row t-1 is what generate (prompt of at
+    most context_length tokens) predicts token t from. Up to the context length that is the plain forward."""
+    context, keep = model.context_length, model._kept_on_reencode(reencode_every)
+    total = tokens.shape[1]
+    with tt.no_grad():
+        first = model(tokens[:, :min(total, context)]).numpy()
+        if total <= context:
+            return first
+        rows = [first]
+        for reset in range(context + 1, total + 1, reencode_every + 1):
+            start, end = reset - keep, min(reset + reencode_every, total)  # predicts tokens reset .. end
+            window = model(tokens[:, start:end]).numpy()
+            rows.append(window[:, keep - 1:])
+        return np.concatenate(rows, axis=1)[:, :total]
+
+
+# -- writing the entry folder --------------------------------------------------------------------------------------
+
+def write_entry(folder: str | Path, model: nn.Module, *, events: list[str], division: str = "closed",
+                athlete_name: str | None = None, github_repo: str = DEFAULT_REPO,
+                techniques_used: Iterable[str] | None = None, github_handle: str | None = None,
+                honor_code: str | None = None, description: str | None = None, readme_extra: str = "") -> Path:
+    """Write submission.yaml, model.py, <reference>.npz and README.md for `model` into `folder`; return it."""
+    from tinytorch.atomic import write_atomic
+    from tinytorch.nn.utils.sparse import save_sparse
+
+    if division not in ("closed", "open"):
+        raise ValueError(f"generate_submission: division must be 'closed' or 'open', got {division!r}")
+    if not athlete_name or not str(athlete_name).strip():
+        raise ValueError("generate_submission: athlete_name is required (your name as it appears on the board)")
+    if not re.fullmatch(r"https://github\.com/[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}/?", github_repo):
+        raise ValueError(f"generate_submission: github_repo {github_repo!r} must look like "
+                         "https://github.com/OWNER/REPO (your fork)")
+    stems = {EVENT_MODELS.get(event) for event in events}
+    if None in stems or len(stems) != 1:
+        raise ValueError(f"generate_submission: events {events} must all run one of the saved models "
+                         f"({', '.join(sorted(EVENT_MODELS))})")
+    stem = stems.pop()
+    recipe = recipe_of(model)
+    techniques = list(techniques_used or recipe["techniques"] or ["none"])
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_sparse(model.state_dict(), folder / f"{stem}.npz")
+    handle = github_handle or github_repo.rstrip("/").split("/")[-2]
+    manifest = _manifest(athlete_name, handle, division, events, techniques, github_repo, honor_code, description)
+    write_atomic(folder / "submission.yaml", manifest)
+    write_atomic(folder / "model.py", model_source(recipe, stem))
+    write_atomic(folder / "README.md", _readme(folder.name, recipe, techniques, events, readme_extra))
+    return folder
+
+
+def _manifest(athlete_name: str, handle: str, division: str, events: list[str], techniques: list[str],
+              github_repo: str, honor_code: str | None, description: str | None) -> str:
+    import yaml
+
+    doc = {"athlete_name": str(athlete_name), "github_handle": handle, "team": None, "division": division,
+           "events": list(events), "techniques_used": techniques, "github_repo": github_repo,
+           "honor_code": honor_code or ("I built this entry with the TinyTorch optimization kit myself; the numbers "
+                                        "come from the harness and nothing was tuned on the test data."),
+           "description": description or f"Optimized {', '.join(techniques)} entry written by "
+                                         "tinytorch.competition.generate_submission."}
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+MODEL_PY = '''"""Written by tinytorch.competition.generate_submission: the optimized model rebuilt from RECIPE and {weights}."""
+
+import numpy as np
+
+import tinytorch as tt
+from tinytorch.competition import load_entry, sliding_window_logits
+
+RECIPE = {recipe!r}
+
+
+def load(event: str):
+    """The optimized model with the shipped weights, in eval mode."""
+    return load_entry(RECIPE, "{weights}")
+'''
+PREDICT_PY = '''
+
+def predict(model, inputs: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) float32 images -> (N, classes) logits."""
+    with tt.no_grad():
+        return model(tt.from_numpy(inputs)).numpy()
+'''
+GPT_PY = '''
+
+def next_token_logits(model, tokens: np.ndarray) -> np.ndarray:
+    """(B, T) ids -> (B, T, vocab) logits: what generate() predicts each next token from."""
+    if RECIPE["reencode_every"] is None or tokens.shape[1] <= model.context_length:
+        with tt.no_grad():
+            return model(tokens).numpy()
+    return sliding_window_logits(model, tokens, RECIPE["reencode_every"])
+
+
+def generate(model, prompt: np.ndarray, max_new_tokens: int) -> np.ndarray:
+    """Greedy continuation with the KV cache (sliding window past the context length if RECIPE says so)."""
+    return model.generate(prompt, max_new_tokens, temperature=0.0, use_kv_cache=True,
+                          reencode_every=RECIPE["reencode_every"]).numpy()
+'''
+
+
+def model_source(recipe: dict[str, Any], stem: str) -> str:
+    """model.py for a recipe: load + predict (CNN) or load + next_token_logits + generate (GPT)."""
+    head = MODEL_PY.format(recipe=recipe, weights=f"{stem}.npz")
+    if recipe["model"] == "GPT":
+        return head + GPT_PY
+    return head.replace(", sliding_window_logits", "") + PREDICT_PY
+
+
+def _readme(name: str, recipe: dict[str, Any], techniques: list[str], events: list[str], extra: str) -> str:
+    lines = [f"# {name}", "", f"Model: {recipe['model']} ({recipe['config']}), rebuilt by model.py from its recipe.",
+             "", "## Techniques", ""]
+    lines += [f"- **{t}**: {TECHNIQUES.get(t.replace('-', '_'), 'see below')}" for t in techniques]
+    lines += ["", "## Performance report", "", extra or
+              f"Measure it with `tito benchmark run --event {events[0]} --submission submissions/{name}`.",
+              "", "## Reproduction", "",
+              "Written by `tinytorch.competition.generate_submission(model=optimize_closed_division(...))`; "
+              f"benchmark with `tito benchmark run --event {events[0]} --submission submissions/{name}`.", ""]
+    return "\n".join(lines)
+
+
+__all__ = ["TECHNIQUES", "generate_baseline", "generate_submission", "load_entry", "model_source",
+           "optimize_closed_division", "recipe_of", "sliding_window_logits", "write_entry"]
