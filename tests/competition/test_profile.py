@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from competition.profile import ProfileError, profile_event
-from competition.sandbox.process import WorkerError
 
 CNN = '''
 import tinytorch as tt
