@@ -224,11 +224,9 @@ def _host_path(sources: list[tuple[str, str]], rel: str) -> str:
     return ""
 
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-
-
 def _stage_mounts(binds: list[tuple[str, str]]) -> None:
     """A private mount namespace for bwrap's launcher in which each source is bind-mounted on its stage folder."""
+    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     if _libc.unshare(_CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
     if _libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:

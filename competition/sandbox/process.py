@@ -102,11 +102,19 @@ def network_namespace_differs(pid: int) -> bool:
 
 
 def child_pids(pid: int) -> list[int]:
-    """Host pids of the children of `pid`."""
+    """Host pids of the children of `pid` (from /proc/<pid>/task/<pid>/children, else a scan of /proc)."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except (OSError, ValueError):
-        return []
+        pass
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == pid:
+                children.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return children
 
 
 class Worker:
