@@ -337,7 +337,8 @@ class Worker:
             raise WorkerError(self._death_message("the worker stopped before the request")) from None
         header, out = self._receive(timeout)
         if "error" in header:
-            raise WorkerError(f"{self.label}: {header['error']}{self._limit_note()}")
+            limit = self._limit_reason()
+            raise WorkerError(f"{self.label}: {header['error']}" + (f" (the worker {limit})" if limit else ""))
         return header, out
 
     def _receive(self, timeout: float | None) -> tuple[dict, list[np.ndarray]]:
@@ -381,31 +382,30 @@ class Worker:
         except subprocess.TimeoutExpired:
             pass
 
-    def _limit_note(self) -> str:
-        """Which cgroup limit the worker ran into, if any (appended to error messages)."""
+    def _limit_reason(self) -> str:
+        """Which cgroup limit the worker ran into, if any."""
         if self._group is None:
             return ""
         if self._group.hit_memory_limit():
-            return f" (the worker was killed at its memory limit of {self.limits.memory_bytes / 2**20:g} MiB)"
+            return f"killed at its memory limit ({self.limits.memory_bytes / 2**20:g} MiB)"
         if self._group.hit_process_limit():
-            return f" (the worker reached its process-count limit of {self.limits.processes})"
+            return f"reached its process-count limit of {self.limits.processes}"
         return ""
 
     def _death_message(self, what: str) -> str:
         code = self._proc.poll() if self._proc is not None else None
-        reason = what
-        if self._group is not None and self._group.hit_memory_limit():
-            reason = f"killed at its memory limit ({self.limits.memory_bytes / 2**20:g} MiB)"
-        elif code is not None and code < 0:
-            name = signal.Signals(-code).name
-            reason = {"SIGXCPU": "stopped at the CPU-time limit", "SIGXFSZ": "stopped at the file-size limit",
-                      "SIGKILL": "killed (memory or wall-clock limit)"}.get(name, f"killed by {name}")
-        elif code is not None and self._ns_init is not None:
-            reason = _jail_exit_reason(code, self.log_tail())
+        limit = self._limit_reason()
+        if code is not None and code < 0:  # the process sandbox's worker died of a signal
+            reason = signal_reason(-code)
+        elif code is not None and code > 128 and self._ns_init is not None:  # bwrap exits with 128 + signal
+            reason = signal_reason(code - 128)
         elif code is not None:
             reason = f"exited with code {code}"
-        return f"{self.label}: worker {reason}{self._limit_note() if 'memory limit' not in reason else ''}; " \
-               f"last output: {self.log_tail()!r}"
+        else:
+            reason = what
+        if limit:
+            reason = limit
+        return f"{self.label}: worker {reason}; last output: {self.log_tail()!r}"
 
     def log_tail(self, n_chars: int = 800) -> str:
         """The end of the worker's stdout/stderr (for error messages)."""
@@ -414,13 +414,14 @@ class Worker:
         return (self._tmp / "worker.log").read_bytes()[-n_chars:].decode("utf-8", "replace")
 
 
-def _jail_exit_reason(code: int, log: str) -> str:
-    """bwrap exits with its child's status: 128+n when the worker died of signal n."""
-    if code > 128 and code - 128 in signal.Signals._value2member_map_:
-        name = signal.Signals(code - 128).name
-        return {"SIGXCPU": "stopped at the CPU-time limit", "SIGXFSZ": "stopped at the file-size limit",
-                "SIGKILL": "killed (memory or wall-clock limit)"}.get(name, f"killed by {name}")
-    return f"exited with code {code}"
+def signal_reason(number: int) -> str:
+    """Why a worker that died of signal `number` stopped."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"killed by signal {number}"
+    return {"SIGXCPU": "stopped at the CPU-time limit", "SIGXFSZ": "stopped at the file-size limit",
+            "SIGKILL": "killed (memory or wall-clock limit)"}.get(name, f"killed by {name}")
 
 
 def _read_json(fd: int, deadline: float) -> dict | None:

@@ -28,7 +28,7 @@ def _messages(name: str) -> str:
     ("hostile_reads_files", "model.py:7: use of 'open' is not allowed"),
     ("hostile_opens_socket", "model.py:3: import of 'socket' is not allowed"),
     ("hostile_imports_os", "model.py:3: import of 'os' is not allowed"),
-    ("hostile_escapes", "model.py:13: import of '_posixsubprocess' is not allowed"),
+    ("hostile_escapes", "model.py:14: import of '_posixsubprocess' is not allowed"),
     ("hostile_forks_at_import", "model.py:6: import of '_posixsubprocess' is not allowed"),
     ("hostile_survives_at_import", "model.py:6: import of '_posixsubprocess' is not allowed"),
 ])
