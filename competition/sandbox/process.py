@@ -101,6 +101,17 @@ def network_namespace_differs(pid: int) -> bool:
         return False
 
 
+def mounts_below(folder: Path) -> list[str]:
+    """Mount points at or below `folder` in this process's mount namespace (/proc/self/mountinfo)."""
+    prefix = str(folder.resolve())
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return []
+    points = [line.split()[4] for line in lines if len(line.split()) > 4]
+    return [p for p in points if p == prefix or p.startswith(prefix + os.sep)]
+
+
 def child_pids(pid: int) -> list[int]:
     """Host pids of the children of `pid` (from /proc/<pid>/task/<pid>/children, else a scan of /proc)."""
     try:
@@ -275,7 +286,8 @@ class Worker:
             self._group.close()
             self._group = None
         if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            if not mounts_below(self._tmp):  # never recurse into a staged bind mount (e.g. the interpreter)
+                shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
     def _close_pipes(self) -> None:
