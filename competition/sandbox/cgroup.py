@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
+PREFIX = "tito-"  # group names: tito-<label>-<creator pid>-<random>
 
 
 def version() -> str:
@@ -52,7 +53,7 @@ class Cgroup:
     @classmethod
     def create(cls, label: str, memory_bytes: int, processes: int) -> "Cgroup | None":
         """A new group limited to `memory_bytes` and `processes`, or None where this process may not make one."""
-        name = f"tito-{label}-{uuid.uuid4().hex[:12]}"
+        name = f"{PREFIX}{label}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         kind = version()
         try:
             if kind == "v1":
@@ -66,6 +67,8 @@ class Cgroup:
     @classmethod
     def _create_v1(cls, name: str, memory_bytes: int, processes: int) -> "Cgroup":
         dirs = {c: ROOT / c / _own_path(c).lstrip("/") / name for c in ("memory", "pids")}
+        for path in dirs.values():
+            remove_orphans(path.parent)
         group = cls("v1", {})
         for controller, path in dirs.items():
             path.mkdir()
@@ -87,6 +90,7 @@ class Cgroup:
                 enabled = (base / "cgroup.subtree_control").read_text().split()
                 if not {"memory", "pids"} <= set(enabled):
                     _write(base / "cgroup.subtree_control", "+memory +pids")
+                remove_orphans(base)
                 path = base / name
                 path.mkdir()
             except OSError:
@@ -163,6 +167,17 @@ class Cgroup:
                 except OSError:
                     time.sleep(0.02)
         self.dirs = {}
+
+
+def remove_orphans(parent: Path) -> None:
+    """Remove the empty groups left below `parent` by parents that died without closing their workers."""
+    for path in parent.glob(f"{PREFIX}*"):
+        creator = path.name.rsplit("-", 2)[-2] if path.name.count("-") >= 3 else ""
+        if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+            try:
+                path.rmdir()  # fails harmlessly while the group still has members
+            except OSError:
+                pass
 
 
 def _kill_members(path: Path) -> None:

@@ -307,6 +307,12 @@ class Worker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:  # a caller that lost a started worker (e.g. its load raised) still frees it
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown: nothing left to report to
+            pass
+
     # -- outside meters --------------------------------------------------------------------------------------------
     @property
     def host_pid(self) -> int:
