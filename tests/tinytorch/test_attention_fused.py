@@ -26,14 +26,37 @@ def test_fused_attention_equals_the_unfused_op_and_torch(masked, torch, rng):
         np.testing.assert_allclose(mine.grad.data, theirs.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_multihead_attention_uses_the_fused_op_only_without_weights_or_dropout(monkeypatch):
+def test_multihead_attention_picks_the_fused_ops_only_without_weights_or_dropout(monkeypatch, rng):
+    import tinytorch.nn.attention as attention_module
+
     calls = []
-    monkeypatch.setattr("tinytorch.nn.attention.fused_attention",
-                        lambda *args: calls.append(1) or F.attention(*args)[0])
+    for name in ("fused_attention", "fused_self_attention"):
+        original = getattr(attention_module, name)
+        monkeypatch.setattr(attention_module, name,
+                            lambda *args, _name=name, _fn=original: calls.append(_name) or _fn(*args))
     attention = tt.nn.MultiheadAttention(8, 2, dropout=0.5, batch_first=True)
-    x = tt.from_numpy(np.ones((1, 3, 8), np.float32))
-    attention(x, x, x, need_weights=True)
+    x = tt.from_numpy(rng.standard_normal((2, 3, 8)).astype(np.float32))
+    other = tt.from_numpy(rng.standard_normal((2, 4, 8)).astype(np.float32))
     attention(x, x, x, need_weights=False)  # training with dropout: the unfused path
+    weighted = attention.eval()(x, x, x, need_weights=True, is_causal=True)[0]
     assert calls == []
-    attention.eval()(x, x, x, need_weights=False)
-    assert calls == [1]
+    fused = attention(x, x, x, need_weights=False, is_causal=True)[0]
+    attention(x, other, other, need_weights=False)
+    assert calls == ["fused_self_attention", "fused_attention"]
+    np.testing.assert_array_equal(fused.data, weighted.data)  # the same arithmetic, bit for bit
+
+
+def test_fused_self_attention_gradients_equal_torch(oracle, rng):
+    mine, theirs = tt.nn.MultiheadAttention(8, 2, batch_first=True), oracle.torch.nn.MultiheadAttention(
+        8, 2, batch_first=True)
+    oracle.copy_weights(mine, theirs)
+    x, tx = oracle.pair(rng.standard_normal((2, 5, 8)).astype(np.float32))
+    out = mine(x, x, x, need_weights=False, is_causal=True, attn_mask=tt.from_numpy(F.causal_mask(5, 5)))[0]
+    tout = theirs(tx, tx, tx, need_weights=False, is_causal=True,
+                  attn_mask=oracle.torch.nn.Transformer.generate_square_subsequent_mask(5))[0]
+    oracle.close(out, tout)
+    g = rng.standard_normal(out.shape).astype(np.float32)
+    (out * tt.tensor(g)).sum().backward()
+    (tout * oracle.torch.tensor(g)).sum().backward()
+    oracle.close(x.grad, tx.grad)
+    oracle.grads_close(mine, theirs)

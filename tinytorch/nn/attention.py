@@ -2,8 +2,10 @@
 ``out_proj``). The forward pass reads as four steps: in-projection, split heads, attention, out-projection.
 
 When the attention weights are not returned and no dropout applies (``need_weights=False``, as in
-TransformerEncoderLayer), the attention step is one fused autograd op (`fused_attention`) with a hand-written
-backward that keeps only the probabilities: same forward arithmetic as ``F.attention``, fewer temporaries."""
+TransformerEncoderLayer), the attention step is one fused autograd op with a hand-written backward that keeps only
+the probabilities: the same forward arithmetic as ``F.attention``, fewer temporaries. For self-attention the op
+(`fused_self_attention`) also splits and merges the heads of the packed in-projection, so its gradient is one
+packed array; otherwise `fused_attention` takes q, k, v."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,33 +17,56 @@ from .linear import Linear
 from .module import Module, Parameter
 
 
-def fused_attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None = None) -> Tensor:
-    """softmax(q k^T / sqrt(d) + mask) v over the last two dims as one op (the arithmetic of ``F.attention``).
+class _AttentionCore:
+    """softmax(q k^T / sqrt(d) + mask) v on (..., L, d) arrays with the arithmetic of ``F.attention``; keeps only
+    the probabilities P for the backward: dV = P^T g; dP = g V^T; dS = P * (dP - rowsum(dP * P));
+    dQ = dS K / sqrt(d); dK = dS^T (Q / sqrt(d))."""
 
-    Backward, with P the probabilities and g the output gradient: dV = P^T g; dP = g V^T;
-    dS = P * (dP - rowsum(dP * P)); dQ = dS K / sqrt(d); dK = dS^T (Q / sqrt(d)).
+    def __init__(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None) -> None:
+        self.scale = q.dtype.type(1.0 / np.sqrt(q.shape[-1]))
+        self.q_scaled, self.k, self.v = q * self.scale, k, v
+        probs = self.q_scaled @ np.swapaxes(k, -1, -2)
+        if mask is not None:
+            probs += mask
+        probs -= probs.max(axis=-1, keepdims=True)
+        np.exp(probs, out=probs)
+        probs /= probs.sum(axis=-1, keepdims=True)
+        self.probs = probs
+        self.out = probs @ v
+
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        grad_scores = g @ np.swapaxes(self.v, -1, -2)  # dP, turned into dS in place
+        grad_scores -= (grad_scores * self.probs).sum(axis=-1, keepdims=True)
+        grad_scores *= self.probs
+        grad_q = grad_scores @ self.k
+        grad_q *= self.scale
+        return grad_q, np.swapaxes(grad_scores, -1, -2) @ self.q_scaled, np.swapaxes(self.probs, -1, -2) @ g
+
+
+def fused_attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None = None) -> Tensor:
+    """``F.attention(query, key, value, mask)[0]`` as one autograd op (no weights returned, no dropout)."""
+    core = _AttentionCore(query.data, key.data, value.data, mask)
+    return tensor_op(core.out, (query, key, value), core.backward)
+
+
+def fused_self_attention(qkv: Tensor, num_heads: int, mask: np.ndarray | None = None) -> Tensor:
+    """Packed (N, L, 3E) in-projection output -> attended (N, L, E), heads split and merged inside one op.
+
+    The gradient comes back as one packed (N, L, 3E) array: no per-slice zero-filled gradients to sum.
     """
-    scale = 1.0 / np.sqrt(query.shape[-1])
-    q_scaled = query.data * query.data.dtype.type(scale)
-    k, v = key.data, value.data
-    probs = q_scaled @ np.swapaxes(k, -1, -2)
-    if mask is not None:
-        probs += mask
-    probs -= probs.max(axis=-1, keepdims=True)
-    np.exp(probs, out=probs)
-    probs /= probs.sum(axis=-1, keepdims=True)
+    n, length, packed = qkv.shape
+    head_dim = packed // (3 * num_heads)
+    q, k, v = qkv.data.reshape(n, length, 3, num_heads, head_dim).transpose(2, 0, 3, 1, 4)
+    core = _AttentionCore(q, k, v, mask)
 
     def backward(g: np.ndarray) -> tuple:
-        grad_probs = g @ np.swapaxes(v, -1, -2)
-        grad_scores = grad_probs
-        grad_scores -= (grad_probs * probs).sum(axis=-1, keepdims=True)
-        grad_scores *= probs
-        grad_q = (grad_scores @ k) * grad_scores.dtype.type(scale) if query.requires_grad else None
-        grad_k = np.swapaxes(grad_scores, -1, -2) @ q_scaled if key.requires_grad else None
-        grad_v = np.swapaxes(probs, -1, -2) @ g if value.requires_grad else None
-        return grad_q, grad_k, grad_v
+        grads = core.backward(g.reshape(n, length, num_heads, head_dim).transpose(0, 2, 1, 3))
+        grad_qkv = np.empty((n, length, 3, num_heads, head_dim), dtype=g.dtype)
+        for index, grad in enumerate(grads):
+            grad_qkv[:, :, index] = grad.transpose(0, 2, 1, 3)
+        return (grad_qkv.reshape(n, length, packed),)
 
-    return tensor_op(probs @ v, (query, key, value), backward)
+    return tensor_op(core.out.transpose(0, 2, 1, 3).reshape(n, length, packed // 3), (qkv,), backward)
 
 
 class MultiheadAttention(Module):
@@ -115,16 +140,22 @@ class MultiheadAttention(Module):
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
         if same == (True, True):
             key = value = query
-        q, k, v = self.in_projection(query, key, value)
-        q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)
-        mask = self.attention_mask(attn_mask, key_padding_mask, is_causal, q.shape[0], q.shape[2], k.shape[2],
-                                   q.dtype)
         dropout = self.dropout if self.training else 0.0
-        if need_weights or dropout > 0.0:
-            attended, weights = F.attention(q, k, v, mask, dropout)
+        if same == (True, True) and not need_weights and dropout == 0.0:
+            n, length, _ = query.shape
+            qkv = F.linear(query, self.in_proj_weight, self.in_proj_bias)
+            mask = self.attention_mask(attn_mask, key_padding_mask, is_causal, n, length, length, qkv.dtype)
+            out = self.out_proj(fused_self_attention(qkv, self.num_heads, mask))
         else:
-            attended = fused_attention(q, k, v, mask)
-        out = self.out_proj(self.merge_heads(attended))
+            q, k, v = self.in_projection(query, key, value)
+            q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)
+            mask = self.attention_mask(attn_mask, key_padding_mask, is_causal, q.shape[0], q.shape[2], k.shape[2],
+                                       q.dtype)
+            if need_weights or dropout > 0.0:
+                attended, weights = F.attention(q, k, v, mask, dropout)
+            else:
+                attended = fused_attention(q, k, v, mask)
+            out = self.out_proj(self.merge_heads(attended))
         if not batched:
             out = out.squeeze(0)
         elif not self.batch_first:
