@@ -1,10 +1,14 @@
 """`tito rehearse`: the whole lifecycle, PR to leaderboard, in a throwaway git repository, each stage checked.
 
-The stages are the workflow steps run locally: a student branch adds a submission (`tito submission new`, offline
-events on bundled data), the PR is checked (check-changes, validate, quick benchmark, comment dry-run, and three
-PRs that must be rejected), merged, published (results committed to the store by scripts/commit_results.sh through
-a local bare "origin") and the leaderboard and site rebuilt. The publish stage reuses the PR's quick local results:
-there is no reference runner here, and they stay unofficial.
+The stages are the workflow steps run locally, in the order GitHub would run them: a student branch adds a
+submission (`tito submission new`, offline events on bundled data); the gate checks it with main's code; Validate
+checks out the base, overlays only the submission folder and smoke-runs it (--quick, runner class local); the bot
+renders its comment; PRs that must be rejected are rejected; then the maintainer-triggered official run: main's
+checkout, the folder overlaid at the reviewed SHA, validated, measured in the jail as runner class `reference`
+(one inference event, full rounds), its provenance classified as GitHub's record would make it; the merge; the
+maintainer registers the runner's fingerprint; the record job checks the official results (`tito pr collect`) and
+commits them to the `results` branch of a local bare "origin" (scripts/commit_results.sh); the leaderboard and site
+are built from that branch. The official measurement is reused for the merge (Publish would measure again).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from competition.github import artifact
+from competition.github import artifact, comment, provenance, record
 from competition.github.comment import MARKER
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STUDENT = "rehearsal-student"
 PR_NUMBER = 1
 EVENTS = ("mlp_sprint_offline", "cnn_marathon_offline")  # bundled data only: the rehearsal needs no downloads
+OFFICIAL_EVENT = "cnn_marathon_offline"  # inference: a full-round official run stays under a minute
 _GIT_ENV = {"GIT_AUTHOR_NAME": "Rehearsal", "GIT_AUTHOR_EMAIL": "rehearsal@example.invalid",
             "GIT_COMMITTER_NAME": "Rehearsal", "GIT_COMMITTER_EMAIL": "rehearsal@example.invalid",
             "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -42,7 +47,9 @@ class Rehearsal:
     stages: list[str] = field(default_factory=list)
     head_sha: str = ""
     comment: str = ""
-    results: list[Path] = field(default_factory=list)
+    official_comment: str = ""
+    official_commit: str = ""
+    official: list[Path] = field(default_factory=list)
 
     @property
     def repo(self) -> Path:
@@ -52,26 +59,32 @@ class Rehearsal:
     def origin(self) -> Path:
         return self.workdir / "origin.git"
 
-    def env(self) -> dict[str, str]:
+    def env(self, root: Path | None = None) -> dict[str, str]:
         tito = f"{sys.executable} -m competition.cli"
-        return {**os.environ, **_GIT_ENV, "PYTHONPATH": str(self.repo), "TITO": tito, "RETRY_DELAY": "0",
-                "PUSH_REMOTE": "origin", "BRANCH": "main", "GITHUB_TOKEN": ""}
+        return {**os.environ, **_GIT_ENV, "PYTHONPATH": str(root or self.repo), "TITO": tito, "RETRY_DELAY": "0",
+                "PUSH_REMOTE": "origin", "BRANCH": "results", "GITHUB_TOKEN": ""}
 
-    def attempt(self, argv: list[str]) -> subprocess.CompletedProcess:
-        return subprocess.run(argv, cwd=self.repo, env=self.env(), capture_output=True, text=True)
+    def attempt(self, argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(argv, cwd=cwd or self.repo, env=self.env(cwd), capture_output=True, text=True)
 
-    def run(self, stage: str, argv: list[str], expect: int = 0) -> str:
-        done = self.attempt(argv)
+    def run(self, stage: str, argv: list[str], expect: int = 0, cwd: Path | None = None) -> str:
+        done = self.attempt(argv, cwd)
         if done.returncode != expect:
             raise RehearsalFailed(f"stage {stage!r}: `{' '.join(argv)}` exited {done.returncode}, expected {expect}"
                                   f"\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}")
         return done.stdout
 
-    def tito(self, stage: str, *args: str, expect: int = 0) -> str:
-        return self.run(stage, [sys.executable, "-m", "competition.cli", *args], expect)
+    def tito(self, stage: str, *args: str, expect: int = 0, cwd: Path | None = None) -> str:
+        return self.run(stage, [sys.executable, "-m", "competition.cli", *args], expect, cwd)
 
-    def git(self, *args: str) -> str:
-        return self.run("git", ["git", *args]).strip()
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        return self.run("git", ["git", *args], cwd=cwd).strip()
+
+    def checkout_of(self, name: str, revision: str) -> Path:
+        """A clean worktree of `revision` (what actions/checkout gives a job)."""
+        path = self.workdir / name
+        self.git("worktree", "add", "-q", "--detach", str(path), revision)
+        return path
 
     def passed(self, stage: str, detail: str) -> None:
         self.stages.append(f"{stage}: {detail}")
@@ -114,33 +127,37 @@ def stage_submission(r: Rehearsal) -> None:
     r.git("add", "-A")
     r.git("commit", "-q", "-m", f"Add submissions/{STUDENT}")
     r.head_sha = r.git("rev-parse", "HEAD")
+    r.git("switch", "-q", "main")
     r.passed("submission", f"branch 'student' adds submissions/{STUDENT}/ at {r.head_sha[:12]}")
 
 
-def stage_check_changes(r: Rehearsal) -> None:
+def stage_gate(r: Rehearsal) -> None:
     output = r.workdir / "github_output"
-    r.tito("check-changes", "pr", "check-changes", "--base", "main", "--head", "student",
+    r.tito("gate", "pr", "check-changes", "--base", "main", "--head", r.head_sha, "--author", STUDENT,
            "--github-output", str(output))
-    _check(output.read_text() == f"submission={STUDENT}\n", "check-changes", "wrong submission name reported")
-    r.passed("check-changes", f"only submissions/{STUDENT}/ changed")
+    _check(output.read_text() == f"kind=submission\nsubmission={STUDENT}\n", "gate", "wrong gate outputs")
+    r.passed("gate", f"only submissions/{STUDENT}/, owned by @{STUDENT} (main's code, PR read as data)")
 
 
 def stage_validate(r: Rehearsal) -> None:
-    r.tito("validate", "submit", "--validate-only", f"submissions/{STUDENT}")
-    r.passed("validate", "schema and static checks pass")
+    base = r.checkout_of("validate", "main")
+    r.tito("validate", "pr", "overlay", "--rev", r.head_sha, "--submission", STUDENT, cwd=base)
+    r.tito("validate", "submit", "--validate-only", f"submissions/{STUDENT}", cwd=base)
+    _check(not (r.repo / "submissions" / STUDENT).exists(), "validate", "the overlay touched another checkout")
+    r.passed("validate", "base checked out, only the folder overlaid; schema and static checks pass")
 
 
-def stage_benchmark(r: Rehearsal) -> None:
-    results = r.workdir / "artifact"
-    r.tito("benchmark", "pr", "metadata", "--out", str(results), "--pr", str(PR_NUMBER), "--sha", r.head_sha,
-           "--runner-class", "local")
-    r.tito("benchmark", "benchmark", "run", "--all-events", "--quick", "--runner-class", "local",
-           "--submission", f"submissions/{STUDENT}", "--out", str(results))
-    checked = artifact.check_artifact(results, expected_sha=r.head_sha, expected_pr=PR_NUMBER)
-    _check(bool(checked.results), "benchmark", "no result JSON was written")
-    r.results = sorted(p for p in results.glob("*.json") if p.name != artifact.METADATA_NAME)
+def stage_smoke(r: Rehearsal) -> None:
+    base, results = r.workdir / "validate", r.workdir / "artifact"
+    r.tito("smoke", "pr", "metadata", "--out", str(results), "--pr", str(PR_NUMBER), "--sha", r.head_sha,
+           "--runner-class", "local", cwd=base)
+    r.tito("smoke", "benchmark", "run", "--all-events", "--quick", "--runner-class", "local",
+           "--submission", f"submissions/{STUDENT}", "--out", str(results), cwd=base)
+    checked = artifact.check_artifact(results, expected_sha=r.head_sha, expected_pr=PR_NUMBER,
+                                      runner_classes=provenance.RUNNER_CLASSES["smoke"])
+    _check(bool(checked.results), "smoke", "no result JSON was written")
     events = ", ".join(res["event"]["id"] for res in checked.results)
-    r.passed("benchmark", f"{len(r.results)} schema-valid result(s) ({events}); artifact accepted")
+    r.passed("smoke", f"{len(checked.results)} schema-valid result(s) ({events}); artifact accepted")
 
 
 def stage_comment(r: Rehearsal) -> None:
@@ -148,20 +165,22 @@ def stage_comment(r: Rehearsal) -> None:
                        "--dry-run")
     _check(r.comment.startswith(MARKER), "comment", "the body lacks the sticky marker")
     _check(STUDENT in r.comment and r.head_sha in r.comment, "comment", "the body misses the submission or SHA")
+    _check("Smoke run on a GitHub-hosted machine (unverified)" in r.comment, "comment", "smoke not labelled")
     (r.workdir / "comment.md").write_text(r.comment, encoding="utf-8")
-    r.passed("comment", f"{len(r.comment.splitlines())} lines rendered (comment.md)")
+    r.passed("comment", f"{len(r.comment.splitlines())} lines rendered (comment.md), labelled unverified")
 
 
-def _rejected_branch(r: Rehearsal, branch: str, edits: dict[str, str], expected: str) -> None:
-    r.git("switch", "-q", "-c", branch, "student")
+def _rejected_branch(r: Rehearsal, branch: str, edits: dict[str, str], expected: str,
+                     author: str = STUDENT) -> None:
+    r.git("switch", "-q", "-c", branch, r.head_sha)
     for rel, text in edits.items():
         (r.repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (r.repo / rel).write_text(text, encoding="utf-8")
     r.git("add", "-A")
     r.git("commit", "-q", "-m", branch)
-    r.git("switch", "-q", "student")
+    r.git("switch", "-q", "main")
     done = r.attempt([sys.executable, "-m", "competition.cli", "pr", "check-changes", "--base", "main",
-                      "--head", branch])
+                      "--head", branch, "--author", author])
     _check(done.returncode == 1 and expected in done.stderr, "rejections",
            f"branch {branch} was not rejected with {expected!r}: exit {done.returncode}\n{done.stderr}")
 
@@ -169,8 +188,12 @@ def _rejected_branch(r: Rehearsal, branch: str, edits: dict[str, str], expected:
 def stage_rejections(r: Rehearsal) -> None:
     _rejected_branch(r, "edits-workflow", {".github/workflows/validate.yml": "name: pwned\n"},
                      ".github/workflows/validate.yml: is outside submissions/<name>/")
+    _rejected_branch(r, "edits-scripts", {"scripts/commit_results.sh": "echo pwned\n"},
+                     "scripts/commit_results.sh: is outside submissions/<name>/")
     _rejected_branch(r, "two-folders", {"submissions/someone-else/model.py": "# second entry\n"},
                      "touches 2 submission folders")
+    _rejected_branch(r, "foreign-folder", {f"submissions/{STUDENT}/model.py": "# sabotage\n"},
+                     f"github_handle is '{STUDENT}' but the pull request was opened by @mallory", author="mallory")
     forged = r.workdir / "forged"
     shutil.copytree(r.workdir / "artifact", forged)
     artifact.write_metadata(forged, PR_NUMBER, "0" * 40, "local")
@@ -178,43 +201,109 @@ def stage_rejections(r: Rehearsal) -> None:
                       "--sha", r.head_sha, "--dry-run"])
     _check(done.returncode == 1 and "is not the SHA this workflow run tested" in done.stderr and not done.stdout,
            "rejections", f"a forged artifact was not rejected: exit {done.returncode}\n{done.stderr}")
-    r.passed("rejections", "workflow edit, two folders and a forged artifact are each rejected")
+    artifact.write_metadata(forged, PR_NUMBER, r.head_sha, "local")
+    claims = [p for p in forged.glob("*.json") if p.name != artifact.METADATA_NAME]
+    for path in claims:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        result["runner"]["class"] = "reference"
+        path.write_text(json.dumps(result), encoding="utf-8")
+    artifact.write_metadata(forged, PR_NUMBER, r.head_sha, "reference")
+    try:
+        artifact.check_artifact(forged, r.head_sha, PR_NUMBER, runner_classes=provenance.RUNNER_CLASSES["smoke"])
+        _check(False, "rejections", "a smoke artifact claiming the reference runner was accepted")
+    except artifact.ArtifactRejected as err:
+        _check("cannot come from this workflow run" in str(err), "rejections", str(err))
+    r.passed("rejections", "workflow, scripts/, two folders, another's folder and forged artifacts rejected")
+
+
+def _benchmark_run(main_sha: str, event: str, branch: str) -> provenance.RunInfo:
+    """The record GitHub keeps of a Benchmark run (what comment.yml reads through the API)."""
+    return provenance.RunInfo(id=1, path=provenance.BENCHMARK_PATH, event=event, head_branch=branch,
+                              head_sha=main_sha, head_repository="rehearsal/tinymlperf")
+
+
+def stage_official(r: Rehearsal) -> None:
+    main_sha = r.git("rev-parse", "main")
+    origin = provenance.classify(_benchmark_run(main_sha, "workflow_dispatch", "main"), "rehearsal/tinymlperf",
+                                 "main")
+    forged = provenance.classify(_benchmark_run(main_sha, "pull_request", "student"), "rehearsal/tinymlperf",
+                                 "main")
+    _check(origin.kind == "official" and forged.kind == "untrusted", "official", f"{origin} / {forged}")
+    checkout, results = r.checkout_of("official-main", main_sha), r.workdir / "official-artifact"
+    r.tito("official", "pr", "overlay", "--rev", r.head_sha, "--submission", STUDENT, cwd=checkout)
+    r.tito("official", "submit", "--validate-only", f"submissions/{STUDENT}", cwd=checkout)
+    r.tito("official", "pr", "metadata", "--out", str(results), "--pr", str(PR_NUMBER), "--sha", r.head_sha,
+           "--runner-class", "reference", cwd=checkout)
+    r.tito("official", "benchmark", "run", "--event", OFFICIAL_EVENT, "--runner-class", "reference",
+           "--submission", f"submissions/{STUDENT}", "--out", str(results), cwd=checkout)
+    checked = artifact.check_artifact(results, expected_sha=None, runner_classes=origin.runner_classes,
+                                      harness_commit=main_sha)
+    _check([res["sandbox"].get("isolation") for res in checked.results] == ["jail"], "official",
+           "the official run did not run in the jail")
+    section = comment.render_section("reference", checked.results, r.head_sha, official=True)
+    r.official_comment = comment.render_comment({"reference": section}, r.head_sha, PR_NUMBER, r.comment)
+    _check("Official rerun: reference runner (x86)" in r.official_comment and "Smoke run" in r.official_comment,
+           "official", "the official section was not added beside the smoke one")
+    r.official_commit = main_sha
+    r.official = sorted(p for p in results.glob("*.json") if p.name != artifact.METADATA_NAME)
+    r.passed("official", f"maintainer dispatch on main: {OFFICIAL_EVENT} measured in the jail as `reference`, "
+             "shown as official")
 
 
 def stage_merge(r: Rehearsal) -> None:
     before = r.git("rev-parse", "main")
-    r.git("switch", "-q", "main")
-    r.git("merge", "-q", "--no-ff", "student", "-m", f"Merge pull request #{PR_NUMBER}")
+    r.git("merge", "-q", "--no-ff", r.head_sha, "-m", f"Merge pull request #{PR_NUMBER}")
     r.git("push", "-q", "origin", "main")
-    changed = json.loads(r.tito("merge", "pr", "submissions", "--base", before, "--head", "HEAD"))
-    _check(changed == [STUDENT], "merge", f"publish would measure {changed}, expected [{STUDENT!r}]")
-    r.passed("merge", f"merged into main; publish lists {changed}")
+    jobs = json.loads(r.tito("merge", "pr", "submissions", "--base", before, "--head", "HEAD", "--matrix"))
+    listed = sorted((job["runner-class"], job["submissions"]) for job in jobs["include"])
+    _check(listed == [("edge", STUDENT), ("reference", STUDENT)], "merge", f"publish would measure {listed}")
+    r.passed("merge", f"merged into main; publish measures {STUDENT} on reference and edge")
 
 
-def stage_publish(r: Rehearsal) -> None:
-    official = r.workdir / "official"
-    official.mkdir()
-    for path in r.results:
-        shutil.copy2(path, official / path.name)
-    r.run("publish", ["bash", "scripts/commit_results.sh", str(official), "Record rehearsal results"])
-    stored = r.run("publish", ["git", "--git-dir", str(r.origin), "ls-tree", "-r", "--name-only", "main",
-                               "leaderboard/results/"]).split()
-    missing = [p.name for p in r.results if not any(s.endswith(p.name) for s in stored)]
-    _check(not missing, "publish", f"origin/main lacks stored results {missing}")
-    r.passed("publish", f"{len(r.results)} result(s) committed to origin/main's store")
+def stage_register(r: Rehearsal) -> None:
+    snippet = r.tito("register", "leaderboard", "fingerprint", str(r.official[0]))
+    config = r.repo / "leaderboard" / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    _check("runners: []" in text, "register", "leaderboard/config.yaml has no empty runners list")
+    entry = "\n".join(line for line in snippet.splitlines() if not line.startswith("#"))
+    config.write_text(text.replace("runners: []", "runners:\n" + entry), encoding="utf-8")
+    r.git("commit", "-q", "-am", "Register the reference runner")
+    r.git("push", "-q", "origin", "main")
+    r.passed("register", "the reference runner's fingerprint is in leaderboard/config.yaml")
+
+
+def stage_record(r: Rehearsal) -> None:
+    artifacts = r.workdir / "downloaded"
+    job = record.matrix([STUDENT], ["reference"])[0]
+    (artifacts / job["artifact"]).mkdir(parents=True)
+    for path in r.official:
+        shutil.copy2(path, artifacts / job["artifact"] / path.name)
+    accepted = r.workdir / "accepted"
+    r.tito("record", "pr", "collect", "--artifacts", str(artifacts), "--matrix", json.dumps({"include": [job]}),
+           "--harness-commit", r.official_commit, "--out", str(accepted))
+    _check(sorted(p.name for p in accepted.iterdir()) == sorted(p.name for p in r.official), "record",
+           "the official results were not accepted")
+    r.run("record", ["bash", "scripts/commit_results.sh", str(accepted), "Record rehearsal results"])
+    stored = r.run("record", ["git", "--git-dir", str(r.origin), "ls-tree", "-r", "--name-only", "results",
+                              "leaderboard/results/"]).split()
+    missing = [p.name for p in r.official if not any(s.endswith(p.name) for s in stored)]
+    _check(not missing, "record", f"origin's results branch lacks {missing}")
+    r.passed("record", f"{len(r.official)} checked result(s) committed to origin's results branch; main untouched")
 
 
 def stage_build(r: Rehearsal) -> None:
-    r.tito("build", "leaderboard", "build", "--store", "leaderboard/results", "--markdown", "LEADERBOARD.md",
-           "--site", "_site")
-    board = (r.repo / "LEADERBOARD.md").read_text(encoding="utf-8")
+    data = r.workdir / "results-branch"
+    r.run("build", ["git", "clone", "-q", "--branch", "results", str(r.origin), str(data)])
+    r.tito("build", "leaderboard", "build", "--store", str(data / "leaderboard" / "results"), "--markdown",
+           str(r.workdir / "LEADERBOARD.md"), "--site", str(r.workdir / "_site"))
+    board = (r.workdir / "LEADERBOARD.md").read_text(encoding="utf-8")
     _check(STUDENT in board, "build", "LEADERBOARD.md does not list the submission")
-    _check((r.repo / "_site" / "index.html").is_file(), "build", "the site has no index.html")
-    r.passed("build", "LEADERBOARD.md lists the submission; _site/index.html written")
+    _check((r.workdir / "_site" / "index.html").is_file(), "build", "the site has no index.html")
+    r.passed("build", "LEADERBOARD.md (from the results branch) lists the submission; _site/index.html written")
 
 
-STAGES = (stage_init, stage_submission, stage_check_changes, stage_validate, stage_benchmark, stage_comment,
-          stage_rejections, stage_merge, stage_publish, stage_build)
+STAGES = (stage_init, stage_submission, stage_gate, stage_validate, stage_smoke, stage_comment, stage_rejections,
+          stage_official, stage_merge, stage_register, stage_record, stage_build)
 
 
 def rehearse(workdir: Path) -> Rehearsal:
