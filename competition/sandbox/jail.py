@@ -4,7 +4,8 @@
 reference and edge runs without it. `Plan` builds the bwrap command line for one worker: new user, pid, mount, net,
 ipc, uts and cgroup namespaces, no environment but the one given, a root file system that is an empty read-only
 tmpfs holding only /usr, the interpreter, the packages the worker imports (under JAIL_LIB) and the submission copy
-(read-only at SUBMISSION), a private /tmp, a fresh /proc and a minimal /dev. The worker runs as an unprivileged
+(read-only at SUBMISSION), a private /tmp (the only writable place, bounded), a fresh /proc and a minimal read-only
+/dev (its device nodes work; /dev/shm cannot be filled). The worker runs as an unprivileged
 uid: the parent's own, or `nobody` (65534) when the parent is root, so RLIMIT_NPROC binds. See docs/architecture.md.
 """
 
@@ -177,7 +178,7 @@ class Plan:
         hidden += [f"{JAIL_LIB}/{rel}" for rel in HIDDEN_IN_PACKAGES if os.path.isdir(_host_path(sources, rel))]
         for path in hidden:
             argv += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
-        argv += ["--remount-ro", "/", "--chdir", SUBMISSION, "--info-fd", str(info_fd), "--", exe, *command]
+        argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", SUBMISSION, "--info-fd", str(info_fd), "--", exe, *command]
         plan.argv = argv
         return plan
 

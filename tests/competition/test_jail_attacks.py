@@ -161,9 +161,11 @@ def test_memory_bomb_is_stopped_with_a_clear_reason() -> None:
     assert subprocess.run(["true"], timeout=10).returncode == 0
 
 
-def test_private_tmp_is_bounded() -> None:
+def test_private_tmp_is_bounded_and_the_rest_read_only() -> None:
     loot = attack({"attack": "fill_tmp", "mib": 64}, Limits(tmpfs_bytes=16 << 20))
-    assert "No space left on device" in loot
+    assert "dd /tmp: (0, \"dd: error writing '/tmp/fill': No space left on device" in loot
+    assert "\"dd: failed to open '/dev/shm/fill': Read-only file system" in loot
+    assert "\"dd: failed to open '/dev/fill': Read-only file system" in loot
 
 
 def test_the_worker_is_unprivileged_and_in_its_own_namespaces_seen_from_outside() -> None:
