@@ -304,7 +304,7 @@ def cmd_comment(args: argparse.Namespace) -> int:
     connected = _client(args)
     if connected is None or pr_number is None:
         return 2
-    return _post(connected[0], args, pr_number, args.sha, sections, accepted) or (1 if rejected else 0)
+    return _post(connected[0], args, pr_number, args.sha, sections, accepted, args.run_url) or (1 if rejected else 0)
 
 
 def _comment_for_run(args: argparse.Namespace) -> int:
@@ -330,9 +330,12 @@ def _comment_for_run(args: argparse.Namespace) -> int:
         if pr_number is None:
             print(f"no open pull request has head {sha}; nothing posted (the PR moved on or was closed)")
             return 0
+        if not files and run.conclusion == "success":
+            print("the run succeeded without results (a code PR: CI covers it); nothing to comment")
+            return 0
         accepted, rejected = _load_artifacts(list(files.values()), sha, pr_number, origin.runner_classes)
         sections = _sections(accepted, sha, args.store, run.html_url, official=False)
-        if not files:
+        if not files:  # the run failed before it could upload: say so, with the link to its log
             sections = {"local": comment.render_section("local", [], sha, run_url=run.html_url)}
     else:
         accepted, rejected = _load_artifacts(list(files.values()), None, None, origin.runner_classes,
@@ -350,11 +353,11 @@ def _comment_for_run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(comment.render_comment(sections, sha, pr_number))
         return 1 if rejected else 0
-    return _post(gh, args, pr_number, sha, sections, accepted) or (1 if rejected else 0)
+    return _post(gh, args, pr_number, sha, sections, accepted, run.html_url) or (1 if rejected else 0)
 
 
 def _post(gh: Any, args: argparse.Namespace, pr_number: int, sha: str, sections: dict[str, str],
-          accepted: list[artifact.Artifact]) -> int:
+          accepted: list[artifact.Artifact], run_url: str | None) -> int:
     from competition.github import sticky
 
     try:
@@ -369,7 +372,7 @@ def _post(gh: Any, args: argparse.Namespace, pr_number: int, sha: str, sections:
             good = bool(item.results) and all(r["status"] == "ok" and r["scores"]["qualified"] for r in item.results)
             sticky.set_status(gh, args.repo, sha, "success" if good else "failure",
                               "all events qualified" if good else "see the TinyMLPerf comment",
-                              f"{sticky.STATUS_CONTEXT}/{item.runner_class}", args.run_url)
+                              f"{sticky.STATUS_CONTEXT}/{item.runner_class}", run_url)
     return 0
 
 

@@ -36,6 +36,7 @@ class RunInfo:
     head_repository: str | None
     pull_requests: list[int] = field(default_factory=list)
     html_url: str | None = None
+    conclusion: str | None = None
 
     @classmethod
     def from_api(cls, raw: dict[str, Any]) -> "RunInfo":
@@ -44,7 +45,7 @@ class RunInfo:
                    event=str(raw.get("event") or ""), head_branch=raw.get("head_branch"),
                    head_sha=str(raw.get("head_sha") or ""), head_repository=head_repo.get("full_name"),
                    pull_requests=[int(p["number"]) for p in raw.get("pull_requests") or []],
-                   html_url=raw.get("html_url"))
+                   html_url=raw.get("html_url"), conclusion=raw.get("conclusion"))
 
 
 @dataclass(frozen=True)

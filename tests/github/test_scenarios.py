@@ -116,6 +116,19 @@ def test_push_to_a_pr_posts_only_results_of_its_current_head(tmp_path: Path,
         assert f"commit `{NEW_HEAD}`" in body and HEAD not in body
 
 
+def test_a_run_without_artifacts_comments_only_when_it_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    code_pr = event("workflow_run_validate_fork")
+    with FakeGitHub(REPO, {7: FORK_PR}) as fake:
+        assert comment_for(fake, code_pr, tmp_path / "a", monkeypatch, {}) == 0
+        assert fake.comments == [] and "a code PR" in capsys.readouterr().out
+        failed = {**code_pr, "workflow_run": {**code_pr["workflow_run"], "id": 9005, "conclusion": "failure"}}
+        assert comment_for(fake, failed, tmp_path / "b", monkeypatch, {}) == 0
+        [body] = bot_bodies(fake)
+        assert "No results were produced for this commit" in body
+        assert "https://github.com/tinymlperf/tinymlperf/actions/runs/9001" in body  # the run's log
+
+
 def test_maintainer_triggered_run_is_shown_as_official(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with FakeGitHub(REPO, {7: FORK_PR}) as fake:
         assert comment_for(fake, event("workflow_run_validate_fork"), tmp_path / "a", monkeypatch,
