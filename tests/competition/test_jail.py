@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +143,30 @@ def test_ci_script_installs_and_checks_the_jail() -> None:
     script = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
     assert "bubblewrap" in script and "jail.status()" in script
     assert subprocess.run(["bash", "-n", ".ci/run"], cwd=Path(__file__).resolve().parents[2]).returncode == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
+@needs_jail
+def test_a_parent_killed_outright_takes_its_jail_and_cgroup_with_it() -> None:
+    code = ("from competition.sandbox.process import Worker\nw = Worker(None, isolation='jail').start()\n"
+            "print(w._ns_init, w.host_pid, flush=True)\nimport time\ntime.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[2])
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    leftovers = list(Path("/sys/fs/cgroup").glob(f"*/**/{cgroup.PREFIX}*-{parent.pid}-*"))
+    assert leftovers or os.geteuid() != 0  # root can always make the worker's cgroup
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(p) for p in pids), "the jail outlived its parent"
+    with Worker(None, isolation="jail"):  # the next worker removes groups whose creator is dead
+        assert not any(path.exists() for path in leftovers)
