@@ -219,3 +219,27 @@ def test_results_are_checked_then_recorded_on_the_results_branch_and_the_site_wa
     assert official["site"]["needs"] == "record" and official["site"]["if"] == "needs.record.result == 'success'"
     assert official["deploy"]["needs"] == "site"
     assert "fromJSON(inputs.matrix)" in official["measure"]["strategy"]["matrix"]
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github"
+PAYLOADS = {"pull_request": "pull_request_synchronize", "pull_request_target": "pull_request_synchronize",
+            "workflow_run": "workflow_run_validate_fork", "workflow_dispatch": "workflow_dispatch_benchmark",
+            "push": "push_merge"}
+
+
+def test_workflows_read_only_fields_the_recorded_event_payloads_have() -> None:
+    """Every `github.event.<path>` a workflow reads exists in a recorded payload of each event that starts it."""
+    import json
+
+    checked = 0
+    for path in WORKFLOWS:
+        text = path.read_text(encoding="utf-8")
+        for event_name in triggers(path.name):
+            payload = json.loads((FIXTURES / f"{PAYLOADS[event_name]}.json").read_text(encoding="utf-8"))
+            for expression in sorted(set(re.findall(r"github\.event\.([A-Za-z_.0-9-]+)", text))):
+                node: Any = payload
+                for key in expression.split("."):
+                    node = node.get(key) if isinstance(node, dict) else None
+                assert node is not None, f"{path.name} reads github.event.{expression}, absent on {event_name}"
+                checked += 1
+    assert checked >= 10
