@@ -6,7 +6,8 @@ hit), and the site's size. Prints the ratios against the 500-result build, measu
 
 TEST DATA: the results are built by tests/leaderboard/factory.py (scored by competition.scoring like the harness
 does) from a few hundred distinct measurement sets, each copied under many submission names; every file therefore has
-its own content and SHA-256, and a cold build checks each one.
+its own content and SHA-256, and a cold build checks each one. The store has the shape of a season with
+re-benchmarks: n / 10 submissions, each in three events, each event run about 3.3 times (the latest is current).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import copy
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +27,7 @@ from competition.leaderboard.build import build  # noqa: E402
 from competition.results import dumps  # noqa: E402
 from tests.leaderboard.factory import REGISTERED, make_scored_result  # noqa: E402
 
-TEMPLATES = 200
+TEMPLATES = 201  # a multiple of the number of events
 EVENTS = (("cnn_marathon", "reference", 0.80), ("cnn_marathon_offline", "local", 0.96),
           ("memory_master_offline", "local", 0.96))
 
@@ -43,16 +45,18 @@ def templates() -> list[dict]:
 
 
 def fill_store(store: Path, n: int, base: list[dict]) -> None:
-    """n result files: submissions s0..s(0.8n), the rest reruns of earlier submissions (history)."""
+    """n result files: n / 10 submissions x 3 events, the runs beyond the first of each pair being reruns."""
     store.mkdir(parents=True)
-    names = max(1, int(n * 0.8))
+    names, events = max(1, n // 10), len(EVENTS)
     for i in range(n):
-        result = copy.deepcopy(base[i % len(base)])
-        name, run = f"s{i % names}", i // names
-        stamp = f"2026110{1 + run}T12{i // 3600 % 60:02d}{i // 60 % 60:02d}".ljust(15, "0")[:15]
+        sub, event, run = (i // events) % names, i % events, i // (events * names)
+        result = copy.deepcopy(base[events * ((sub + 7 * run) % (len(base) // events)) + event])
+        name = f"s{sub}"
+        moment = datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(days=run, seconds=sub)
         result["submission"]["name"] = name
-        result["result_id"] = f"{name}--{result['event']['id']}--{result['runner']['class']}--{stamp}Z"
-        result["started_at"] = f"2026-11-0{1 + run}T12:{i // 3600 % 60:02d}:{i // 60 % 60:02d}Z"
+        result["result_id"] = (f"{name}--{result['event']['id']}--{result['runner']['class']}--"
+                               f"{moment:%Y%m%dT%H%M%SZ}")
+        result["started_at"] = f"{moment:%Y-%m-%dT%H:%M:%SZ}"
         (store / f"{result['result_id']}.json").write_text(dumps(result), encoding="utf-8")
 
 

@@ -14,6 +14,7 @@ from competition.leaderboard.config import ConfigError, load_config
 from competition.leaderboard.disqualified import DisqualifiedError, load_disqualified
 from competition.leaderboard.fingerprint import registration_snippet
 from competition.leaderboard.index import default_index_path
+from competition.leaderboard.site import SiteError
 from competition.leaderboard.store import DEFAULT_STORE, StoreError, add_results, read_result
 
 
@@ -57,7 +58,7 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except (StoreError, AwardsError, ConfigError, DisqualifiedError) as exc:
+        except (StoreError, AwardsError, ConfigError, DisqualifiedError, SiteError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     return run

@@ -46,6 +46,10 @@ class Config:
         """Link to a submission's report (its README) on the default branch."""
         return f"https://github.com/{self.repository}/blob/main/submissions/{submission}/README.md"
 
+    def result_url(self, result_id: str) -> str:
+        """Link to a stored result file on the default branch."""
+        return f"https://github.com/{self.repository}/blob/main/leaderboard/results/{result_id}.json"
+
     def registered(self, fingerprint: str, runner_class: str) -> bool:
         """Whether this fingerprint is registered for this runner class."""
         return any(r.fingerprint == fingerprint and r.runner_class == runner_class for r in self.runners)

@@ -40,11 +40,18 @@ def _cell(board_row: Row, column_id: str, text: str, lb: Leaderboard) -> str:
     return md(text) if column_id == "athlete" else text  # other cells are formatted numbers
 
 
+CATEGORY_ROWS = 10  # a category table shows its top rows; each entrant's rank is on its site page
+
+
 def board_table(board: Board, lb: Leaderboard) -> str:
-    """The ranked rows of a board as a Markdown table."""
+    """The ranked rows of a board as a Markdown table (a category board: its top CATEGORY_ROWS)."""
     columns = columns_for(board)
-    rows = [[_cell(row, c.id, c.text(row), lb) for c in columns] for row in board.ranked]
-    return _table([c.header for c in columns], rows)
+    shown = board.ranked if board.category is None else board.ranked[:CATEGORY_ROWS]
+    rows = [[_cell(row, c.id, c.text(row), lb) for c in columns] for row in shown]
+    table = _table([c.header for c in columns], rows)
+    if len(shown) < len(board.ranked):
+        table += f"\n\nTop {len(shown)} of {len(board.ranked)}; every entrant's rank is on its page of the site."
+    return table
 
 
 def _boards(boards: list[Board], lb: Leaderboard) -> list[str]:

@@ -20,14 +20,22 @@ SECTIONS_NAV = ('<nav class="sections">' + " · ".join(
 NONE_YET = '<p class="empty">None yet.</p>'
 
 
+INDEX_ROWS = 10  # rows of a ranking on the front page; longer rankings get their own page under boards/
+
+
+def board_page_path(board: Board) -> str:
+    """Where the full ranking of a long board lives, relative to the site root."""
+    return f"boards/{board.id.replace('/', '-')}.html"
+
+
 def submission_link(name: str, root: str = "") -> str:
     """Link to a submission's page on the site."""
     return link(f"{root}submissions/{name}.html", name)
 
 
-def _cell(lb: Leaderboard, row: Row, column_id: str, text: str) -> str:
+def _cell(lb: Leaderboard, row: Row, column_id: str, text: str, root: str = "") -> str:
     if column_id == "submission":
-        return f"{submission_link(row.name)} · {link(lb.config.report_url(row.name), 'report', 'report')}"
+        return f"{submission_link(row.name, root)} · {link(lb.config.report_url(row.name), 'report', 'report')}"
     number = row.result["submission"].get("pr_number")
     if column_id == "pr" and number:
         return link(lb.config.pr_url(number), text)
@@ -39,20 +47,38 @@ def _board_attrs(board: Board) -> dict[str, str]:
             "runner": board.runner_class}
 
 
-def board_section(lb: Leaderboard, board: Board) -> str:
-    """One ranking as a sortable table inside a filterable section."""
+def board_section(lb: Leaderboard, board: Board, limit: int | None = INDEX_ROWS, root: str = "") -> str:
+    """One ranking as a sortable table inside a filterable section: the first `limit` rows (None: all), with a
+    link to the full ranking's page when there are more."""
     columns = columns_for(board)
     rows = []
-    for row in board.ranked:
+    for row in board.ranked[:limit]:
         cells = "".join(f'<td class="col-{c.id}" data-sort="{esc(sort_value(c.sort_key(row)))}">'
-                        f"{_cell(lb, row, c.id, c.text(row))}</td>" for c in columns)
+                        f"{_cell(lb, row, c.id, c.text(row), root)}</td>" for c in columns)
         rows.append(f'<tr{data_attrs({"submission": row.name})}>{cells}</tr>')
     body = (table([c.header for c in columns], rows, "sortable") if rows
             else '<p class="empty">No entry beats the baseline yet.</p>')
+    if limit is not None and len(board.ranked) > limit:
+        more = (link(root + board_page_path(board), "full ranking") if board.category is None
+                else "every entrant's rank is on its submission page")
+        body += f'<p class="note">Top {limit} of {len(board.ranked)}: {more}</p>'
     ranked_by = f"ranked by {board.metric.label.lower()} · {reference_line(board)}"
     anchor = esc(board.id.replace("/", "-"))
     return (f'<section class="board filterable" id="{anchor}"{data_attrs(_board_attrs(board))}>'
             f"<h3>{esc(board.title)}</h3><p class=\"note\">{esc(ranked_by)}</p>{body}</section>")
+
+
+def long_boards(lb: Leaderboard) -> list[Board]:
+    """Event rankings with more ranked rows than the front page shows: each gets a page (a category ranking
+    shows its top rows; each entrant's page gives its rank there, which keeps the site linear in size)."""
+    return [b for b in lb.boards if b.category is None and len(b.ranked) > INDEX_ROWS]
+
+
+def render_board_page(lb: Leaderboard, board: Board) -> str:
+    """The full ranking of one board."""
+    body = (f'<p><a href="../index.html">Back to the leaderboard</a></p>'
+            + board_section(lb, board, None, "../"))
+    return page(f"{board.title}: {lb.config.site_title}", lb.config.site_title, body, "../")
 
 
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> str:
@@ -101,7 +127,8 @@ def _views(lb: Leaderboard) -> str:
 
 def _unranked(lb: Leaderboard) -> str:
     rows = [f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
-            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()]
+            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()
+            if board.category is None]
     return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else NONE_YET
 
 
@@ -139,7 +166,8 @@ def render_index(lb: Leaderboard) -> str:
            if lb.revealed else "")
         + f'<section id="categories"><h2>Categories</h2>{_categories()}</section>'
         + f'<section id="not-ranked"><h2>Not ranked</h2><p class="note">Failed runs, thresholds not met, '
-          f"category rules not met: listed, never ranked.</p>{_unranked(lb)}</section>"
+          f"no gain over the baseline beyond the noise: listed, never ranked (each submission's page gives the "
+          f"reason for every category).</p>{_unranked(lb)}</section>"
         + f'<section id="unofficial"><h2>Unofficial results</h2><p class="note">Local runners and offline events: '
           f'practice only, never official.</p>{unofficial or NONE_YET}</section>'
         + pareto_section(lb) + progression_section(lb)

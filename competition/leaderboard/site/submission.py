@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from competition.leaderboard import fields, formatting
 from competition.leaderboard.categories import categories
+from competition.leaderboard.config import Config
 from competition.leaderboard.fields import Result
 from competition.leaderboard.formatting import NOT_MEASURED, with_ci
 from competition.leaderboard.model import Leaderboard
-from competition.leaderboard.site.html import esc, json_for_html, key_value_table, link, page, table
+from competition.leaderboard.site.html import esc, key_value_table, link, page, table
 
 
 def _estimate(estimate: dict | None, unit: str, digits: int = 4) -> str:
@@ -81,12 +82,14 @@ def _checks(result: Result) -> str:
             + (f"<h4>Errors</h4><ul>{''.join(errors)}</ul>" if errors else ""))
 
 
-def result_section(result: Result) -> str:
-    """One current result: metrics, checks and provenance."""
+def result_section(result: Result, config: Config) -> str:
+    """One current result: metrics, checks, provenance and a link to the stored file (the machine-readable data)."""
     label = "official" if fields.is_official(result) else "unofficial"
     title = f"{result['event']['name']}, {result['runner']['class']} runner ({label})"
+    raw = link(config.result_url(result["result_id"]), "raw result (JSON)")
     return (f'<section class="result"><h2>{esc(title)}</h2>{key_value_table(metrics(result))}{_checks(result)}'
-            f"<details><summary>Provenance</summary>{key_value_table(provenance(result))}</details></section>")
+            f"<details><summary>Provenance</summary>{key_value_table(provenance(result))}</details>"
+            f'<p class="links">{raw}</p></section>')
 
 
 def _ranks(lb: Leaderboard, name: str) -> str:
@@ -126,8 +129,7 @@ def render_submission(lb: Leaderboard, name: str) -> str:
         + "<h2>Awards and badges</h2>"
         + (f"<ul>{''.join(honours)}</ul>" if honours else '<p class="empty">None yet.</p>')
         + f"<h2>Rankings</h2>{_ranks(lb, name)}"
-        + '<div class="results">' + "".join(result_section(r) for r in current) + "</div>"
+        + '<div class="results">' + "".join(result_section(r, lb.config) for r in current) + "</div>"
         + f"<h2>Run history</h2>{_history(lb, name)}"
-        + f'<script type="application/json" id="results-data">{json_for_html(current)}</script>'
     )
     return page(f"{name}: {lb.config.site_title}", lb.config.site_title, body, "../")
