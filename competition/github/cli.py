@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -309,8 +310,6 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 def _comment_for_run(args: argparse.Namespace) -> int:
     """The comment job: GitHub's record of the run decides what its artifacts may claim (provenance.classify)."""
-    import tempfile
-
     from competition.github import download, provenance
 
     connected = _client(args)

@@ -74,13 +74,17 @@ def download_artifacts(gh: Github, token: str, repository: str, run_id: int, nam
 
 def find_pull_request(gh: Github, repository: str, run: RunInfo) -> int | None:
     """The open PR whose head is the run's head SHA: from the run's pull_requests, else looked up through the API
-    (fork PRs leave workflow_run.pull_requests empty). None if no open PR has that head."""
+    (fork PRs leave workflow_run.pull_requests empty): open PRs of the run's head branch, then all open PRs.
+    None unless exactly one open PR has that head."""
     repo = gh.get_repo(repository)
-    candidates = list(run.pull_requests)
-    if not candidates and run.head_repository and run.head_branch:
-        owner = run.head_repository.split("/", 1)[0]
-        candidates = [p.number for p in repo.get_pulls(state="open", head=f"{owner}:{run.head_branch}")]
-    if not candidates:
-        candidates = [p.number for p in repo.get_pulls(state="open")]
-    matches = sorted({n for n in candidates if repo.get_pull(n).head.sha == run.head_sha})
+    if run.pull_requests:
+        pulls = [repo.get_pull(number) for number in run.pull_requests]
+    else:
+        pulls = []
+        if run.head_repository and run.head_branch:
+            owner = run.head_repository.split("/", 1)[0]
+            pulls = list(repo.get_pulls(state="open", head=f"{owner}:{run.head_branch}"))
+        if not pulls:
+            pulls = list(repo.get_pulls(state="open"))
+    matches = sorted({p.number for p in pulls if p.state == "open" and p.head.sha == run.head_sha})
     return matches[0] if len(matches) == 1 else None

@@ -38,7 +38,10 @@ def overlay(revision: str, name: str, repo: Path | str = ".") -> list[str]:
     listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", "-l", revision, "--", prefix).split(b"\0")
     entries = []
     for line in filter(None, listing):
-        meta, path = line.decode("utf-8", errors="strict").split("\t", 1)
+        try:
+            meta, path = line.decode("utf-8").split("\t", 1)
+        except UnicodeDecodeError:
+            raise OverlayError(f"a file name under {prefix} is not UTF-8: rename it") from None
         mode, kind, sha, size = meta.split()
         if kind != "blob" or mode not in _REGULAR:
             raise OverlayError(f"{path} has git mode {mode} ({kind}): only regular files are taken")

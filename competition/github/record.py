@@ -68,7 +68,6 @@ def check_official(source: Path | str, job: dict[str, Any], harness_commit: str,
     for name, result in sorted(documents.items()):
         if result is None or not artifact.check_result(name, result, runner_class, problems):
             continue
-        where = f"{job['artifact']}/{name}"
         checks = [
             (result["submission"]["name"] in expected,
              f"submission {result['submission']['name']!r} was not measured by this job ({sorted(expected)})",
@@ -79,13 +78,13 @@ def check_official(source: Path | str, job: dict[str, Any], harness_commit: str,
             (name == f"{result['result_id']}.json", f"file name differs from result_id {result['result_id']}",
              "result_id"),
         ]
-        failed = [Problem(where, message, "results are recorded only as the measure job wrote them", field=fld)
-                  for ok, message, fld in checks if not ok]
+        failed = [Problem(name, message, "results are recorded only as the measure job wrote them", field=where)
+                  for ok, message, where in checks if not ok]
         problems += failed
         if not failed:
             collected.accepted[name] = result
-    collected.problems += [p if "/" in p.file else Problem(f"{job['artifact']}/{p.file}", p.message, p.hint,
-                                                           p.field, p.line) for p in problems]
+    collected.problems += [Problem(f"{job['artifact']}/{p.file}", p.message, p.hint, p.field, p.line)
+                           for p in problems]
 
 
 def collect(artifacts: dict[str, Path], jobs: list[dict[str, Any]], harness_commit: str,
