@@ -312,3 +312,36 @@ def test_a_closed_entry_that_failed_conformance_is_refused(tmp_path):
                              "max_abs_diff": 0.3, "tolerance": 1e-4}
     with pytest.raises(StoreError, match=r"conformance\.verdict.*fc1\.weight"):
         add_results([_write(tmp_path / "c.json", result)], tmp_path / "store", POLICY)
+
+
+def test_the_check_index_never_vouches_for_an_edited_file(tmp_path):
+    store = _plant(tmp_path / "store", make_scored_result("ada", speedup=1.5), make_scored_result("eve", speedup=1.1))
+    index = tmp_path / "cache" / "index.json"
+    config = _config_file(tmp_path)
+    first = load_leaderboard(store, tmp_path / "none.yaml", config, None, None, False, index)
+    assert index.is_file() and not first.history_entries
+    path = next(store.glob("eve--*.json"))
+    forged = json.loads(path.read_text(encoding="utf-8"))
+    forged["scores"]["speedup"].update(value=9.0, ci95=[8.9, 9.1])
+    path.write_text(dumps(forged), encoding="utf-8")
+    second = load_leaderboard(store, tmp_path / "none.yaml", config, None, None, False, index)
+    assert [h.name for h in second.history_entries] == ["eve"]
+    assert [r.name for r in _board(second, "cnn_marathon/closed/reference").ranked] == ["ada"]
+
+
+def test_the_site_is_swapped_in_whole_and_never_written_over_a_foreign_folder(tmp_path, capsys):
+    store = _plant(tmp_path / "store", make_scored_result("ada", speedup=1.5))
+    site = tmp_path / "site"
+    build(store, None, site, tmp_path / "none.yaml", _config_file(tmp_path))
+    stale = site / "submissions" / "gone.html"
+    stale.write_text("old", encoding="utf-8")
+    build(store, None, site, tmp_path / "none.yaml", _config_file(tmp_path))
+    assert (site / "index.html").is_file() and not stale.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+    foreign = tmp_path / "home"
+    (foreign / "notes.txt").parent.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    code = main(["leaderboard", "build", "--store", str(store), "--markdown", "", "--site", str(foreign),
+                 "--config", str(_config_file(tmp_path)), "--submissions", "", "--no-index"])
+    assert code == 1 and "not a previous site" in capsys.readouterr().err
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine"
