@@ -100,6 +100,15 @@ def test_memory_counts_the_output_and_the_traced_peak():
     layer = nn.Linear(10, 1000)
     (row,) = _profiled(layer, np.ones((1000, 10), np.float32)).layers
     assert row.output_bytes == 4 * 1000 * 1000 and row.peak_bytes >= 4 * 1000 * 1000
+    model = nn.Sequential(nn.Linear(10, 1000), nn.ReLU())
+    profiler = PerformanceProfiler(model)
+    with profiler.profile("outer"), tt.no_grad():
+        model(tt.from_numpy(np.ones((1000, 10), np.float32)))
+        with profiler.profile("inner"):
+            model(tt.from_numpy(np.ones((10, 10), np.float32)))
+    outer, inner = profiler.sections["outer"], profiler.sections["inner"]
+    assert outer.peak_bytes >= 2 * 4 * 1000 * 1000 > inner.peak_bytes > 0  # Linear and ReLU outputs coexist
+    assert outer.time_s >= inner.time_s and [r.calls for r in profiler.layers[:2]] == [2, 2]  # hooked once
     untraced = _profiled(layer, np.ones((1000, 10), np.float32), trace_memory=False)
     assert untraced.layers[0].peak_bytes == 0 and "not traced" in untraced.report()
 

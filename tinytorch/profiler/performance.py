@@ -70,7 +70,7 @@ class LatencyStats:
 
 @dataclass
 class _Frame:
-    stats: LayerStats
+    stats: LayerStats | None  # None for a block
     started: float
     memory_at_start: int
     peak: int = 0
@@ -88,34 +88,47 @@ class PerformanceProfiler:
         self.sections: dict[str, SectionStats] = {}
         self._layers: dict[str, LayerStats] = {}
         self._modules: dict[str, Module] = {}
-        self._stack: list[_Frame] = []
+        self._stack: list[_Frame] = []  # open blocks and layer calls, innermost last
+        self._depth = 0  # open blocks
 
     # ---- blocks and hooks ---------------------------------------------------------------------------------------
 
     @contextmanager
     def profile(self, name: str) -> Iterator[SectionStats]:
-        """Time (and trace) the block; hooks on every module of the model record per-layer statistics."""
+        """Time (and trace) the block; hooks on every module of the model record per-layer statistics.
+        Blocks may nest: the hooks are attached once, by the outermost block."""
         section = self.sections.setdefault(name, SectionStats(name))
-        handles = self._attach() if self.model is not None else []
+        outermost = self._depth == 0
+        handles = self._attach() if self.model is not None and outermost else []
         tracing = self.trace_memory and not tracemalloc.is_tracing()
         if tracing:
             tracemalloc.start()
+        current, peak = self._traced()
+        if self._stack:  # an enclosing block keeps the peak reached so far
+            self._stack[-1].peak = max(self._stack[-1].peak, peak)
         if self.trace_memory:
             tracemalloc.reset_peak()
-        memory_at_start = tracemalloc.get_traced_memory()[0] if self.trace_memory else 0
-        started = time.perf_counter()
+        frame = _Frame(None, time.perf_counter(), current)
+        self._stack.append(frame)
+        self._depth += 1
         try:
             yield section
         finally:
-            section.time_s += time.perf_counter() - started
+            section.time_s += time.perf_counter() - frame.started
             section.calls += 1
+            self._depth -= 1
+            while self._stack and self._stack[-1] is not frame:  # an exception left layer frames open
+                self._stack.pop()
+            self._stack.pop()
+            peak = max(frame.peak, self._traced()[1])
             if self.trace_memory:
-                section.peak_bytes = max(section.peak_bytes, tracemalloc.get_traced_memory()[1] - memory_at_start)
+                section.peak_bytes = max(section.peak_bytes, peak - frame.memory_at_start)
+            if self._stack:
+                self._stack[-1].peak = max(self._stack[-1].peak, peak)
             if tracing:
                 tracemalloc.stop()
             for handle in handles:
                 handle.remove()
-            self._stack.clear()
 
     def _attach(self) -> list:
         handles = []
