@@ -198,6 +198,14 @@ def _projection(board: Board, row: Row) -> dict[str, Any]:
     }
 
 
+def _missing_reason(result: Result, category: Category) -> str:
+    if result["submission"]["name"] == BASELINE:
+        return "the baseline is the reference line of every board, never ranked"
+    if fields.visibility(result) == "private":
+        return "private-split results are ranked only at the end-of-season reveal"
+    return f"{category.title} ranks results from the {' or '.join(category.runner_classes)} runner only"
+
+
 def projected_ranks(store_results: list[Result], new_results: list[Result]) -> dict[str, dict[str, Any]]:
     """Rank the new results of one submission as if they were stored (replacing its earlier runs of the same key).
 
@@ -220,8 +228,7 @@ def projected_ranks(store_results: list[Result], new_results: list[Result]) -> d
         for category in categories():
             key = f"{category.id}/{event_id}/{division}/{runner}"
             if key not in projection:
-                why = (f"{category.title} ranks results from the {' or '.join(category.runner_classes)} runner only"
-                       if runner not in category.runner_classes else "the baseline is the reference line, not ranked")
+                why = _missing_reason(result, category)
                 projection[key] = {"event": event_id, "event_name": result["event"]["name"],
                                    "category": category.id, "category_title": category.title,
                                    "division": division, "runner_class": runner,
