@@ -62,12 +62,12 @@ def write_metadata(directory: Path | str, pr_number: int, head_sha: str, runner_
     return target
 
 
-def _read_directory(root: Path, problems: list[Problem]) -> list[tuple[str, bytes]]:
+def _read_directory(root: Path, problems: list[Problem], max_files: int) -> list[tuple[str, bytes]]:
     entries = []
     with os.scandir(root) as it:
         listing = sorted(it, key=lambda e: e.name)
-    if len(listing) > MAX_FILES:
-        problems.append(Problem(str(root), f"holds {len(listing)} entries, more than {MAX_FILES}",
+    if len(listing) > max_files:
+        problems.append(Problem(str(root), f"holds {len(listing)} entries, more than {max_files}",
                                 "upload only the result JSON files and metadata.json"))
         return []
     for entry in listing:
@@ -83,12 +83,12 @@ def _read_directory(root: Path, problems: list[Problem]) -> list[tuple[str, byte
     return entries
 
 
-def _read_zip(path: Path, problems: list[Problem]) -> list[tuple[str, bytes]]:
+def _read_zip(path: Path, problems: list[Problem], max_files: int) -> list[tuple[str, bytes]]:
     entries = []
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
-        if len(infos) > MAX_FILES:
-            problems.append(Problem(str(path), f"holds {len(infos)} entries, more than {MAX_FILES}",
+        if len(infos) > max_files:
+            problems.append(Problem(str(path), f"holds {len(infos)} entries, more than {max_files}",
                                     "upload only the result JSON files and metadata.json"))
             return []
         for info in infos:
@@ -144,17 +144,20 @@ def check_result(name: str, result: Any, runner_class: str | None, problems: lis
     return True
 
 
-def read_documents(source: Path | str) -> tuple[dict[str, Any], list[Problem]]:
+def read_documents(source: Path | str, submissions: int = 1) -> tuple[dict[str, Any], list[Problem]]:
     """The JSON documents of an artifact folder or .zip by file name (None where unparsable), and every problem:
-    bounded counts and sizes, flat regular files named *.json, valid UTF-8 JSON. Nothing is extracted."""
+    bounded counts and sizes (per submission the artifact may hold), flat regular files named *.json, valid UTF-8
+    JSON. Nothing is extracted."""
+    max_files, max_total = MAX_FILES * submissions, MAX_TOTAL_BYTES * submissions
     source = Path(source)
     problems: list[Problem] = []
     if source.is_symlink() or not (source.is_dir() or zipfile.is_zipfile(source)):
         return {}, [Problem(str(source), "is neither a folder nor a zip archive", "pass the downloaded artifact")]
-    entries = _read_directory(source, problems) if source.is_dir() else _read_zip(source, problems)
+    read = _read_directory if source.is_dir() else _read_zip
+    entries = read(source, problems, max_files)
     total = sum(len(data) for _, data in entries)
-    if total > MAX_TOTAL_BYTES:
-        problems.append(Problem(str(source), f"holds more than {MAX_TOTAL_BYTES} bytes", "upload only results"))
+    if total > max_total:
+        problems.append(Problem(str(source), f"holds more than {max_total} bytes", "upload only results"))
     documents: dict[str, Any] = {}
     for name, data in entries:
         if not _FILE_NAME.match(name):

@@ -268,3 +268,18 @@ def test_rebenchmark_of_300_entries_stays_under_the_matrix_limit_and_measures_th
     assert len(record.matrix(names, ["reference"], chunk_size=1)) == 150, "300 entries in 256 jobs: 2 per job"
     small = record.matrix(names[:10], ["reference", "edge"], chunk_size=4)
     assert [j["submissions"].count(" ") + 1 for j in small] == [4, 4, 2, 4, 4, 2]
+
+
+def test_a_chunk_artifact_may_hold_the_results_of_all_its_submissions(tmp_path: Path) -> None:
+    names = [f"entry-{i:02d}" for i in range(20)]
+    [job] = record.matrix(names, ["reference"], chunk_size=20)
+    files = {}
+    for name in names:
+        for event_id in EVENTS:
+            result = make_result(name, event_id=event_id)
+            result["harness"]["git_commit"] = MAIN
+            files[f"{result['result_id']}.json"] = result
+    assert len(files) > artifact.MAX_FILES
+    (tmp_path / f"{job['artifact']}.zip").write_bytes(zipped(files))
+    collected = record.collect({job["artifact"]: tmp_path / f"{job['artifact']}.zip"}, [job], MAIN, tmp_path / "ok")
+    assert not collected.problems and len(collected.accepted) == 40
