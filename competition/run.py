@@ -18,7 +18,7 @@ import yaml
 import competition
 import numpy as np
 
-from competition import conformance, scoring
+from competition import conformance, private_split, scoring
 from competition.datasets import load_event_data
 from competition.measure import draws, energy, gemm, hardware, memory, protocols, provenance, verify, weights
 from competition.measure.contender import Contender, start_all
@@ -90,8 +90,8 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
     """Fill the measured parts of `result`; return the per-round speedup ratios (None if there are none)."""
     stage[0] = "dataset"
     say(f"{event.id}: loading {event.dataset}/{event.split}")
-    data = load_event_data(event.dataset, event.split, event.kind)
-    result["event"]["dataset"].update(data.record())
+    data = private_split.load_private_split(event) or load_event_data(event.dataset, event.split, event.kind)
+    result["event"]["dataset"].update(private_split.dataset_record(data))
     rapl, energy_reason = energy.find_rapl()
     limits = _limits(event, cfg)
     stage[0] = "weights"

@@ -166,3 +166,21 @@ def test_a_hanging_submission_fails_the_run_with_the_wall_clock_message(monkeypa
     validate_result(result)
     assert result["status"] == "failed" and result["errors"][0]["stage"] == "measure"
     assert "candidate: stopped after the wall-clock limit (2 s)" in result["errors"][0]["message"]
+
+
+@pytest.mark.slow
+def test_a_private_split_on_the_runner_is_what_gets_scored(tmp_path: Path, pair: tuple[Path, Path],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from competition.private_split import ENV_VAR, write_private_split
+
+    rng = np.random.default_rng(0)
+    write_private_split(tmp_path / "private", "mnist_bundled", rng.integers(0, 256, (300, 28, 28), dtype=np.uint8),
+                        rng.integers(0, 10, 300))
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "private"))
+    result = run_event("cnn_marathon_offline", *pair, quick=True)
+    validate_result(result)
+    assert result["status"] == "ok", result["errors"]
+    dataset = result["event"]["dataset"]
+    assert dataset["visibility"] == "private" and dataset["split"] == "private" and dataset["n_examples"] == 300
