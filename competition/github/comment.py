@@ -262,8 +262,8 @@ def render_comment(sections: dict[str, str], sha: str, pr_number: int | None = N
     lines += [
         "<sub>Speedup is baseline time / your time, measured side by side on the same machine; a tie means the "
         "interval contains 1, the difference is inside the noise floor (baseline vs baseline), or there were too "
-        "few rounds. Ranks are projected against the current leaderboard. Smoke runs are previews; only official "
-        "reruns (maintainer-triggered) and the measurement after merge count."
+        "few rounds. Ranks are projected against the current leaderboard. Smoke runs are previews; an official rerun "
+        "shows what the maintainers' runners measure; the leaderboard records the measurement made after merge."
         + (f" {note}" if note else "") + "</sub>",
         "",
     ]
