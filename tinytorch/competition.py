@@ -329,7 +329,14 @@ def _dequantize(model: nn.Module, names: Iterable[str]) -> None:
         if quantized.bias is not None:
             layer.bias = nn.Parameter(quantized.bias.data.astype(np.float32))
         parent, _, child = name.rpartition(".")
-        (modules[parent] if parent else model)._modules[child] = layer.eval()  # keeps the Sequential's order
+        _replace(modules[parent] if parent else model, child, layer.eval())
+
+
+def _replace(parent: nn.Module, child: str, layer: nn.Module) -> None:
+    """parent.<child> = layer, keeping the order of parent's children (a Sequential runs them in that order)."""
+    order = list(parent._modules)
+    setattr(parent, child, layer)
+    parent._modules = {name: parent._modules[name] for name in order}
 
 
 def sliding_window_logits(model: GPT, tokens: np.ndarray, reencode_every: int) -> np.ndarray:
