@@ -3,9 +3,9 @@
 Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it once into a
 (C*kh*kw, N*OH*OW) matrix for one GEMM. Its input gradient is a gather, not a scatter: the full correlation of the
 (stride-dilated, padded) output gradient with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on
-shifted contiguous slices of one flat grid (no im2col copy, no col2im scatter-add). The pools work on one strided
-slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or channels; max-pool
-records each window's argmax offset so its backward is one pass.
+shifted contiguous row blocks of one flat channels-last grid (no im2col copy, no col2im scatter-add). The pools
+work on one strided slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or
+channels; max-pool records each window's argmax offset so its backward is one pass.
 """
 from __future__ import annotations
 
@@ -55,10 +55,12 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
                 padding: tuple[int, int]) -> np.ndarray:
     """d loss / d input of a convolution: the full correlation of the stride-dilated ``g`` with the flipped kernel.
 
-    ``g`` (N, O, OH, OW) is written, dilated by the stride, into a zero grid (O, N, H + kh - 1, W + kw - 1) at
-    offset (kh - 1 - ph, kw - 1 - pw). Flattened, input pixel q receives ``W[:, :, i, j].T @ grid[:, q + shift]``
-    from kernel offset (i, j), ``shift = (kh-1-i) * Gw + (kw-1-j)``: one GEMM per offset on a contiguous slice,
-    no im2col copy and no scatter. Columns that fall in the grid's margins are computed and cropped away.
+    ``g`` (N, O, OH, OW) is written, dilated by the stride, into a zero channels-last grid (N, Gh, Gw, O), with
+    Gh = H + kh - 1 and Gw = W + kw - 1, at offset (kh - 1 - ph, kw - 1 - pw). Flattened to (N*Gh*Gw, O) rows, input
+    pixel q receives ``grid[q + shift] @ W[:, :, i, j]`` from kernel offset (i, j), ``shift = (kh-1-i) * Gw +
+    (kw-1-j)``: one GEMM per offset on a contiguous block of rows, no im2col copy and no scatter. Rows that fall in
+    the grid's margins are computed and cropped away. (Pixel rows x channels is the GEMM shape OpenBLAS runs
+    fastest here: measured 27 % faster than channels x pixels.)
     """
     n, o, oh, ow = g.shape
     _, c, kh, kw = w.shape
@@ -66,22 +68,23 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
     first = tuple(p if p <= k - 1 else 0 for p, k in zip(padding, (kh, kw)))
     rows, cols = (size + 2 * (p - f) for size, p, f in zip(input_hw, padding, first))
     gh, gw = rows + kh - 1, cols + kw - 1
-    grid = np.zeros((o, n, gh, gw), dtype=g.dtype)
+    grid = np.zeros((n, gh, gw, o), dtype=g.dtype)
     top, left = kh - 1 - first[0], kw - 1 - first[1]
-    grid[:, :, top:top + (oh - 1) * stride[0] + 1:stride[0],
-         left:left + (ow - 1) * stride[1] + 1:stride[1]] = g.transpose(1, 0, 2, 3)
-    flat = grid.reshape(o, -1)
-    length = flat.shape[1] - (kh - 1) * gw - (kw - 1)
-    grad = np.zeros((c, flat.shape[1]), dtype=g.dtype)
-    term = np.empty((c, length), dtype=g.dtype)
+    grid[:, top:top + (oh - 1) * stride[0] + 1:stride[0],
+         left:left + (ow - 1) * stride[1] + 1:stride[1]] = g.transpose(0, 2, 3, 1)
+    flat = grid.reshape(-1, o)
+    length = flat.shape[0] - (kh - 1) * gw - (kw - 1)
+    grad = np.zeros((flat.shape[0], c), dtype=g.dtype)
+    term = np.empty((length, c), dtype=g.dtype)
+    kernel = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
     for i in range(kh):
         for j in range(kw):
             shift = (kh - 1 - i) * gw + (kw - 1 - j)
-            np.matmul(w[:, :, i, j].T, flat[:, shift:shift + length], out=term)
-            grad[:, :length] += term
+            np.matmul(flat[shift:shift + length], kernel[i, j], out=term)
+            grad[:length] += term
     (h, w_in), (ch, cw) = input_hw, (p - f for p, f in zip(padding, first))
-    cropped = grad.reshape(c, n, gh, gw)[:, :, ch:ch + h, cw:cw + w_in]
-    return np.ascontiguousarray(cropped.transpose(1, 0, 2, 3))
+    cropped = grad.reshape(n, gh, gw, c)[:, ch:ch + h, cw:cw + w_in]
+    return np.ascontiguousarray(cropped.transpose(0, 3, 1, 2))
 
 
 # Patch-matrix entries per chunk without autograd: 32 MB of float32, the best of 2M..16M measured on the 2-core box.
@@ -133,8 +136,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         grad_x = grad_w = None
         if input.requires_grad:
             grad_x = _input_grad(g, w, x.shape[2:], stride, padding)
-        if weight.requires_grad:
-            grad_w = (g2 @ cols.T).reshape(w.shape)
+        if weight.requires_grad:  # (C*kh*kw, O) then transposed: the faster GEMM shape here (measured)
+            grad_w = np.ascontiguousarray((cols @ g2.T).T).reshape(w.shape)
         if bias is None:
             return grad_x, grad_w
         return grad_x, grad_w, g2.sum(axis=1) if bias.requires_grad else None
