@@ -84,6 +84,16 @@ def status() -> JailStatus:
     return JailStatus(False, _failure_reason(done.stderr.decode("utf-8", "replace").strip()), bwrap, groups)
 
 
+@functools.lru_cache(maxsize=4)
+def supported_options(bwrap: str) -> frozenset[str]:
+    """The newer bwrap options this bwrap knows (--disable-userns since 0.8, --size since 0.7)."""
+    try:
+        text = subprocess.run([bwrap, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    return frozenset(option for option in ("--disable-userns", "--size") if option in text)
+
+
 def _failure_reason(stderr: str) -> str:
     if _read_int(APPARMOR_SYSCTL) == 1:
         return (f"AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns=1); "
@@ -164,20 +174,22 @@ class Plan:
         exe, prefix = interpreter()
         sources = [(prefix, prefix), *package_binds(), (str(submission), SUBMISSION)]
         plan = cls([], group=group, drop_root=os.geteuid() == 0)
-        argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
-                "--clearenv", "--hostname", "jail"]
+        optional = supported_options(bwrap)
+        argv = [bwrap, "--unshare-all", "--unshare-user", *optional & {"--disable-userns"}, "--die-with-parent",
+                "--new-session", "--clearenv", "--hostname", "jail"]
         for key, value in env.items():
             argv += ["--setenv", key, value]
         for args in _system_binds():
             argv += args
-        argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+        size = ["--size", str(tmpfs_bytes)] if "--size" in optional else []  # bubblewrap >= 0.7
+        argv += ["--proc", "/proc", "--dev", "/dev", *size, "--perms", "1777", "--tmpfs", "/tmp"]
         for index, (source, dest) in enumerate(sources):
             argv += ["--ro-bind", plan.stage(source, stage / str(index)), dest]
         site = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]
         hidden = [site] if os.path.isdir(site) and site.startswith(prefix + os.sep) else []
         hidden += [f"{JAIL_LIB}/{rel}" for rel in HIDDEN_IN_PACKAGES if os.path.isdir(_host_path(sources, rel))]
         for path in hidden:
-            argv += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
+            argv += ["--perms", "0555", "--tmpfs", path, "--remount-ro", path]
         argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", SUBMISSION, "--info-fd", str(info_fd), "--", exe, *command]
         plan.argv = argv
         return plan
