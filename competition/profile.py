@@ -22,6 +22,9 @@ from tinytorch.profiler import MachineRates, format_bytes, format_count, format_
 from tinytorch.profiler import measure_machine
 
 
+WORKER_BLAS_THREADS = 1  # the profiled worker's BLAS threads; the GEMM rate in the note is measured alike
+
+
 class ProfileError(RuntimeError):
     """The submission cannot be profiled (static-check problems or a failure in the worker)."""
 
@@ -36,7 +39,7 @@ def profile_event(event_id: str, submission_dir: Path) -> list[dict]:
     batch = int(protocol.get("batch_size", 100))
     subset = batch if event.kind == "inference" else None
     data = load_event_data(event.dataset, event.split, event.kind, max_examples=subset)
-    with Worker(Path(submission_dir), label="profile") as worker:
+    with Worker(Path(submission_dir), label="profile", blas_threads=WORKER_BLAS_THREADS) as worker:
         worker.request("import", timeout=120)
         if event.kind == "training":
             worker.request("store", [data.train_inputs, data.train_labels], names=["train_x", "train_y"])
@@ -65,7 +68,7 @@ def render_profile(rows: list[dict], event_id: str, machine: MachineRates | None
     """The rows of `profile_event` as a table, slowest layer first, in human units (fits 80 columns), and a note
     naming the bottleneck and this machine's float32 GEMM rate (measured here, in the parent): the roof for the
     "GFLOP/s" column. The worker's numbers are diagnostics, shown to the student and never scored."""
-    machine = machine if machine is not None else measure_machine()
+    machine = machine if machine is not None else measure_machine(threads=WORKER_BLAS_THREADS)
     ordered = sorted(rows, key=lambda row: row["time_s"], reverse=True)
     cells = [[row["name"], row["type"], format_seconds(row["time_s"]), format_share(row["time_fraction"]),
               format_count(row["flops"]) if row["flops"] else "-", _gflops(row), format_bytes(row["peak_bytes"]),
@@ -85,7 +88,8 @@ def render_profile(rows: list[dict], event_id: str, machine: MachineRates | None
         return Group(table, Text("No tinytorch layers: the model is not an nn.Module, so there is nothing to hook."))
     top = ordered[0]
     return Group(table, Text(f"Bottleneck: {top['name']} ({format_share(top['time_fraction'])} of the time).\n"
-                             f"A float32 GEMM runs at {format_rate(machine.gemm_flops_per_s)} on this machine."))
+                             f"A float32 GEMM runs at {format_rate(machine.gemm_flops_per_s)} on this machine "
+                             f"with {WORKER_BLAS_THREADS} BLAS thread, as in the worker."))
 
 
 def _gflops(row: dict) -> str:

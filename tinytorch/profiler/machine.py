@@ -30,12 +30,19 @@ def _best_seconds(fn, repeats: int) -> float:
     return best
 
 
-@lru_cache(maxsize=1)
-def measure_machine(gemm_size: int = 512, copy_megabytes: int = 64, repeats: int = 5) -> MachineRates:
+@lru_cache(maxsize=4)
+def measure_machine(gemm_size: int = 512, copy_megabytes: int = 64, repeats: int = 5,
+                    threads: int | None = None) -> MachineRates:
     """Best of ``repeats``: a ``gemm_size``^3 float32 matmul and a copy of ``copy_megabytes`` (read + write).
 
-    About 0.2 s on a laptop; cached for the process. Uses NumPy's current BLAS thread setting.
+    About 0.2 s; cached for the process. ``threads`` limits NumPy's BLAS for the measurement (threadpoolctl);
+    None uses the current setting.
     """
+    if threads is not None:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415  (only when asked)
+
+        with threadpool_limits(threads):
+            return measure_machine(gemm_size, copy_megabytes, repeats)
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((gemm_size, gemm_size), dtype=np.float32) for _ in range(2))
     product = np.empty_like(a)
