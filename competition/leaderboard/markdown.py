@@ -135,8 +135,9 @@ def render_markdown(lb: Leaderboard) -> str:
         private = [b for b in official if b.split == "private"]
         parts += ["## Private split (revealed at the end of the season)", "",
                   "Scored on the hidden evaluation split that lives only on the runners.", "", *_boards(private, lb)]
-    parts += ["## Not ranked", "", "Entries that failed a run, a threshold or a category rule, or do not beat the "
-              "baseline beyond the noise; never ranked.", "",
+    parts += ["## Not ranked", "", "Entries left off an event ranking: a failed run, a threshold not met, or no gain "
+              "over the baseline beyond the noise. Each submission's page on the site gives the reason for every "
+              "category.", "",
               *_unranked(lb), "## History (results that do not count now)", "",
               "Older harness, quick or unisolated runs, unregistered runners, disqualified or removed submissions, "
               "and files whose scores do not follow from their measurements.", "", *_history(lb),

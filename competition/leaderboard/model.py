@@ -92,10 +92,9 @@ class Leaderboard:
                 and b.ranked]
 
     def not_ranked(self) -> list[tuple[Board, Row]]:
-        """Entries left off a board: every one of an event ranking; for categories only the qualified ones
-        (an unqualified result is already listed under its event ranking)."""
-        return [(board, row) for board in self.boards for row in board.unranked
-                if board.category is None or fields.not_qualified_reason(row.result) is None]
+        """Entries left off an event ranking, with the reason. (Why an entry is not on a category ranking is on its
+        submission page: listing every category here would grow with entries x categories.)"""
+        return [(board, row) for board in self.boards if board.category is None for row in board.unranked]
 
     def history(self, submission: str) -> list[Result]:
         """Every counted run of one submission, oldest first."""

@@ -127,8 +127,7 @@ def _views(lb: Leaderboard) -> str:
 
 def _unranked(lb: Leaderboard) -> str:
     rows = [f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
-            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()
-            if board.category is None]
+            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()]
     return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else NONE_YET
 
 
