@@ -18,7 +18,7 @@ from pathlib import Path
 
 from competition.sandbox import jail
 from competition.sandbox.limits import Limits
-from competition.sandbox.process import Worker, WorkerError, child_pids
+from competition.sandbox.process import Worker, WorkerError, child_pids, running
 
 PROBE_PROCESSES = 12  # the probe's process-count limit; it tries to start twice as many sleepers
 PROBE = '''
@@ -167,7 +167,7 @@ def _descendants(pid: int) -> list[int]:
 def _gone(ns_init: int | None, pids: list[int], seconds: float = 3.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{pid}").exists() for pid in [ns_init or 0, *pids] if pid):
+        if not any(running(pid) for pid in [ns_init or 0, *pids] if pid):
             return True
         time.sleep(0.05)
     return False

@@ -101,6 +101,14 @@ def network_namespace_differs(pid: int) -> bool:
         return False
 
 
+def running(pid: int) -> bool:
+    """True while host process `pid` exists and is not a zombie (a zombie runs nothing; its reaper may be slow)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+
+
 def mounts_below(folder: Path) -> list[str]:
     """Mount points at or below `folder` in this process's mount namespace (/proc/self/mountinfo)."""
     prefix = str(folder.resolve())

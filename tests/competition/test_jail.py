@@ -13,7 +13,7 @@ import pytest
 
 from competition.sandbox import cgroup, diagnose, jail
 from competition.sandbox.limits import Limits
-from competition.sandbox.process import Worker, WorkerError
+from competition.sandbox.process import Worker, WorkerError, running
 
 STATUS = jail.status()
 needs_jail = pytest.mark.skipif(not STATUS.available, reason=f"the OS jail cannot run here: {STATUS.reason}")
@@ -100,7 +100,7 @@ def test_cgroup_is_removed_and_namespace_gone_after_close() -> None:
     ns_init, host_pid = worker._ns_init, worker.host_pid
     worker.close()
     assert not any(d.exists() for d in dirs)
-    assert not Path(f"/proc/{ns_init}").exists() and not Path(f"/proc/{host_pid}").exists()
+    assert not running(ns_init) and not running(host_pid)
 
 
 @needs_jail
@@ -110,7 +110,7 @@ def test_wall_clock_timeout_kills_the_whole_namespace(tmp_path: Path) -> None:
         worker.request("import")
         with pytest.raises(WorkerError, match=r"wall-clock limit \(1 s\); the whole pid namespace was killed"):
             worker.request("load", event="x", timeout=1)
-        assert not Path(f"/proc/{worker._ns_init}").exists()
+        assert not running(worker._ns_init)
 
 
 @needs_jail
@@ -145,13 +145,6 @@ def test_ci_script_installs_and_checks_the_jail() -> None:
     assert subprocess.run(["bash", "-n", ".ci/run"], cwd=Path(__file__).resolve().parents[2]).returncode == 0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-
-
 @needs_jail
 def test_a_parent_killed_outright_takes_its_jail_and_cgroup_with_it() -> None:
     code = ("from competition.sandbox.process import Worker\nw = Worker(None, isolation='jail').start()\n"
@@ -159,14 +152,14 @@ def test_a_parent_killed_outright_takes_its_jail_and_cgroup_with_it() -> None:
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               cwd=Path(__file__).resolve().parents[2])
     pids = [int(p) for p in parent.stdout.readline().split()]
-    assert len(pids) == 2 and all(_alive(p) for p in pids)
+    assert len(pids) == 2 and all(running(p) for p in pids)
     leftovers = list(Path("/sys/fs/cgroup").glob(f"*/**/{cgroup.PREFIX}*-{parent.pid}-*"))
     assert leftovers or os.geteuid() != 0  # root can always make the worker's cgroup
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 5
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(running(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(p) for p in pids), "the jail outlived its parent"
+    assert not any(running(p) for p in pids), "the jail outlived its parent"
     with Worker(None, isolation="jail"):  # the next worker removes groups whose creator is dead
         assert not any(path.exists() for path in leftovers)
