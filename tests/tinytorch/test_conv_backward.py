@@ -9,10 +9,11 @@ from tinytorch.nn import functional as F
 from tinytorch.nn.spatial import _first_max, _input_grad, _pool_windows
 
 
-def _torch_grads(torch, x, w, g, stride, padding):
-    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-    torch.nn.functional.conv2d(tx, tw, stride=stride, padding=padding).backward(torch.tensor(g))
-    return tx.grad.numpy(), tw.grad.numpy()
+def _torch_grads(torch, x, w, b, g, stride, padding):
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=padding)
+    out.backward(torch.tensor(g))
+    return tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy(), out.detach().numpy()
 
 
 @pytest.mark.parametrize("shape,kernel,stride,padding", [
@@ -22,18 +23,33 @@ def _torch_grads(torch, x, w, g, stride, padding):
     ((2, 4, 11, 11), (5, 5), (3, 3), (2, 2)),
     ((1, 2, 5, 6), (2, 2), (1, 1), (3, 2)),     # padding larger than kernel - 1: outputs that see only zeros
     ((3, 5, 6, 6), (1, 1), (1, 1), (0, 0)),
+    ((2, 16, 9, 8), (3, 3), (1, 1), (1, 1)),    # 16+ input channels: the channels-last training path
+    ((2, 20, 11, 10), (3, 2), (2, 3), (2, 1)),
 ])
 def test_conv_input_and_weight_gradients_equal_torch(shape, kernel, stride, padding, torch, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((4, shape[1]) + kernel).astype(np.float32)
-    tx, tw = tt.tensor(x, requires_grad=True), tt.tensor(w, requires_grad=True)
-    out = F.conv2d(tx, tw, None, stride, padding)
+    b = rng.standard_normal(4).astype(np.float32)
+    tx, tw, tb = (tt.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(tx, tw, tb, stride, padding)
     g = rng.standard_normal(out.shape).astype(np.float32)
     out.backward(g)
-    want_x, want_w = _torch_grads(torch, x, w, g, stride, padding)
+    want_x, want_w, want_b, want_out = _torch_grads(torch, x, w, b, g, stride, padding)
+    np.testing.assert_allclose(out.data, want_out, rtol=1e-4, atol=1e-4)
+    with tt.no_grad():  # the inference path (chunked, channels-first) computes the same convolution
+        np.testing.assert_allclose(F.conv2d(tt.tensor(x), tt.tensor(w), tt.tensor(b), stride, padding).data,
+                                   out.data, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(tx.grad.data, want_x, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(tw.grad.data, want_w, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(tb.grad.data, want_b, rtol=1e-4, atol=1e-4)
     assert tx.grad.dtype == np.float32 and tx.grad.data.flags.c_contiguous
+
+
+def test_frozen_weights_or_input_get_no_gradient(rng):
+    x = tt.tensor(rng.standard_normal((2, 16, 5, 5)).astype(np.float32), requires_grad=True)
+    w = tt.tensor(rng.standard_normal((3, 16, 3, 3)).astype(np.float32))
+    F.conv2d(x, w, None, 1, 1).sum().backward()
+    assert x.grad is not None and w.grad is None
 
 
 def test_input_grad_is_the_adjoint_of_the_convolution(rng):
