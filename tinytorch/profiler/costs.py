@@ -44,9 +44,7 @@ def layer_flops(module: Module, inputs: tuple, output: Any) -> int | None:
     if hasattr(module, "in_features"):  # Linear and its quantized / fused variants
         return 2 * out_numel * int(module.in_features)
     if hasattr(module, "in_channels") and hasattr(module, "kernel_size"):  # Conv2d and variants
-        kernel = module.kernel_size
-        window = kernel * kernel if isinstance(kernel, int) else int(np.prod(kernel))
-        return 2 * out_numel * int(module.in_channels) // int(getattr(module, "groups", 1)) * window
+        return 2 * out_numel * int(module.in_channels) // int(getattr(module, "groups", 1)) * _window(module)
     if kind == "MultiheadAttention":
         return _attention_flops(module, inputs)
     if kind in _ELEMENTWISE:
@@ -54,11 +52,16 @@ def layer_flops(module: Module, inputs: tuple, output: Any) -> int | None:
     if kind in _NORMALIZATION:
         return 5 * out_numel
     if kind in _POOLS:
-        kernel = module.kernel_size
-        return out_numel * (kernel * kernel if isinstance(kernel, int) else int(np.prod(kernel)))
+        return out_numel * _window(module)
     if kind in _NO_ARITHMETIC:
         return 0
     return None
+
+
+def _window(module: Module) -> int:
+    """Elements under one kernel window (``kernel_size`` an int or a pair)."""
+    kernel = module.kernel_size
+    return kernel * kernel if isinstance(kernel, int) else int(np.prod(kernel))
 
 
 def _attention_flops(module: Module, inputs: tuple) -> int:
