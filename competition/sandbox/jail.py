@@ -190,7 +190,8 @@ class Plan:
         hidden += [f"{JAIL_LIB}/{rel}" for rel in HIDDEN_IN_PACKAGES if os.path.isdir(_host_path(sources, rel))]
         for path in hidden:
             argv += ["--perms", "0555", "--tmpfs", path, "--remount-ro", path]
-        argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", SUBMISSION, "--info-fd", str(info_fd), "--", exe, *command]
+        argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", SUBMISSION, "--info-fd", str(info_fd),
+                 "--", exe, *command]
         plan.argv = argv
         return plan
 
