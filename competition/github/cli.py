@@ -285,7 +285,16 @@ def _sections(accepted: list[artifact.Artifact], sha: str, store_path: str, run_
 
 def cmd_comment(args: argparse.Namespace) -> int:
     if args.run_id is not None:
-        return _comment_for_run(args)
+        from github import GithubException
+
+        from competition.github.download import DownloadError
+
+        try:
+            return _comment_for_run(args)
+        except (GithubException, DownloadError, OSError) as err:
+            print(f"error: the GitHub API call failed ({type(err).__name__}: {err}); nothing posted; re-run the job",
+                  file=sys.stderr)
+            return 1
     if not args.sha:
         print("error: --results needs --sha (the PR head SHA the results are for)", file=sys.stderr)
         return 2

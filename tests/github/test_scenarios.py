@@ -283,3 +283,11 @@ def test_a_chunk_artifact_may_hold_the_results_of_all_its_submissions(tmp_path: 
     (tmp_path / f"{job['artifact']}.zip").write_bytes(zipped(files))
     collected = record.collect({job["artifact"]: tmp_path / f"{job['artifact']}.zip"}, [job], MAIN, tmp_path / "ok")
     assert not collected.problems and len(collected.accepted) == 40
+
+
+def test_an_unknown_run_is_an_error_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    with FakeGitHub(REPO, {}) as fake:
+        assert run_cli(["pr", "comment", "--run-id", "424242", "--repo", REPO, "--api-url", fake.base_url]) == 1
+    assert "the GitHub API call failed (UnknownObjectException" in capsys.readouterr().err
