@@ -98,7 +98,8 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
     say("finding the weight files load() needs")
     loads = _loads(event, limits, cfg.blas_threads)
     shipped = {"candidate": weights.shipped(submission_dir, event.kind, loads)}
-    shipped["baseline"] = weights.shipped(baseline_dir, event.kind, loads)
+    same = provenance.tree_sha256(submission_dir) == provenance.tree_sha256(baseline_dir)  # an A/A run: probe once
+    shipped["baseline"] = shipped["candidate"] if same else weights.shipped(baseline_dir, event.kind, loads)
     reference = Contender("import-only", None, limits, cfg.blas_threads)
     contenders = {label: Contender(label, shipped[label.removesuffix("_aa")].folder, limits, cfg.blas_threads, rapl)
                   for label in protocols.LABELS}
