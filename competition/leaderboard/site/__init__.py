@@ -32,7 +32,8 @@ class SiteError(ValueError):
 
 def write_site(lb: Leaderboard, site_dir: str | Path) -> list[Path]:
     """Write the site into `site_dir`: every page goes into a staging folder beside it, which then replaces the
-    previous site in two renames (readers see the old site or the new one, never a mix). Returns the paths."""
+    previous site in two renames (readers see the old site or the new one, never a mix; the site is rebuilt from
+    the store, so no per-file fsync). Returns the paths."""
     root = Path(site_dir).resolve()
     if root.exists() and any(root.iterdir()) and not (root / "index.html").is_file():
         raise SiteError(f"{site_dir}: exists and is not a previous site (no index.html); fix: pass an empty or "
@@ -45,7 +46,6 @@ def write_site(lb: Leaderboard, site_dir: str | Path) -> list[Path]:
             target = staging / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
-        os.sync()
         if root.exists():
             os.replace(root, retired)
         os.replace(staging, root)
