@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from competition.datasets import load_event_data, text_eval_set
-from competition.measure import draws, energy, hardware, memory, provenance, text, timing, weights
+from competition.measure import draws, energy, hardware, memory, provenance, text, timing, verify, weights
 
 
 def test_interleaved_rounds_visit_everyone_each_round_in_varying_order() -> None:
@@ -206,3 +206,52 @@ def test_rounds_fit_the_timing_budget_within_bounds() -> None:
     assert planned_rounds(8.0, FULL) == 7  # 60 s budget / 8 s per round
     assert planned_rounds(3.0, FULL) == 20
     assert planned_rounds(100.0, FULL) == FULL.min_rounds  # never fewer than the minimum
+
+
+def test_scores_are_checked_for_dtype_shape_and_values() -> None:
+    good = np.zeros((4, 10), np.float32)
+    assert verify.scores(good, 4, 10, "c").dtype == np.float64
+    for bad, reason in [(np.zeros((4, 9)), "shape"), (np.full((4, 10), np.inf), "NaN"),
+                        (np.full((4, 10), 1e31), "absurdly"), (np.array([["x"] * 10] * 4), "numeric")]:
+        with pytest.raises(verify.Disqualified, match=reason):
+            verify.scores(bad, 4, 10, "c")
+
+
+def test_rounds_must_agree_and_accuracy_comes_from_them() -> None:
+    labels = np.arange(100) % 10
+    idx = np.arange(100)
+    honest = [(idx, labels.copy()) for _ in range(4)]
+    assert verify.rounds_agree(honest, labels, "c") == 1.0
+    noisy = [(idx, labels.copy()) for _ in range(4)]
+    noisy[2][1][0] = 3  # one flip in 400 repeated predictions: tolerated
+    assert verify.rounds_agree(noisy, labels, "c") == pytest.approx(399 / 400)
+    garbage = honest[:3] + [(idx, np.zeros(100, np.int64))]
+    with pytest.raises(verify.Disqualified, match="do not agree"):
+        verify.rounds_agree(garbage, labels, "c")
+    flips = [(idx, labels.copy()) for _ in range(4)]
+    for r in range(4):
+        flips[r][1][r * 3:r * 3 + 3] = (labels[r * 3:r * 3 + 3] + 1) % 10  # 3 % of each round changes class
+    with pytest.raises(verify.Disqualified, match="majority"):
+        verify.rounds_agree(flips, labels, "c")
+
+
+def test_greedy_check_accepts_greedy_decoding_and_ties_and_finds_the_first_deviation() -> None:
+    table = np.random.default_rng(0).standard_normal((20, 20))
+    table[5, 7] = table[5, 8] = table[5].max() + 1  # a tie: either token is greedy
+
+    def logits_of(windows: np.ndarray) -> np.ndarray:
+        return table[windows]
+
+    seq = [1]
+    for _ in range(40):
+        seq.append(int(np.argmax(table[seq[-1]])))
+    sequence = np.array([seq])
+    assert verify.greedy_mismatches(sequence, 1, 16, logits_of) == []
+    assert verify.greedy_mismatches(sequence, 1, 16, logits_of, samples=4, rng=np.random.default_rng(1)) == []
+    cheat = sequence.copy()
+    cheat[0, 30:] = 0
+    assert verify.greedy_mismatches(cheat, 1, 16, logits_of)[0] == 30
+    tie = np.array([[5, 8]])
+    assert verify.greedy_mismatches(tie, 1, 16, logits_of) == []
+    with pytest.raises(verify.Disqualified, match="changed the prompt"):
+        verify.tokens(np.array([[2, 3, 4]]), np.array([[1, 3]]), 1, "c")
