@@ -129,7 +129,7 @@ def _reason(result: Result, category: Category | None, metric: Metric) -> str | 
         if verdict is None:
             reason = f"not assessed for {category.title} by the harness"
         elif not verdict["eligible"]:
-            reason = f"not eligible for {category.title}: {verdict['reason'] or 'no reason given'}"
+            reason = verdict["reason"] or "not eligible (no reason given)"
     if reason is None and metric.value(result) is None:
         reason = f"{metric.label.lower()} not measured"
         energy = fields.candidate(result).get("energy") or {}
