@@ -70,9 +70,11 @@ def test_max_pool_records_the_first_maximum_of_each_window():
     assert first.tolist() == [[[[codes[1], codes[0]]]]] and codes == [1, 2, 4, 8]
 
 
-@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1), ((2, 3), (2, 1), 0), (9, 1, 4)])
-def test_max_pool_gradient_equals_torch_with_ties(kernel, stride, padding, torch, rng):
-    x = np.maximum(rng.standard_normal((2, 3, 10, 9)), 0).astype(np.float32)  # ReLU-like: many tied zeros
+@pytest.mark.parametrize("kernel,stride,padding,width", [
+    (2, 2, 0, 9), (2, 2, 0, 8), ((2, 3), (2, 3), 0, 9),  # windows that tile the input (width 8 and 9) or not (9)
+    (3, 2, 1, 9), (3, 1, 1, 9), ((2, 3), (2, 1), 0, 9), (9, 1, 4, 9)])
+def test_max_pool_gradient_equals_torch_with_ties(kernel, stride, padding, width, torch, rng):
+    x = np.maximum(rng.standard_normal((2, 3, 10, width)), 0).astype(np.float32)  # ReLU-like: many tied zeros
     x[0, 0, :4, :4] = 1.0
     tx = tt.tensor(x, requires_grad=True)
     out = F.max_pool2d(tx, kernel, stride, padding)

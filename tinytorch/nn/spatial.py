@@ -171,10 +171,17 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         return Tensor(out)
     first, codes = _first_max(padded, out, slices)
 
+    tiled = stride == kernel and all(size % k == 0 for size, k in zip(padded.shape[2:], kernel))
+
     def backward(g: np.ndarray) -> tuple:
-        grad = np.zeros(padded.shape, dtype=g.dtype)
-        for code, window in zip(codes, slices):
-            grad[window] += g * (first == code)
+        if tiled:  # every input position lies in exactly one window: write each offset's share once
+            grad = np.empty(padded.shape, dtype=g.dtype)
+            for code, window in zip(codes, slices):
+                np.multiply(g, first == code, out=grad[window])
+        else:
+            grad = np.zeros(padded.shape, dtype=g.dtype)
+            for code, window in zip(codes, slices):
+                grad[window] += g * (first == code)
         return (_crop(grad, padding),)
 
     return tensor_op(out, (input,), backward)
