@@ -133,13 +133,16 @@ def score_problem(result: dict[str, Any], rules: Rules) -> Problem | None:
 
 
 def problems(result: dict[str, Any], policy: Policy, rules: Rules | None = None,
-             score_check: Problem | None | str = "compute") -> list[Problem]:
+             known: dict[str, Problem | None] | None = None) -> list[Problem]:
     """Every reason this (schema-valid) result cannot count; [] when it is current and believable.
-    `score_check`: the outcome of score_problem if already known (competition.leaderboard.index)."""
+    `known`: {result_id: score_problem outcome} already computed (competition.leaderboard.index)."""
     standing = standing_problem(result, policy)
     if standing is not None:
         return [standing]
-    mismatch = score_problem(result, rules or load_rules()) if score_check == "compute" else score_check
+    if known is not None and result["result_id"] in known:
+        mismatch = known[result["result_id"]]
+    else:
+        mismatch = score_problem(result, rules or load_rules())
     return run_problems(result, policy) + ([mismatch] if mismatch else [])
 
 

@@ -107,8 +107,7 @@ def admit(results: list[Result], policy: admission.Policy,
     `score_checks`: {result_id: score problem} already known (from the check index); others are computed."""
     counted, history = [], []
     for result in results:
-        known = (score_checks or {}).get(result["result_id"], "compute")
-        problems = admission.problems(result, policy, score_check=known)
+        problems = admission.problems(result, policy, known=score_checks)
         if problems:
             history.append(HistoryEntry(result, "; ".join(str(p) for p in problems)))
         else:
