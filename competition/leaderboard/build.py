@@ -21,6 +21,15 @@ from competition.leaderboard.store import StoreError
 from tinytorch.atomic import write_atomic
 
 
+def submissions_folder(path: str | Path) -> Path:
+    """The submissions folder results are checked against (a removed folder drops its results)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise StoreError(f"{path}: no submissions folder here (results of removed folders are dropped against it); "
+                         "fix: run from the repository root, or pass --submissions DIR, or --submissions '' to skip")
+    return folder
+
+
 def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path: str | Path,
                      disqualified_path: str | Path | None = None, submissions_dir: str | Path | None = None,
                      reveal: bool = False, index_path: str | Path | None = None) -> Leaderboard:
@@ -32,7 +41,7 @@ def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path
                          "leaderboard/results/) or pass --store DIR")
     config = load_config(config_path)
     disqualified = load_disqualified(disqualified_path) if disqualified_path is not None else {}
-    policy = Policy(config, disqualified, Path(submissions_dir) if submissions_dir is not None else None)
+    policy = Policy(config, disqualified, submissions_folder(submissions_dir) if submissions_dir is not None else None)
     index = CheckIndex.open(Path(index_path) if index_path is not None else None)
     results, score_checks = load_checked(store, index)
     index.save()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from competition.leaderboard.admission import Policy
 from competition.leaderboard.awards import AwardsError
-from competition.leaderboard.build import build
+from competition.leaderboard.build import build, submissions_folder
 from competition.leaderboard.config import ConfigError, load_config
 from competition.leaderboard.disqualified import DisqualifiedError, load_disqualified
 from competition.leaderboard.fingerprint import registration_snippet
@@ -19,7 +19,7 @@ from competition.leaderboard.store import DEFAULT_STORE, StoreError, add_results
 
 
 def _submissions(path: str) -> Path | None:
-    return Path(path) if path else None
+    return submissions_folder(path) if path else None
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -36,7 +36,7 @@ def _add(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     index = None if args.no_index else (Path(args.index) if args.index else default_index_path())
     written = build(args.store, args.markdown or None, args.site or None, args.awards, args.config,
-                    args.disqualified, _submissions(args.submissions), args.reveal, index)
+                    args.disqualified, args.submissions or None, args.reveal, index)
     print(f"wrote {len(written)} file(s)" + (f"; markdown {args.markdown}" if args.markdown else "")
           + (f"; site {args.site}" if args.site else "") + ("; private split revealed" if args.reveal else ""))
     return 0
