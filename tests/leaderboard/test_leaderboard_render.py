@@ -14,7 +14,7 @@ from competition.leaderboard.config import Config, ConfigError, load_config
 from competition.leaderboard.markdown import render_markdown
 from competition.leaderboard.model import assemble
 from competition.leaderboard.site import render_site
-from tests.leaderboard.factory import HOSTILE_NAME, make_result, make_scored_result, sample_results
+from tests.leaderboard.factory import make_scored_result, sample_results
 
 
 def _markdown(results=None):
