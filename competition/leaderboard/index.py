@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,9 @@ from typing import Any
 from competition import scoring
 from competition.leaderboard import admission
 from competition.leaderboard.admission import Problem
-from competition.leaderboard.store import StoreError, read_result, store_files
+from competition.leaderboard.store import StoreError, parse_result, store_files
 from competition.results import SCHEMA_PATH
-from competition.rules import RULES_DIR, Rules, load_rules
+from competition.rules import RULES_DIR, load_rules
 from tinytorch.atomic import write_atomic
 
 VERSION = 1
@@ -74,26 +75,46 @@ class CheckIndex:
                                                sort_keys=True, separators=(",", ":")))
 
 
-def load_checked(store_dir: str | Path, index: CheckIndex,
-                 rules: Rules | None = None) -> tuple[list[dict[str, Any]], dict[str, Problem | None]]:
-    """Every stored result (sorted by result_id) and its score check, from the index where it holds the file."""
-    rules = rules or load_rules()
-    results, checks = [], {}
+PARALLEL_FROM = 200  # files to check before a process pool pays off
+
+
+def _check(item: tuple[str, bytes]) -> tuple[dict[str, Any], list[str] | None]:
+    """Schema and score check of one file's bytes (runs in a worker process for large cold builds)."""
+    path, data = Path(item[0]), item[1]
+    result = parse_result(data, path)
+    problem = admission.score_problem(result, load_rules())
+    return result, None if problem is None else [problem.field, problem.reason]
+
+
+def _check_all(items: list[tuple[str, bytes]]) -> list[tuple[dict[str, Any], list[str] | None]]:
+    workers = os.cpu_count() or 1
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return [_check(item) for item in items]
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(_check, items, chunksize=64))
+
+
+def load_checked(store_dir: str | Path, index: CheckIndex) -> tuple[list[dict[str, Any]], dict[str, Problem | None]]:
+    """Every stored result (sorted by result_id) and its score check, from the index where it holds the file;
+    files the index does not hold are checked (in parallel when there are many) and added to it."""
+    known: list[tuple[Path, dict[str, Any], list[str] | None]] = []
+    missing: list[tuple[Path, str, bytes]] = []
     for path in store_files(store_dir):
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if digest in index.entries:
-            result = json.loads(data)
-            cached = index.entries[digest]
-            problem = None if cached is None else Problem(cached[0], cached[1])
+            known.append((path, json.loads(data), index.entries[digest]))
         else:
-            result = read_result(path)
-            problem = admission.score_problem(result, rules)
-            index.entries[digest] = None if problem is None else [problem.field, problem.reason]
-            index.changed = True
+            missing.append((path, digest, data))
+    for (path, digest, _), (result, entry) in zip(missing, _check_all([(str(p), d) for p, _, d in missing])):
+        index.entries[digest] = entry
+        index.changed = True
+        known.append((path, result, entry))
+    results, checks = [], {}
+    for path, result, entry in known:
         if path.stem != result["result_id"]:
             raise StoreError(f"{path}: file name does not match result_id {result['result_id']!r}; "
                              f"fix: rename it to {result['result_id']}.json")
         results.append(result)
-        checks[result["result_id"]] = problem
+        checks[result["result_id"]] = None if entry is None else Problem(entry[0], entry[1])
     return sorted(results, key=lambda r: r["result_id"]), checks

@@ -9,13 +9,14 @@ refused). Every stored file is schema-validated on load and errors name the file
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from tinytorch.atomic import write_atomic
 from competition.leaderboard import admission
-from competition.results import ResultError, dumps, load_result, result_filename
+from competition.results import ResultError, dumps, load_result, result_filename, validate_result
 
 DEFAULT_STORE = Path("leaderboard/results")
 
@@ -30,6 +31,22 @@ def read_result(path: Path) -> dict[str, Any]:
         result = load_result(path)
     except ResultError as exc:
         raise StoreError(f"{exc}\n  fix: store only files written by `tito benchmark run`") from None
+    return _consistent(result, path)
+
+
+def parse_result(data: bytes, path: Path) -> dict[str, Any]:
+    """The same checks as read_result, on bytes already read from `path`."""
+    try:
+        result = json.loads(data)
+        if not isinstance(result, dict):
+            raise ResultError(f"{path}: a result must be a JSON object")
+        validate_result(result, str(path))
+    except (ValueError, ResultError) as exc:
+        raise StoreError(f"{path}: {exc}\n  fix: store only files written by `tito benchmark run`") from None
+    return _consistent(result, path)
+
+
+def _consistent(result: dict[str, Any], path: Path) -> dict[str, Any]:
     expected = "--".join((result["submission"]["name"], result["event"]["id"], result["runner"]["class"]))
     if not result["result_id"].startswith(expected + "--"):
         raise StoreError(f"{path}: result_id {result['result_id']!r} does not start with {expected!r} "

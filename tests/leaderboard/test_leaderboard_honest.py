@@ -345,3 +345,15 @@ def test_the_site_is_swapped_in_whole_and_never_written_over_a_foreign_folder(tm
                  "--config", str(_config_file(tmp_path)), "--submissions", "", "--no-index"])
     assert code == 1 and "not a previous site" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_a_parallel_cold_check_finds_the_same_forgery(tmp_path, monkeypatch):
+    from competition.leaderboard import index
+    monkeypatch.setattr(index, "PARALLEL_FROM", 2)
+    forged = make_scored_result("eve", speedup=1.1)
+    forged["scores"]["compression"] = 40.0
+    store = _plant(tmp_path / "store", make_scored_result("ada", speedup=1.5), make_scored_result("bob", speedup=1.3),
+                   forged)
+    lb = _leaderboard(tmp_path, store)
+    assert [r.name for r in _board(lb, "cnn_marathon/closed/reference").ranked] == ["ada", "bob"]
+    assert [(h.name, "scores.compression" in h.reason) for h in lb.history_entries] == [("eve", True)]
