@@ -80,32 +80,17 @@ def load_event_data(dataset: str, split: str, kind: str, max_examples: int | Non
                      sha256=ttd.dataset_sha256(*arrays))
 
 
-@dataclass(frozen=True)
-class TextEvalSet:
-    """Validation windows for perplexity and prompt/reference pairs for tokens/s and BLEU, from one token stream."""
-
-    windows: np.ndarray  # int64 (n_windows, window + 1): inputs are [:, :-1], targets [:, 1:]
-    prompts: np.ndarray  # int64 (n_prompts, prompt_tokens)
-    references: np.ndarray  # int64 (n_prompts, new_tokens): the real text after each prompt
-    sha256: str
-
-
-def text_eval_set(tokens: np.ndarray, n_windows: int, window: int, n_prompts: int, prompt_tokens: int,
-                  new_tokens: int) -> TextEvalSet:
-    """Evenly spaced, non-overlapping validation windows and prompts; sha256 covers exactly these arrays."""
-    span = prompt_tokens + new_tokens
-    if len(tokens) < max(n_windows * (window + 1), n_prompts * span):
-        raise ValueError(f"the text has {len(tokens)} tokens, too few for {n_windows} windows and {n_prompts} prompts")
+def perplexity_windows(tokens: np.ndarray, n_windows: int, window: int) -> np.ndarray:
+    """Evenly spaced, non-overlapping windows (n_windows, window + 1): inputs are [:, :-1], targets [:, 1:]."""
+    if len(tokens) < n_windows * (window + 1):
+        raise ValueError(f"the text has {len(tokens)} tokens, too few for {n_windows} windows of {window + 1}")
     starts = np.linspace(0, len(tokens) - (window + 1), n_windows).astype(np.int64)
-    windows = np.stack([tokens[s:s + window + 1] for s in starts])
-    prompts, references = spaced_prompts(tokens, n_prompts, prompt_tokens, new_tokens)
-    return TextEvalSet(windows, prompts, references, ttd.dataset_sha256(windows, prompts, references))
+    return np.stack([tokens[s:s + window + 1] for s in starts])
 
 
-def spaced_prompts(tokens: np.ndarray, n_prompts: int, prompt_tokens: int,
-                   new_tokens: int) -> tuple[np.ndarray, np.ndarray]:
-    """`n_prompts` evenly spaced prompts (n, prompt_tokens) and the real text after each (n, new_tokens)."""
-    span = prompt_tokens + new_tokens
-    starts = np.linspace(0, len(tokens) - span, n_prompts).astype(np.int64)
-    prompts = np.stack([tokens[s:s + prompt_tokens] for s in starts])
-    return prompts, np.stack([tokens[s + prompt_tokens:s + span] for s in starts])
+def prompt_at(tokens: np.ndarray, start: int, prompt_tokens: int, new_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """The prompt (1, prompt_tokens) at `start` and the real text after it (new_tokens,): its BLEU reference."""
+    end = start + prompt_tokens
+    if start < 0 or end + new_tokens > len(tokens):
+        raise ValueError(f"a prompt at {start} does not fit a text of {len(tokens)} tokens")
+    return np.ascontiguousarray(tokens[None, start:end]), np.asarray(tokens[end:end + new_tokens])

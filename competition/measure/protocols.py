@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from competition.datasets import EventData, text_eval_set
+import tinytorch.data as ttd
+from competition.datasets import EventData, perplexity_windows, prompt_at
 from competition.measure import energy, stats, text, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import ImageDraws, batches, perturbed
@@ -30,15 +31,14 @@ class RunConfig:
 
     rounds: int = 30  # at most; fewer when the timing budget runs out, never fewer than min_rounds
     min_rounds: int = 5
-    timing_budget_s: float = 60.0  # estimated seconds of timed calls per event, from the warm-up
+    timing_budget_s: float = 40.0  # estimated seconds of timed calls per event, from the warm-up
     repeats: int = 3  # timed passes per contender per round (fresh inputs each); the round keeps the fastest
     training_rounds: int = 80  # at most; rounds stop once the training budget would be exceeded
     min_training_rounds: int = 3
-    training_budget_s: float = 90.0  # seconds of interleaved training rounds (after min_training_rounds)
+    training_budget_s: float = 60.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
     perplexity_windows: int = 128
     perplexity_window: int = 128
-    bleu_prompts: int = 4
     overhead_calls: int = 7
     greedy_samples: int = 8  # secret positions per generation checked beyond the first context window
     blas_threads: int = 1
@@ -47,7 +47,7 @@ class RunConfig:
 
 FULL = RunConfig()
 QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=3, min_training_rounds=1,
-                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, bleu_prompts=1, overhead_calls=3)
+                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, overhead_calls=3)
 LABELS = ("candidate", "baseline", "baseline_aa")
 MIN_ROUND_S = 0.1  # short passes are repeated until a contender's round lasts about this long...
 MAX_REPEATS = 16
@@ -315,19 +315,18 @@ def verify_greedy(c: Contender, sequences: list[np.ndarray], prompt_len: int, co
 
 def measure_generation(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
                        ctx: Context) -> Outcome:
-    """Tokens/s of greedy generation from a fresh secret prompt per round (shared by the contenders), every timed
-    output checked against teacher-forced greedy decoding; perplexity on validation windows; BLEU of continuations
-    of fixed prompts. event.dataset then describes the evaluation arrays."""
+    """Tokens/s of greedy generation from a fresh secret prompt per round (shared by the contenders); every timed
+    output checked against teacher-forced greedy decoding; BLEU of those timed continuations against the real text
+    after their prompts; perplexity on fixed validation windows. event.dataset then describes the arrays used."""
     cfg, rng = ctx.cfg, ctx.rng
     new_tokens, prompt_tokens = int(protocol["new_tokens"]), int(protocol["prompt_tokens"])
     window = int(protocol.get("perplexity_window", cfg.perplexity_window))
-    evalset = text_eval_set(data.tokens, cfg.perplexity_windows, window, cfg.bleu_prompts, prompt_tokens, new_tokens)
+    windows = perplexity_windows(data.tokens, cfg.perplexity_windows, window)
     total = prompt_tokens + new_tokens
     contexts = sorted({total - 1, 2 * window, window}, reverse=True)
 
-    def prompt() -> np.ndarray:
-        start = int(rng.integers(0, len(data.tokens) - total))
-        return np.ascontiguousarray(data.tokens[None, start:start + prompt_tokens])
+    def prompt() -> tuple[np.ndarray, np.ndarray]:
+        return prompt_at(data.tokens, int(rng.integers(0, len(data.tokens) - total)), prompt_tokens, new_tokens)
 
     def generate(c: Contender, p: np.ndarray) -> tuple[float, np.ndarray]:
         seconds, (out,) = c.call("generate", [p], units=new_tokens, max_new_tokens=new_tokens)
@@ -336,7 +335,7 @@ def measure_generation(event_id: str, protocol: dict, data: EventData, contender
     for c in contenders.values():
         c.reset_peak_memory()
     ctx.progress("warm-up generation of every contender")
-    p = prompt()
+    p, _ = prompt()
     warm = {label: generate(c, p)[0] for label, c in contenders.items()}
     overhead = clock_overhead(contenders["baseline"], [p], [(1, total)], cfg.overhead_calls)
     rounds = planned_rounds(sum(warm.values()), cfg)
@@ -344,31 +343,30 @@ def measure_generation(event_id: str, protocol: dict, data: EventData, contender
     timed_sequences: dict[str, list[np.ndarray]] = {label: [] for label in contenders}
 
     def measure(label: str, r: int) -> float:
-        seconds, seq = generate(contenders[label], prompts[r])
+        seconds, seq = generate(contenders[label], prompts[r][0])
         timed_sequences[label].append(seq)
         return seconds
 
     ctx.progress(f"timing {rounds} interleaved rounds of {new_tokens}-token generation")
     values = interleaved_rounds({label: (lambda r, label=label: measure(label, r)) for label in contenders},
                                 rounds, rng)
-    out = {}
+    references = [reference.tolist() for _, reference in prompts]
+    out, logits = {}, {}
     for label in ("candidate", "baseline"):
         c = contenders[label]
-        ctx.progress(f"{label}: perplexity, BLEU" + (", greedy check of every generation" if label == "candidate" else ""))
+        ctx.progress(f"{label}: perplexity" + (", greedy check of every timed generation" if label == "candidate" else ""))
         memory = _memory(c, ctx)
-        generated = [generate(c, evalset.prompts[i:i + 1])[1] for i in range(len(evalset.prompts))]
         if label == "candidate":  # the baseline is the harness's own reference entrant
-            verify_greedy(c, timed_sequences[label] + generated, prompt_tokens, contexts, rng, cfg.greedy_samples)
-        logits = np.concatenate(c.call("next_token_logits", batches(evalset.windows[:, :-1], 16))[1])
+            verify_greedy(c, timed_sequences[label], prompt_tokens, contexts, rng, cfg.greedy_samples)
+        logits[label] = np.concatenate(c.call("next_token_logits", batches(windows[:, :-1], 16))[1])
         time_s = stats.estimate(values[label], unit="s", seed=cfg.seed)
         out[label] = measurements(
-            perplexity=text.perplexity(logits, evalset.windows[:, 1:]),
-            bleu=text.corpus_bleu([g[0, prompt_tokens:].tolist() for g in generated], evalset.references.tolist()),
+            perplexity=text.perplexity(logits[label], windows[:, 1:]),
+            bleu=text.corpus_bleu([s[0, prompt_tokens:].tolist() for s in timed_sequences[label]], references),
             time_s=time_s, throughput_per_s=new_tokens / time_s["median"], energy=_energy(c, ctx.energy_reason),
             peak_memory=memory)
-        if label == "candidate":
-            cand_logits = logits
     speedup, aa = _ratios(values)
-    scored = {"sha256": evalset.sha256, "n_examples": int(evalset.windows[:, 1:].size)}
+    used = ttd.dataset_sha256(windows, *(p for p, _ in prompts), *(np.asarray(r) for r in references))
+    scored = {"sha256": used, "n_examples": int(windows[:, 1:].size)}
     return Outcome(out["candidate"], out["baseline"], speedup, aa, rounds, dataset=scored, clock_overhead_s=overhead,
-                   timed_inputs=evalset.windows[:, :-1], timed_outputs=cand_logits)
+                   timed_inputs=windows[:, :-1], timed_outputs=logits["candidate"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from competition.datasets import load_event_data, text_eval_set
+from competition.datasets import load_event_data, perplexity_windows, prompt_at
 from competition.measure import draws, energy, hardware, memory, provenance, text, timing, verify, weights
 
 
@@ -190,21 +190,22 @@ def test_dataset_hash_depends_on_the_subset() -> None:
     assert part.split == "test[:100]" and part.n_examples == 100 and part.sha256 != full.sha256
 
 
-def test_text_eval_set_is_deterministic_and_shaped() -> None:
+def test_perplexity_windows_and_prompts_are_cut_from_the_text() -> None:
     tokens = np.arange(10_000) % 50
-    a = text_eval_set(tokens, n_windows=8, window=32, n_prompts=2, prompt_tokens=16, new_tokens=64)
-    b = text_eval_set(tokens, n_windows=8, window=32, n_prompts=2, prompt_tokens=16, new_tokens=64)
-    assert a.windows.shape == (8, 33) and a.prompts.shape == (2, 16) and a.references.shape == (2, 64)
-    assert a.sha256 == b.sha256
-    assert (a.references[0, 0] - a.prompts[0, -1]) % 50 == 1
+    windows = perplexity_windows(tokens, n_windows=8, window=32)
+    assert windows.shape == (8, 33) and np.array_equal(windows, perplexity_windows(tokens, 8, 32))
+    prompt, reference = prompt_at(tokens, 120, 16, 64)
+    assert prompt.shape == (1, 16) and reference.shape == (64,) and (reference[0] - prompt[0, -1]) % 50 == 1
+    with pytest.raises(ValueError, match="does not fit"):
+        prompt_at(tokens, 9_990, 16, 64)
 
 
 def test_rounds_fit_the_timing_budget_within_bounds() -> None:
     from competition.measure.protocols import FULL, planned_rounds
 
     assert planned_rounds(0.5, FULL) == FULL.rounds  # cheap rounds: the maximum
-    assert planned_rounds(8.0, FULL) == 7  # 60 s budget / 8 s per round
-    assert planned_rounds(3.0, FULL) == 20
+    assert planned_rounds(5.0, FULL) == 8  # 40 s budget / 5 s per round
+    assert planned_rounds(2.0, FULL) == 20
     assert planned_rounds(100.0, FULL) == FULL.min_rounds  # never fewer than the minimum
 
 
