@@ -31,11 +31,11 @@ class RunConfig:
 
     rounds: int = 30  # at most; fewer when the timing budget runs out, never fewer than min_rounds
     min_rounds: int = 5
-    timing_budget_s: float = 40.0  # estimated seconds of timed calls per event, from the warm-up
+    timing_budget_s: float = 30.0  # estimated seconds of timed calls per event, from the warm-up
     repeats: int = 3  # timed passes per contender per round (fresh inputs each); the round keeps the fastest
     training_rounds: int = 80  # at most; rounds stop once the training budget would be exceeded
     min_training_rounds: int = 3
-    training_budget_s: float = 60.0  # seconds of interleaved training rounds (after min_training_rounds)
+    training_budget_s: float = 45.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
     perplexity_windows: int = 128
     perplexity_window: int = 128

@@ -204,8 +204,8 @@ def test_rounds_fit_the_timing_budget_within_bounds() -> None:
     from competition.measure.protocols import FULL, planned_rounds
 
     assert planned_rounds(0.5, FULL) == FULL.rounds  # cheap rounds: the maximum
-    assert planned_rounds(5.0, FULL) == 8  # 40 s budget / 5 s per round
-    assert planned_rounds(2.0, FULL) == 20
+    assert planned_rounds(5.0, FULL) == 6  # 30 s budget / 5 s per round
+    assert planned_rounds(2.0, FULL) == 15
     assert planned_rounds(100.0, FULL) == FULL.min_rounds  # never fewer than the minimum
 
 
