@@ -2,7 +2,7 @@
 
     python scripts/build_entrants.py                    # all of them
     python scripts/build_entrants.py int8-cnn           # one
-    python scripts/build_entrants.py --results DIR      # also quote the harness results found in DIR in the READMEs
+    python scripts/build_entrants.py --results leaderboard/results --readme-only   # quote stored results
 
 Each entrant is written by tinytorch.competition.write_entry (submission.yaml, model.py from its recipe, weights,
 README.md). The README quotes what this script measured at build time (accuracy on the 1 000 bundled test images,
@@ -12,8 +12,10 @@ shipped bytes) and, with --results, the stored harness result of `tito benchmark
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -21,7 +23,7 @@ import numpy as np
 
 import tinytorch as tt
 from tinytorch import nn, optim
-from tinytorch.competition import optimize_closed_division, write_entry
+from tinytorch.competition import load_entry, optimize_closed_division, write_entry
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.data.bundled import bundled_mnist
 from tinytorch.distill import distill
@@ -48,27 +50,27 @@ def accuracy(model: nn.Module) -> float:
         return float((model(tt.from_numpy(images)).numpy().argmax(1) == labels).mean())
 
 
-def int8_cnn() -> tuple[nn.Module, dict]:
-    model = optimize_closed_division(pretrained("mnist_cnn"), ["quantization"])
-    return model, {"division": "closed", "events": ["cnn_marathon_offline"], "techniques": ["int8_quantization"],
-                   "what": "every Conv2d and Linear weight as INT8 codes with a float32 scale per output channel "
-                           "(tinytorch.quantization.quantize_dynamic); model.py dequantizes them once at load "
-                           "(NumPy has no integer GEMM), so the run computes with exactly the shipped values."}
+@dataclass(frozen=True)
+class Entrant:
+    """How one example entrant is built and what its submission.yaml / README say about it."""
+
+    build: Callable[[], nn.Module]
+    division: str
+    events: tuple[str, ...]
+    techniques: tuple[str, ...]
+    what: str
 
 
-def pruned_int8_cnn() -> tuple[nn.Module, dict]:
-    model = optimize_closed_division(pretrained("mnist_cnn"), ["structured_pruning", "quantization"], amount=0.5,
-                                     fine_tune=mnist("train"), fine_tune_epochs=1, lr=0.01, seed=SEED)
-    return model, {"division": "closed", "events": ["cnn_marathon_offline"],
-                   "techniques": ["structured_pruning", "int8_quantization"],
-                   "what": "50 % of the output channels of conv1, conv2 and fc1 pruned by L2 norm "
-                           "(prune.ln_structured, bias masked with them), one epoch of SGD fine-tuning (lr 0.01, "
-                           "momentum 0.9, batch 64) on the 4 000 bundled training images with the masks held, "
-                           "prune.shrink to remove the dead channels (32-64-128 -> 16-32-64), then INT8 per-channel "
-                           "weights, dequantized once at load."}
+def int8_cnn() -> nn.Module:
+    return optimize_closed_division(pretrained("mnist_cnn"), ["quantization"])
 
 
-def distilled_cnn() -> tuple[nn.Module, dict]:
+def pruned_int8_cnn() -> nn.Module:
+    return optimize_closed_division(pretrained("mnist_cnn"), ["structured_pruning", "quantization"], amount=0.5,
+                                    fine_tune=mnist("train"), fine_tune_epochs=1, lr=0.01, seed=SEED)
+
+
+def distilled_cnn() -> nn.Module:
     tt.manual_seed(SEED)
     student = BaselineCNN(1, 10, 28)
     conv1, conv2, fc1 = STUDENT_WIDTHS
@@ -78,62 +80,87 @@ def distilled_cnn() -> tuple[nn.Module, dict]:
     student.classifier._modules["3"] = nn.Linear(fc1, 10)
     images, labels = mnist("train")
     loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=SEED)
-    optimizer = optim.SGD(student.parameters(), lr=0.05, momentum=0.9)
+    optimizer = optim.SGD(student.parameters(), lr=0.01, momentum=0.9)
     distill(student, pretrained("mnist_cnn"), loader, optimizer, epochs=8, temperature=4.0, alpha=0.7)
-    return student.eval(), {
-        "division": "open", "events": ["cnn_marathon_offline"], "techniques": ["knowledge_distillation"],
-        "what": f"a student of the baseline's family with half the widths ({conv1}-{conv2}-{fc1} instead of "
-                "32-64-128), trained from scratch for 8 epochs (SGD lr 0.05, momentum 0.9, batch 64) on the 4 000 "
-                "bundled training images against the baseline CNN's softened outputs (tinytorch.distill.distill, "
-                "temperature 4, alpha 0.7). Open division: the weights are not derived from the baseline's."}
+    return student.eval()
 
 
-def sliding_kv_gpt() -> tuple[nn.Module, dict]:
-    model = optimize_closed_division(pretrained("shakespeare_gpt"), ["kv_cache", "quantization"], reencode_every=128)
-    return model, {"division": "closed", "events": ["transformer_decathlon"],
-                   "techniques": ["sliding_kv_cache", "int8_quantization"],
-                   "what": "GPT.generate(reencode_every=128): once prompt plus output pass the 256-token context, "
-                           "the window is re-encoded from its last 128 tokens once per 129 new tokens instead of "
-                           "for every token (the baseline). next_token_logits beyond 256 tokens returns the same "
-                           "sliding-window predictions (tinytorch.competition.sliding_window_logits), so the "
-                           "harness's greedy check holds. Linear weights (attention out-projection, feed-forward) "
-                           "ship as INT8 per-channel codes, dequantized once at load."}
+def sliding_kv_gpt() -> nn.Module:
+    return optimize_closed_division(pretrained("shakespeare_gpt"), ["kv_cache", "quantization"], reencode_every=128)
 
 
-ENTRANTS: dict[str, Callable[[], tuple[nn.Module, dict]]] = {
-    "int8-cnn": int8_cnn, "pruned-int8-cnn": pruned_int8_cnn, "distilled-cnn": distilled_cnn,
-    "sliding-kv-gpt": sliding_kv_gpt}
+ENTRANTS = {
+    "int8-cnn": Entrant(
+        int8_cnn, "closed", ("cnn_marathon_offline",), ("int8_quantization",),
+        "every Conv2d and Linear weight as INT8 codes with a float32 scale per output channel "
+        "(tinytorch.quantization.quantize_dynamic); model.py dequantizes them once at load (NumPy has no integer "
+        "GEMM), so the run computes with exactly the shipped values."),
+    "pruned-int8-cnn": Entrant(
+        pruned_int8_cnn, "closed", ("cnn_marathon_offline",), ("structured_pruning", "int8_quantization"),
+        "50 % of the output channels of conv1, conv2 and fc1 pruned by L2 norm (prune.ln_structured, bias masked "
+        "with them), one epoch of SGD fine-tuning (lr 0.01, momentum 0.9, batch 64) on the 4 000 bundled training "
+        "images with the masks held, prune.shrink to remove the dead channels (32-64-128 -> 16-32-64), then INT8 "
+        "per-channel weights, dequantized once at load."),
+    "distilled-cnn": Entrant(
+        distilled_cnn, "open", ("cnn_marathon_offline", "memory_master_offline"), ("knowledge_distillation",),
+        "a student of the baseline's family with half the widths (16-32-64 instead of 32-64-128), trained from "
+        "scratch for 8 epochs (SGD lr 0.01, momentum 0.9, batch 64) on the 4 000 bundled training images against "
+        "the baseline CNN's softened outputs (tinytorch.distill.distill, temperature 4, alpha 0.7). Open division: "
+        "the weights are not derived from the baseline's."),
+    "sliding-kv-gpt": Entrant(
+        sliding_kv_gpt, "closed", ("transformer_decathlon",), ("sliding_kv_cache", "int8_quantization"),
+        "GPT.generate(reencode_every=128): once prompt plus output pass the 256-token context, the window is "
+        "re-encoded from its last 128 tokens once per 129 new tokens instead of for every token (the baseline). "
+        "next_token_logits beyond 256 tokens returns the same sliding-window predictions "
+        "(tinytorch.competition.sliding_window_logits), so the harness's greedy check holds. Linear weights "
+        "(attention out-projection, feed-forward) ship as INT8 per-channel codes, dequantized once at load."),
+}
 
 
 def build(name: str, results_dir: Path | None) -> Path:
-    model, info = ENTRANTS[name]()
-    folder = SUBMISSIONS / name
-    write_entry(folder, model, events=info["events"], division=info["division"], athlete_name=ATHLETE["athlete_name"],
-                github_repo=ATHLETE["github_repo"], github_handle=ATHLETE["github_handle"],
-                techniques_used=info["techniques"], honor_code=HONOR,
-                description=f"Example entrant: {', '.join(info['techniques'])}. {info['what'][:300]}")
-    (folder / "README.md").write_text(readme(name, folder, model, info, results_dir), encoding="utf-8")
+    entrant, folder = ENTRANTS[name], SUBMISSIONS / name
+    model = entrant.build()
+    write_entry(folder, model, events=list(entrant.events), division=entrant.division,
+                athlete_name=ATHLETE["athlete_name"], github_repo=ATHLETE["github_repo"],
+                github_handle=ATHLETE["github_handle"], techniques_used=list(entrant.techniques), honor_code=HONOR,
+                description=f"Example entrant: {', '.join(entrant.techniques)}. {entrant.what[:300]}")
+    write_readme(name, model, results_dir)
     return folder
 
 
-def readme(name: str, folder: Path, model: nn.Module, info: dict, results_dir: Path | None) -> str:
+def write_readme(name: str, model: nn.Module | None, results_dir: Path | None) -> Path:
+    """README.md of a built entrant; `model=None` loads it from the folder (its model.py's RECIPE and weights)."""
+    folder = SUBMISSIONS / name
+    model = model if model is not None else load_built(folder)
+    (folder / "README.md").write_text(readme(name, folder, model, ENTRANTS[name], results_dir), encoding="utf-8")
+    return folder
+
+
+def load_built(folder: Path) -> nn.Module:
+    spec = importlib.util.spec_from_file_location(f"built_{folder.name.replace('-', '_')}", folder / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return load_entry(module.RECIPE, str(next(folder.glob("*.npz"))))
+
+
+def readme(name: str, folder: Path, model: nn.Module, info: Entrant, results_dir: Path | None) -> str:
     stem = next(folder.glob("*.npz")).stem
     shipped, baseline = (folder / f"{stem}.npz").stat().st_size, (SUBMISSIONS / "baseline" / f"{stem}.npz").stat().st_size
-    event = info["events"][0]
     built = (f"- shipped weights `{stem}.npz`: {shipped:,} bytes (baseline {baseline:,}: {baseline / shipped:.2f}x "
              "smaller)")
     if stem == "mnist_cnn":
         built += (f"\n- accuracy on the 1 000 bundled test images: {accuracy(model):.1%} (baseline "
                   f"{accuracy(pretrained('mnist_cnn')):.1%})")
-    lines = [f"# {name}: example entrant ({info['division']} division)", "",
+    lines = [f"# {name}: example entrant ({info.division} division)", "",
              "Built by the repository's own script from the TinyTorch optimization kit; it shows what a student "
              "can submit and what each technique buys when the harness measures it.", "",
-             "## Techniques", "", *[f"- `{t}`" for t in info["techniques"]], "", info["what"], "",
-             "## Performance report", "", "Measured by `scripts/build_entrants.py` at build time:", "", built, ""]
-    lines += harness_section(name, event, results_dir)
+             "## Techniques", "", *[f"- `{t}`" for t in info.techniques], "", info.what, "",
+             "## Performance report", "", "Measured by `scripts/build_entrants.py` on the shipped weights:", "", built, ""]
+    for event in info.events:
+        lines += [f"### {event}", "", *harness_section(name, event, results_dir)]
     lines += ["## Reproduction", "", "```", f"python scripts/build_entrants.py {name}",
               f"tito submit --validate-only submissions/{name}",
-              f"tito benchmark run --event {event} --submission submissions/{name}", "```", "",
+              *[f"tito benchmark run --event {e} --submission submissions/{name}" for e in info.events], "```", "",
               "The script seeds everything (seed 0); model.py rebuilds the model from the recipe it holds "
               "(`tinytorch.competition.load_entry`).", ""]
     return "\n".join(lines)
@@ -175,12 +202,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"entrants to build (default: all of {', '.join(ENTRANTS)})")
     parser.add_argument("--results", type=Path, default=None, help="quote stored harness results from this folder")
+    parser.add_argument("--readme-only", action="store_true", help="rewrite README.md of already built entrants")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in ENTRANTS]
     if unknown:
         parser.error(f"unknown entrant(s) {', '.join(unknown)}; choose from {', '.join(ENTRANTS)}")
     for name in args.names or ENTRANTS:
-        print(f"built {build(name, args.results)}", flush=True)
+        if args.readme_only:
+            print(f"wrote {write_readme(name, None, args.results) / 'README.md'}", flush=True)
+        else:
+            print(f"built {build(name, args.results)}", flush=True)
     return 0
 
 

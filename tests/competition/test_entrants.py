@@ -1,0 +1,79 @@
+"""The example entrants in submissions/ (built by scripts/build_entrants.py): each passes `tito submit
+--validate-only`, the closed ones the static closed-division check; their model.py, run the way the worker runs it
+(imported from the folder), meets the event's quality bar; the GPT's generate is greedy decoding of its own
+next_token_logits, as the harness checks."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from competition.conformance import check_folder
+from competition.measure import verify
+from competition.validation import BASELINE_DIR, validate_path
+from tinytorch.data.bundled import bundled_mnist, shakespeare_text, shakespeare_tokenizer
+
+ROOT = Path(__file__).resolve().parents[2]
+ENTRANTS = ["int8-cnn", "pruned-int8-cnn", "distilled-cnn", "sliding-kv-gpt"]
+
+
+def folder(name: str) -> Path:
+    return ROOT / "submissions" / name
+
+
+def manifest(name: str) -> dict:
+    return yaml.safe_load((folder(name) / "submission.yaml").read_text(encoding="utf-8"))
+
+
+def entry_module(name: str, monkeypatch):
+    """model.py imported with the folder as working directory (weights are loaded by file name, as in the worker)."""
+    monkeypatch.chdir(folder(name))
+    spec = importlib.util.spec_from_file_location(f"entrant_{name.replace('-', '_')}", folder(name) / "model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_builder_knows_every_entrant():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import build_entrants
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert sorted(build_entrants.ENTRANTS) == sorted(ENTRANTS)
+
+
+@pytest.mark.parametrize("name", ENTRANTS)
+def test_entrant_passes_tito_submit_validate_only(name):
+    result = subprocess.run([sys.executable, "-m", "competition.cli", "submit", "--validate-only", str(folder(name))],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert validate_path(folder(name)) == []
+
+
+@pytest.mark.parametrize("name", [n for n in ENTRANTS if manifest(n)["division"] == "closed"])
+def test_closed_entrant_passes_the_static_closed_division_check(name):
+    assert check_folder(folder(name), BASELINE_DIR, manifest(name)["events"]) == []
+
+
+@pytest.mark.parametrize("name", [n for n in ENTRANTS if "cnn_marathon_offline" in manifest(n)["events"]])
+def test_cnn_entrant_meets_the_accuracy_floor_and_ships_fewer_bytes(name, monkeypatch):
+    module = entry_module(name, monkeypatch)
+    images, labels = bundled_mnist("test")
+    logits = module.predict(module.load("cnn_marathon_offline"), images[:, None].astype(np.float32) / 255.0)
+    assert (logits.argmax(1) == labels).mean() >= 0.95
+    assert (folder(name) / "mnist_cnn.npz").stat().st_size < (BASELINE_DIR / "mnist_cnn.npz").stat().st_size / 2
+
+
+def test_gpt_entrant_generates_greedily_from_its_own_logits_past_the_context(monkeypatch):
+    module = entry_module("sliding-kv-gpt", monkeypatch)
+    model = module.load("transformer_decathlon")
+    tokens = np.asarray(shakespeare_tokenizer().encode(shakespeare_text("validation")[:2000]))
+    sequence = module.generate(model, tokens[None, 100:164], 256)
+    assert sequence.shape == (1, 320)
+    mismatches = verify.greedy_mismatches(sequence, 64, 319, lambda w: module.next_token_logits(model, w))
+    assert mismatches == []
