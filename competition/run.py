@@ -128,30 +128,48 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
     for label, measured in (("candidate", outcome.candidate), ("baseline", outcome.baseline)):
         measured["model_size_bytes"] = shipped[label].model_size_bytes
         measured["parameter_count"] = shipped[label].parameter_count
+    stage[0] = "conformance"
+    divisions = {"candidate": result["submission"]["division"], "baseline": _submission_meta(baseline_dir)["division"]}
+    records = {label: _conformance(event, folder, divisions[label], outcome, label)
+               for label, folder in (("candidate", submission_dir), ("baseline", baseline_dir))}
     result["event"]["dataset"].update(outcome.dataset)
     result["candidate"], result["baseline"] = outcome.candidate, outcome.baseline
     result["config"]["rounds"] = outcome.rounds
     result["noise"] = {"aa_speedup": estimate(outcome.aa_ratios, seed=cfg.seed) if outcome.aa_ratios else None,
                        "rounds": outcome.rounds, "clock_overhead_s": outcome.clock_overhead_s}
-    stage[0] = "conformance"
-    result["conformance"] = _conformance(event, submission_dir, result["submission"]["division"], outcome)
+    result["conformance"] = records["candidate"]
     if conformance.is_refused(result["conformance"]):
         raise verify.Disqualified(f"closed division: {result['conformance']['reason']}")
     return outcome.speedup_ratios or None
 
 
-def _conformance(event: Event, submission_dir: Path, division: str, outcome: protocols.Outcome) -> dict:
-    """Closed division: the timed outputs of one round against the shipped weights run by tinytorch's reference."""
-    if division == "closed" and outcome.timed_inputs is None:
+def _conformance(event: Event, folder: Path, division: str, outcome: protocols.Outcome, label: str) -> dict:
+    """Closed division: timed outputs against the shipped weights run by tinytorch's reference (inference: one timed
+    pass; generation: the perplexity windows), or against the trained weights the worker reports (training; if they
+    reproduce the timed outputs, their array bytes become the model size the parent could not otherwise read)."""
+    def not_checked(reason: str) -> dict:
         return {"division": division, "verdict": "not_checked", "max_abs_diff": None, "tolerance": None,
-                "reason": "training events: the trained weights stay in the worker, so they cannot be compared"}
+                "reason": reason}
+
     if division != "closed":
         return conformance.conformance_record(division, None, None, "outputs")
     if event.id not in architecture.EVENT_MODELS:
-        return {"division": division, "verdict": "not_checked", "max_abs_diff": None, "tolerance": None,
-                "reason": f"{event.id} has no reference model in competition.conformance"}
+        return not_checked(f"{event.id} has no reference model in competition.conformance")
+    trained = outcome.trained.get(label)
+    if event.kind == "training" and (trained is None or trained.state is None):
+        return not_checked("the trained model has no state_dict() to compare")
     try:
-        reference = conformance.reference_outputs(event.id, submission_dir, outcome.timed_inputs)
+        if trained is not None:
+            reference = conformance.reference_outputs_from_state(event.id, trained.state, trained.inputs)
+            record = conformance.conformance_record(division, trained.outputs, reference, "logits")
+            if record["verdict"] == "conforms":  # the reported weights are the timed model's: count them
+                measured = outcome.candidate if label == "candidate" else outcome.baseline
+                measured["model_size_bytes"] = int(sum(a.nbytes for a in trained.state.values()))
+                measured["parameter_count"] = int(sum(a.size for a in trained.state.values()))
+            return record
+        if label != "candidate":
+            return not_checked("only the candidate's timed outputs are compared")
+        reference = conformance.reference_outputs(event.id, folder, outcome.timed_inputs)
     except conformance.ConformanceError as err:
         return conformance.failed_record(division, err)
     return conformance.conformance_record(division, outcome.timed_outputs, reference, "logits")

@@ -77,6 +77,17 @@ class Outcome:
     clock_overhead_s: float | None = None
     timed_inputs: np.ndarray | None = None  # one timed round's inputs and the candidate's outputs on them
     timed_outputs: np.ndarray | None = None  # (for the closed-division conformance check)
+    trained: dict[str, "Trained"] = field(default_factory=dict)  # training: the last model of each contender
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A contender's last trained model as its worker reports it (state) and as it was timed (inputs, outputs).
+    The state is believed only where the parent can reproduce the outputs from it (competition.conformance)."""
+
+    state: dict[str, np.ndarray] | None
+    inputs: np.ndarray
+    outputs: np.ndarray | None
 
 
 def measurements(**values: object) -> dict:
@@ -240,8 +251,20 @@ def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventDat
         scores = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, test)])
         acc = float(np.mean(scores.argmax(axis=1) == data.labels))
         if acc >= target and total <= budget:
-            return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, "peak": c.peak_memory()}
-    return {"time_s": None, "epochs": epochs, "accuracy": acc, "reached": False, "peak": c.peak_memory()}
+            return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, "peak": c.peak_memory(),
+                    "outputs": scores}
+    return {"time_s": None, "epochs": epochs, "accuracy": acc, "reached": False, "peak": c.peak_memory(),
+            "outputs": scores if epochs else None}
+
+
+def trained_state(c: Contender) -> dict[str, np.ndarray] | None:
+    """The state_dict() arrays of the model in c's worker (None if it has none): untimed, after the round."""
+    try:
+        header, arrays = c.request("state")
+    except WorkerError:
+        return None
+    names = header.get("names")
+    return dict(zip(names, arrays)) if isinstance(names, list) and len(names) == len(arrays) else None
 
 
 def measure_training(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
@@ -252,6 +275,7 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
     cfg, rng = ctx.cfg, ctx.rng
     runs: dict[str, list[dict]] = {label: [] for label in contenders}
     round_seed = int(rng.integers(0, 2**31 - 1))
+    test_inputs: list[np.ndarray] = []
 
     def once(label: str, r: int, test: list[np.ndarray], order: np.ndarray) -> float:
         shuffled = EventData(data.name, data.split, labels=data.labels[order], train_inputs=data.train_inputs,
@@ -269,6 +293,7 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
             break  # one more round of the average length would overrun the budget
         order = rng.permutation(len(data.inputs))
         test = batches(perturbed(data.inputs[order], rng), 1000)
+        test_inputs[:] = test
         measure = {label: (lambda _r, label=label: once(label, r, test, order)) for label in contenders}
         for label, new in interleaved_rounds(measure, 1, rng).items():
             values[label].extend(new)
@@ -285,7 +310,10 @@ def measure_training(event_id: str, protocol: dict, data: EventData, contenders:
     pairs = list(zip(values["baseline"], values["candidate"], values["baseline_aa"]))
     speedup = [b / c for b, c, _ in pairs if not (math.isnan(b) or math.isnan(c))]
     aa = [b / a for b, _, a in pairs if not (math.isnan(b) or math.isnan(a))]
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]))
+    inputs = np.concatenate(test_inputs)
+    trained = {label: Trained(trained_state(contenders[label]), inputs, runs[label][-1]["outputs"])
+               for label in ("candidate", "baseline")}
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]), trained=trained)
 
 
 # -- generation --------------------------------------------------------------------------------------------------------

@@ -80,6 +80,11 @@ class Server:
         self.model = model
         return {"done": False}, []
 
+    def op_state(self, msg: dict, arrays: list) -> tuple[dict, list]:
+        """The trained model's state_dict() arrays and names (the parent checks them against the model's outputs)."""
+        state = self.model.state_dict()
+        return {"names": list(state)}, [as_array(value, "state_dict") for value in state.values()]
+
     def op_matmul(self, msg: dict, arrays: list) -> tuple[dict, list]:
         """`loops` float32 n x n products (the parent times this request: the runner's GEMM peak)."""
         n, loops = int(msg["n"]), int(msg["loops"])

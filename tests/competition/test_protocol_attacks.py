@@ -22,7 +22,8 @@ from competition.results import validate_result
 from competition.run import run_event
 from competition.sandbox.process import Worker
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "submissions"
 HONEST = '''
 import numpy as np
 
@@ -224,3 +225,15 @@ def test_a_model_that_lies_about_its_size_is_measured_by_its_files(tmp_path: Pat
     arrays = (10 * 784 + 10 + 128 * 128) * 4  # templates.npz as shipped, read from its headers by the parent
     code = sum(len((liar / name).read_bytes()) for name in ("model.py", "honest.py"))
     assert result["candidate"]["model_size_bytes"] == arrays + code and result["candidate"]["parameter_count"] > 16_000
+
+
+def test_trained_weights_are_believed_only_when_they_reproduce_the_timed_outputs(tmp_path: Path, small: None) -> None:
+    baseline = REPO / "submissions" / "baseline"
+    liar = tmp_path / "liar"
+    shutil.copytree(FIXTURES / "cheat_trained_state_lie", liar)
+    shutil.copy(baseline / "model.py", liar / "base_model.py")
+    shutil.copy(baseline / "submission.yaml", liar / "submission.yaml")
+    result = measured("mlp_sprint_offline", liar, baseline)
+    assert result["status"] == "disqualified" and result["conformance"]["verdict"] == "fails"
+    assert "not those of the shipped weights" in result["errors"][-1]["message"]
+    assert result["baseline"]["model_size_bytes"] == (784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10) * 4
