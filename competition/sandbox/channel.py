@@ -23,6 +23,7 @@ MAX_HEADER_BYTES = 1 << 20
 MAX_NPY_HEADER_BYTES = 1 << 16
 MAX_ARRAY_BYTES = 1 << 30
 PIPE_BYTES = 1 << 20
+IOV_MAX = 1024
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux; the constant is missing from older Pythons)
 
 
@@ -53,10 +54,14 @@ def encode(header: dict, arrays: list[np.ndarray] | tuple[np.ndarray, ...] = ())
 def send(fd: int, header: dict, arrays: list[np.ndarray] | tuple[np.ndarray, ...] = ()) -> None:
     """Write one framed message to the file descriptor `fd`."""
     _enlarge(fd)
-    for part in _frames(header, arrays):
-        view = memoryview(part)
-        while view:
-            view = view[os.write(fd, view):]
+    views = [memoryview(part).cast("B") for part in _frames(header, arrays)]
+    while views:  # one writev for the whole message (one wake-up of the reader), then whatever did not fit
+        written = os.writev(fd, views[:IOV_MAX])
+        while views and written >= views[0].nbytes:
+            written -= views[0].nbytes
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
 
 
 def receive(fd: int, deadline: float | None = None,
