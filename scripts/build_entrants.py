@@ -102,7 +102,7 @@ ENTRANTS = {
         "images with the masks held, prune.shrink to remove the dead channels (32-64-128 -> 16-32-64), then INT8 "
         "per-channel weights, dequantized once at load."),
     "distilled-cnn": Entrant(
-        distilled_cnn, "open", ("cnn_marathon_offline", "memory_master_offline"), ("knowledge_distillation",),
+        distilled_cnn, "open", ("cnn_marathon_offline",), ("knowledge_distillation",),
         "a student of the baseline's family with half the widths (16-32-64 instead of 32-64-128), trained from "
         "scratch for 8 epochs (SGD lr 0.01, momentum 0.9, batch 64) on the 4 000 bundled training images against "
         "the baseline CNN's softened outputs (tinytorch.distill.distill, temperature 4, alpha 0.7). Open division: "
