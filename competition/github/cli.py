@@ -260,10 +260,18 @@ def _load_artifacts(paths: list[Path], sha: str | None, pr: int | None, runner_c
 
 
 def _store(path: str) -> list[Result]:
-    if not Path(path).is_dir():
+    """The stored results that count, checked like `tito leaderboard build` does (config and disqualification list
+    beside the store): projected ranks never compare against a result the leaderboard would not rank."""
+    store = Path(path)
+    if not store.is_dir():
         return []
+    from competition.leaderboard.admission import Policy
+    from competition.leaderboard.config import load_config
+    from competition.leaderboard.disqualified import load_disqualified
+    from competition.leaderboard.model import admit
     from competition.leaderboard.store import load_store
-    return load_store(path)
+    policy = Policy(load_config(store.parent / "config.yaml"), load_disqualified(store.parent / "disqualified.yaml"))
+    return admit(load_store(store), policy)[0]
 
 
 def _ranks(store: list[Result], results: list[Result]) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from competition.github import comment
 from tests.leaderboard.factory import make_result
@@ -91,3 +92,23 @@ def test_sections_merge_by_runner_class_and_sha() -> None:
     merged = comment.render_comment({"edge": edge}, SHA, 7, previous_body=first)
     assert merged.index("Smoke run") < merged.index("Edge runner (ARM64)")
     assert comment.render_comment({"edge": edge}, "6" * 40, 7, previous_body=first).count("tinymlperf:section r") == 1
+
+
+def test_projected_ranks_compare_only_with_results_the_leaderboard_counts(tmp_path: Path) -> None:
+    """A hand-edited (forged) result in the store is never a rival in the bot comment's projected ranks."""
+    import yaml
+
+    from competition.github.cli import _store
+    from competition.results import dumps
+    from tests.leaderboard.factory import REGISTERED, make_scored_result
+
+    store = tmp_path / "leaderboard" / "results"
+    store.mkdir(parents=True)
+    honest = make_scored_result("ada", speedup=1.5)
+    forged = make_scored_result("bob", speedup=1.2, run=1)
+    forged["scores"]["speedup"]["value"] = 9.0
+    for result in (honest, forged):
+        (store / f"{result['result_id']}.json").write_text(dumps(result), encoding="utf-8")
+    runners = [{"fingerprint": r.fingerprint, "class": r.runner_class, "name": r.name} for r in REGISTERED.runners]
+    (store.parent / "config.yaml").write_text(yaml.safe_dump({"runners": runners}), encoding="utf-8")
+    assert [r["submission"]["name"] for r in _store(str(store))] == ["ada"]
