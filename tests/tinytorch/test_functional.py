@@ -109,3 +109,17 @@ def test_half_precision_stays_half_through_layers():
     assert out.dtype == np.float16
     assert F.layer_norm(out, (4,)).dtype == np.float16
     assert F.softmax(out, -1).dtype == np.float16
+
+
+def test_gelu_gradient_across_chunk_boundaries(oracle, rng, monkeypatch):
+    """The erf GELU works chunk by chunk: a partial last chunk must get the same values and gradients."""
+    tf = oracle.torch.nn.functional
+    monkeypatch.setattr(F, "_CHUNK", 64)
+    _compare(oracle, F.gelu, tf.gelu, rng.standard_normal((3, 70)) * 4)
+
+
+def test_layer_norm_over_two_dims_with_affine(oracle, rng):
+    tf = oracle.torch.nn.functional
+    _compare(oracle, lambda x, w, b: F.layer_norm(x, (3, 4), w, b), lambda x, w, b: tf.layer_norm(x, (3, 4), w, b),
+             rng.standard_normal((2, 5, 3, 4)) * 3 + 1, rng.standard_normal((3, 4)), rng.standard_normal((3, 4)),
+             atol=1e-4)

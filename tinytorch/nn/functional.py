@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import random
+from ..autograd import is_grad_enabled
 from ..tensor import Tensor, tensor_op
 from .spatial import avg_pool2d, conv2d, max_pool2d
 
@@ -79,6 +80,49 @@ def erf(x: np.ndarray) -> np.ndarray:
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# Elementwise work is done in chunks of this many entries, so that the ~25 passes of the erf GELU stay in the
+# L2 cache (64K float32 entries: 1.5x faster than whole 1M-entry arrays, measured; 32K-128K are as fast).
+_CHUNK = 1 << 16
+
+
+def _gelu_erf(x: np.ndarray, with_derivative: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """x * Phi(x) and, if asked, its derivative Phi(x) + x * phi(x), chunk by chunk in ``x``'s dtype.
+
+    Phi(x) = (1 + erf(x / sqrt 2)) / 2 with erf from Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): for
+    z = |x| / sqrt 2, 1 - erf(z) = poly(t) exp(-z^2) with t = 1 / (1 + p z), so Phi(x) = 1/2 + sign(x) (1/2 - h),
+    h = poly(t) exp(-x^2 / 2) / 2 (the 1/2 folded into the coefficients).
+    """
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    derivative = np.empty_like(flat) if with_derivative else None
+    t, gaussian = np.empty(min(_CHUNK, flat.size), x.dtype), np.empty(min(_CHUNK, flat.size), x.dtype)
+    p_scaled = x.dtype.type(_ERF_P * math.sqrt(0.5))
+    half_a = [x.dtype.type(0.5 * a) for a in _ERF_A]
+    for start in range(0, flat.size, _CHUNK):
+        xs = flat[start:start + _CHUNK]
+        ts, gs, cdf = t[:xs.size], gaussian[:xs.size], out[start:start + _CHUNK]
+        np.abs(xs, out=gs)
+        np.multiply(gs, p_scaled, out=ts)
+        ts += 1.0
+        np.reciprocal(ts, out=ts)
+        np.square(gs, out=gs)
+        gs *= -0.5
+        np.exp(gs, out=gs)  # exp(-x^2 / 2)
+        np.multiply(ts, half_a[0], out=cdf)
+        for coefficient in half_a[1:]:
+            cdf += coefficient
+            cdf *= ts
+        cdf *= gs  # h
+        np.subtract(0.5, cdf, out=cdf)
+        np.copysign(cdf, xs, out=cdf)
+        cdf += 0.5  # Phi(x)
+        if derivative is not None:
+            ds = derivative[start:start + _CHUNK]
+            np.multiply(xs, x.dtype.type(_INV_SQRT_2PI), out=ds)
+            ds *= gs
+            ds += cdf
+        cdf *= xs
+    return out.reshape(x.shape), None if derivative is None else derivative.reshape(x.shape)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -91,11 +135,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
             d_inner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
             return (g * (0.5 * (1.0 + inner) + 0.5 * x * (1.0 - inner * inner) * d_inner),)
     elif approximate == "none":
-        erf_value, gaussian = _erf_with_gaussian(x * math.sqrt(0.5))  # gaussian = exp(-x^2 / 2)
-        cdf = 0.5 * (1.0 + erf_value)
-        out = x * cdf
+        out, derivative = _gelu_erf(x, is_grad_enabled() and input.requires_grad)
         def backward(g: np.ndarray) -> tuple:
-            return (g * (cdf + x * _INV_SQRT_2PI * gaussian),)
+            return (g * derivative,)
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return tensor_op(out, (input,), backward)
@@ -225,21 +267,47 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalize over the trailing ``normalized_shape`` dims (biased variance), then scale and shift."""
+    """Normalize over the trailing ``normalized_shape`` dims (biased variance), then scale and shift.
+
+    Works on the (rows, features) view: row statistics are matrix-vector products with a ``1 / features`` vector
+    (BLAS; faster than NumPy's short-row reductions) or row dot products (`np.einsum`), and the backward updates
+    one buffer in place."""
     x = input.data
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    axes = tuple(range(-len(normalized_shape), 0))
     count = math.prod(normalized_shape)
-    centered = x - _mean(x, axes, count)
-    xhat, inv_std = _normalized(centered, _mean(centered * centered, axes, count), eps)
-    lead_axes = tuple(range(x.ndim - len(normalized_shape)))
+    rows = x.reshape(-1, count)
+    averager = np.full(count, 1.0 / count, dtype=x.dtype)
+    xhat = rows - (rows @ averager)[:, None]
+    inv_std = np.einsum("ij,ij->i", xhat, xhat)
+    inv_std *= x.dtype.type(1.0 / count)
+    inv_std += x.dtype.type(eps)
+    np.sqrt(inv_std, out=inv_std)
+    np.reciprocal(inv_std, out=inv_std)
+    xhat *= inv_std[:, None]
+    w = None if weight is None else weight.data.reshape(-1)
+    out = xhat * w if w is not None else xhat.copy()
+    if bias is not None:
+        out += bias.data.reshape(-1)
 
     def backward(g: np.ndarray) -> tuple:
-        grad_xhat = g * weight.data if weight is not None else g
-        grad_x = _normalize_backward(grad_xhat, xhat, inv_std, axes) if input.requires_grad else None
-        return (grad_x,) + _affine_backward(g, xhat, weight, bias, normalized_shape, lead_axes)
+        g_rows = g.reshape(-1, count)
+        grad_x = None
+        if input.requires_grad:  # inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w
+            grad_x = g_rows * w if w is not None else g_rows.copy()
+            mean_grad_xhat = np.einsum("ij,ij->i", grad_x, xhat)
+            mean_grad_xhat *= x.dtype.type(1.0 / count)
+            grad_x -= (grad_x @ averager)[:, None]
+            grad_x -= xhat * mean_grad_xhat[:, None]
+            grad_x *= inv_std[:, None]
+            grad_x = grad_x.reshape(x.shape)
+        grads: tuple = (grad_x,)
+        if weight is not None:
+            grads += (np.einsum("ij,ij->j", g_rows, xhat).reshape(weight.shape) if weight.requires_grad else None,)
+        if bias is not None:
+            grads += (g_rows.sum(axis=0).reshape(bias.shape) if bias.requires_grad else None,)
+        return grads
 
-    return tensor_op(_affine(xhat, weight, bias, normalized_shape), _present(input, weight, bias), backward)
+    return tensor_op(out.reshape(x.shape), _present(input, weight, bias), backward)
 
 
 # ---- losses -------------------------------------------------------------------------------------------------------
