@@ -6,13 +6,12 @@ ok, the command that fixes it.
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 import importlib.util
 import shutil
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 REQUIRED_PYTHON = (3, 11)
 RUNTIME_PACKAGES = {"numpy": "numpy", "yaml": "pyyaml", "jsonschema": "jsonschema", "rich": "rich",
@@ -73,38 +72,15 @@ def check_blas() -> Check:
                  + f", {pool.get('num_threads')} threads (workers are pinned to 1)")
 
 
-def check_jail() -> Check:
-    """The OS-level jail submissions run in: H1's diagnosis when present, else jail.status(), else 'not available'."""
-    for module_name, function in (("competition.sandbox.diagnose", "diagnose"), ("competition.sandbox.jail", "status")):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        return _jail_check(getattr(module, function)())
-    return Check("jail", "warn", "jail diagnosis is not available in this version of the harness",
-                 "update the repository (git pull); local runs still work without the jail")
+def check_jail() -> list[Check]:
+    """The OS-level jail submissions run in, proven from outside by a jailed probe (competition.sandbox.diagnose).
+    Without it local runs still work (unranked); reference and edge runs refuse to start."""
+    from competition.sandbox.diagnose import diagnose
 
-
-def _jail_check(report: Any) -> Check:
-    """Read a diagnosis object, dict or string: available/ok plus reason/message/summary."""
-    def field(*names: str) -> Any:
-        for name in names:
-            value = report.get(name) if isinstance(report, dict) else getattr(report, name, None)
-            if value is not None:
-                return value
-        return None
-
-    available = field("available", "ok", "jail_available")
-    text = field("summary", "reason", "message", "detail") or str(report)
-    fix = field("fix", "hint") or ""
-    cgroup = field("cgroup")
-    text = f"{text}; memory cgroup: {cgroup}" if cgroup else str(text)
-    if available is None or available:
-        return Check("jail", "ok", text)
-    return Check("jail", "warn", f"{text} (local runs work; official runs need the jail)",
-                 str(fix) or "install bubblewrap (apt-get install bubblewrap) and allow user namespaces")
+    return [Check(f"jail: {probe.name}", "ok" if probe.ok else "warn",
+                  probe.detail if probe.ok else f"{probe.detail} (local runs work, unranked; official runs need it)",
+                  "" if probe.ok else probe.fix)
+            for probe in diagnose()]
 
 
 def check_data() -> list[Check]:

@@ -44,20 +44,16 @@ def test_setup_fails_with_the_fix_when_a_check_fails(capsys, monkeypatch):
     assert code == 1 and "FAIL python: Python 3.8  -> use 3.11" in out and "not ready" in out
 
 
-def test_setup_without_the_jail_diagnosis_says_not_available(monkeypatch):
-    monkeypatch.setitem(sys.modules, "competition.sandbox.diagnose", None)
-    monkeypatch.setitem(sys.modules, "competition.sandbox.jail", None)
-    check = setup_check.check_jail()
-    assert check.status == "warn" and "not available" in check.detail
+def test_setup_reports_each_jail_probe_with_its_fix(monkeypatch):
+    from competition.sandbox import diagnose
 
-
-def test_setup_reads_a_jail_diagnosis(monkeypatch):
-    import types
-
-    report = types.SimpleNamespace(available=False, reason="bwrap: no user namespaces", fix="sysctl ...")
-    monkeypatch.setitem(sys.modules, "competition.sandbox.diagnose", types.SimpleNamespace(diagnose=lambda: report))
-    check = setup_check.check_jail()
-    assert check.status == "warn" and "no user namespaces" in check.detail and check.fix == "sysctl ..."
+    probes = [diagnose.Check("bubblewrap jail", True, "works", ""),
+              diagnose.Check("network: loopback only", False, "eth0 visible", "bwrap must run with --unshare-net")]
+    monkeypatch.setattr(diagnose, "diagnose", lambda: probes)
+    checks = setup_check.check_jail()
+    assert [(c.name, c.status) for c in checks] == [("jail: bubblewrap jail", "ok"),
+                                                    ("jail: network: loopback only", "warn")]
+    assert "eth0 visible" in checks[1].detail and checks[1].fix == "bwrap must run with --unshare-net"
 
 
 def test_a_broken_check_is_reported_not_raised(monkeypatch):
