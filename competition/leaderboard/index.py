@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from competition import scoring
-from competition.leaderboard import admission
+from competition.measure import stats
+from competition.leaderboard import admission, schema_check, store
 from competition.leaderboard.admission import Problem
 from competition.leaderboard.store import StoreError, parse_result, store_files
 from competition.results import SCHEMA_PATH
@@ -38,7 +39,7 @@ def default_index_path() -> Path:
 def checker_fingerprint() -> str:
     """SHA-256 over everything the cached checks depend on."""
     digest = hashlib.sha256(f"v{VERSION}".encode())
-    sources = [SCHEMA_PATH, Path(scoring.__file__), Path(admission.__file__), *sorted(RULES_DIR.rglob("*.yaml"))]
+    sources = [SCHEMA_PATH, *(Path(m.__file__) for m in (scoring, stats, admission, schema_check, store)), *sorted(RULES_DIR.rglob("*.yaml"))]
     for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()

@@ -16,6 +16,7 @@ from typing import Any
 
 from tinytorch.atomic import write_atomic
 from competition.leaderboard import admission
+from competition.leaderboard.schema_check import conforms
 from competition.results import ResultError, dumps, load_result, result_filename, validate_result
 
 DEFAULT_STORE = Path("leaderboard/results")
@@ -35,12 +36,14 @@ def read_result(path: Path) -> dict[str, Any]:
 
 
 def parse_result(data: bytes, path: Path) -> dict[str, Any]:
-    """The same checks as read_result, on bytes already read from `path`."""
+    """The same checks as read_result, on bytes already read from `path` (the schema through the compiled check
+    of competition.leaderboard.schema_check, which accepts exactly what jsonschema accepts, or sends it there)."""
     try:
         result = json.loads(data)
         if not isinstance(result, dict):
             raise ResultError(f"{path}: a result must be a JSON object")
-        validate_result(result, str(path))
+        if not conforms(result):  # the fast check; jsonschema decides (and names the field) when it says no
+            validate_result(result, str(path))
     except (ValueError, ResultError) as exc:
         raise StoreError(f"{path}: {exc}\n  fix: store only files written by `tito benchmark run`") from None
     return _consistent(result, path)
