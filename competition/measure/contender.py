@@ -56,8 +56,9 @@ class Contender:
 
     def timed(self, op: str, arrays: list[np.ndarray] | tuple = (), units: int = 0, timeout: float | None = None,
               **params: object) -> tuple[float, list[np.ndarray]]:
-        """(seconds on the parent's clock, output arrays) of one request; energy is added per unit of work."""
-        before = self.rapl.read() if self.rapl else None
+        """(seconds on the parent's clock, output arrays) of one request; its energy is added when it does `units`
+        of the measured work (images or generated tokens; 0 for anything else, e.g. perplexity windows)."""
+        before = self.rapl.read() if self.rapl and units else None
         seconds, (_, out) = clocked(self.request, op, arrays, timeout, **params)
         if self.rapl and before is not None:
             self.joules += self.rapl.joules(before, self.rapl.read())
