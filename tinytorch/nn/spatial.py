@@ -187,14 +187,15 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     tiled = stride == kernel and all(size % k == 0 for size, k in zip(padded.shape[2:], kernel))
 
     def backward(g: np.ndarray) -> tuple:
+        hit = np.empty(first.shape, dtype=bool)
         if tiled:  # every input position lies in exactly one window: write each offset's share once
             grad = np.empty(padded.shape, dtype=g.dtype)
             for code, window in zip(codes, slices):
-                np.multiply(g, first == code, out=grad[window])
+                np.multiply(g, np.equal(first, code, out=hit), out=grad[window])
         else:
             grad = np.zeros(padded.shape, dtype=g.dtype)
             for code, window in zip(codes, slices):
-                grad[window] += g * (first == code)
+                grad[window] += g * np.equal(first, code, out=hit)
         return (_crop(grad, padding),)
 
     return tensor_op(out, (input,), backward)
