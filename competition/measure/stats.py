@@ -31,9 +31,9 @@ def median_ci(
     median = float(np.median(data))
     if data.size == 1:
         return median, median, median
-    boot = _resample_medians(data, n_resamples, seed)
+    medians, resamples = _resample_medians(data, n_resamples, seed)
     alpha = (1.0 - confidence) / 2.0
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
+    lo, hi = (_counted_quantile(medians, resamples, q) for q in (alpha, 1.0 - alpha))
     return median, float(lo), float(hi)
 
 
@@ -48,25 +48,47 @@ def _draw_counts(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return counts
 
 
-def _resample_medians(data: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
-    """The median of every resample, equal to np.median(data[draws], axis=1).
+def _resample_medians(data: np.ndarray, n_resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The resample medians of np.median(data[draws], axis=1) as (distinct values ascending, how many resamples
+    have each).
 
     With the values sorted, a resample's k-th smallest draw is the sorted value at the first position where the
-    running count of its draws (in sorted order) exceeds k; ties keep this exact since equal values are equal."""
+    running count of its draws (in sorted order) exceeds k; ties keep this exact since equal values are equal.
+    A median is then one or two sorted positions, so the resamples fall into at most n * n groups."""
     order = np.argsort(data, kind="stable")
     ordered = data[order]
     counts = _draw_counts(data.size, n_resamples, seed)[order]
     upper = data.size // 2  # the median's (upper) middle position
-    below_lower = np.zeros(n_resamples, dtype=np.intp)
-    below_upper = np.zeros(n_resamples, dtype=np.intp)
-    running = np.zeros(n_resamples, dtype=counts.dtype)
+    position = np.uint8 if data.size < 256 else np.intp
+    below_lower, below_upper = np.zeros(n_resamples, position), np.zeros(n_resamples, position)
+    running, mask = np.zeros(n_resamples, dtype=counts.dtype), np.empty(n_resamples, dtype=bool)
     for row in counts:
         running += row
-        below_lower += running <= upper - 1
-        below_upper += running <= upper
+        below_lower += np.less_equal(running, upper - 1, out=mask)
+        below_upper += np.less_equal(running, upper, out=mask)
     if data.size % 2:
-        return ordered[below_upper]
-    return (ordered[below_lower] + ordered[below_upper]) / 2.0
+        groups = np.bincount(below_upper, minlength=data.size)
+        values = ordered
+    else:
+        groups = np.bincount(below_lower.astype(np.intp) * data.size + below_upper, minlength=data.size ** 2)
+        values = (ordered[:, None] + ordered[None, :]).ravel() / 2.0  # same float as (a + b) / 2 in np.median
+    used = groups > 0
+    values, groups = values[used], groups[used]
+    ascending = np.argsort(values, kind="stable")
+    return values[ascending], groups[ascending]
+
+
+def _counted_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """np.quantile(np.repeat(values, counts), q) (linear method) without building the array: the two order
+    statistics around the virtual index are found by counting, then numpy interpolates between them."""
+    total = int(counts.sum())
+    virtual = (total - 1) * np.asarray(q, dtype=np.float64)
+    below = np.floor(virtual)
+    if not 0 <= below < total - 1:
+        return float(np.quantile(np.repeat(values, counts), q))
+    ends = np.cumsum(counts)
+    lower, upper = values[np.searchsorted(ends, [below, below + 1], side="right")]
+    return float(np.quantile(np.array([lower, upper]), virtual - below))
 
 
 def estimate(values: Sequence[float] | np.ndarray, unit: str | None = None, seed: int = 0) -> dict:
