@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -80,15 +81,18 @@ def _resample_medians(data: np.ndarray, n_resamples: int, seed: int) -> tuple[np
 
 def _counted_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
     """np.quantile(np.repeat(values, counts), q) (linear method) without building the array: the two order
-    statistics around the virtual index are found by counting, then numpy interpolates between them."""
+    statistics around the virtual index are found by counting, then interpolated with numpy's own formula
+    (`_lerp`: from the lower end below t = 0.5, from the upper end above, so that t = 1 lands exactly)."""
     total = int(counts.sum())
-    virtual = (total - 1) * np.asarray(q, dtype=np.float64)
-    below = np.floor(virtual)
+    virtual = (total - 1) * float(q)
+    below = math.floor(virtual)
     if not 0 <= below < total - 1:
         return float(np.quantile(np.repeat(values, counts), q))
     ends = np.cumsum(counts)
-    lower, upper = values[np.searchsorted(ends, [below, below + 1], side="right")]
-    return float(np.quantile(np.array([lower, upper]), virtual - below))
+    lower, upper = (float(v) for v in values[np.searchsorted(ends, [below, below + 1], side="right")])
+    t = virtual - below
+    step = upper - lower
+    return upper - step * (1 - t) if t >= 0.5 else lower + step * t
 
 
 def estimate(values: Sequence[float] | np.ndarray, unit: str | None = None, seed: int = 0) -> dict:
