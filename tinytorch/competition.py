@@ -84,7 +84,34 @@ def generate_submission(submission_dir: str | Path | None = None, event: str | N
         raise ValueError("generate_submission: pass model=... (to write a new entry) or the entry folder to measure")
     from competition.api import generate_submission as run
 
-    return run(submission_dir, event, out_dir, quick=quick, runner_class=runner_class)
+    report = run(submission_dir, event, out_dir, quick=quick, runner_class=runner_class)
+    if model is not None:
+        _write_readme(Path(submission_dir), recipe_of(model), list(techniques_used or recipe_of(model)["techniques"]),
+                      [event], _measured_text(report))
+    return report
+
+
+def _measured_text(report_path: Path) -> str:
+    """The README's performance lines from the harness-backed submission.json."""
+    import json
+
+    report = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    scores, optimized = report["normalized_scores"], report["optimized"]
+    speed = scores["speedup"]
+    lines = [f"Measured by `tito benchmark run` (result `{report['result_id']}`, {report['timestamp']}, runner class "
+             f"{report['hardware']['runner_class']}):", ""]
+    if speed is not None:
+        low, high = scores["speedup_ci95"] or (speed, speed)
+        lines.append(f"- speedup vs the baseline: {speed:.2f}x (95 % CI {low:.2f}-{high:.2f}, "
+                     f"{scores['speedup_verdict']})")
+    if scores["compression_ratio"] is not None:
+        lines.append(f"- compression (shipped bytes): {scores['compression_ratio']:.2f}x")
+    if optimized["accuracy"] is not None:
+        delta = scores["accuracy_delta"]
+        lines.append(f"- accuracy {optimized['accuracy']:.1%}" + (f" ({delta:+.1f} points)" if delta is not None else ""))
+    if optimized["perplexity"] is not None:
+        lines.append(f"- perplexity {optimized['perplexity']:.2f}")
+    return "\n".join(lines)
 
 
 # -- optimizing ----------------------------------------------------------------------------------------------------
@@ -142,7 +169,7 @@ def _checked_techniques(techniques: Iterable[str]) -> set[str]:
     if isinstance(techniques, str):
         techniques = [techniques]
     chosen = {str(t).strip().lower().replace("-", "_").replace(" ", "_") for t in techniques}
-    chosen = {"quantization" if t in ("int8", "int8_quantization", "quantize") else t for t in chosen}
+    chosen = {ALIASES.get(t, "quantization" if t == "quantize" else t) for t in chosen}
     unknown = sorted(chosen - set(TECHNIQUES))
     if unknown:
         raise ValueError(f"optimize_closed_division: unknown technique(s) {', '.join(map(repr, unknown))}; known: "
@@ -387,8 +414,14 @@ def write_entry(folder: str | Path, model: nn.Module, *, events: list[str], divi
     manifest = _manifest(athlete_name, handle, division, events, techniques, github_repo, honor_code, description)
     write_atomic(folder / "submission.yaml", manifest)
     write_atomic(folder / "model.py", model_source(recipe, stem))
-    write_atomic(folder / "README.md", _readme(folder.name, recipe, techniques, events, readme_extra))
+    _write_readme(folder, recipe, techniques, events, readme_extra)
     return folder
+
+
+def _write_readme(folder: Path, recipe: dict[str, Any], techniques: list[str], events: list[str], extra: str) -> None:
+    from tinytorch.atomic import write_atomic
+
+    write_atomic(folder / "README.md", _readme(folder.name, recipe, techniques, events, extra))
 
 
 def _manifest(athlete_name: str, handle: str, division: str, events: list[str], techniques: list[str],
@@ -450,10 +483,24 @@ def model_source(recipe: dict[str, Any], stem: str) -> str:
     return head.replace(", sliding_window_logits", "") + PREDICT_PY
 
 
+ALIASES = {"int8": "quantization", "int8_quantization": "quantization", "int4_quantization": "int4",
+           "sliding_kv_cache": "kv_cache", "channel_pruning": "structured_pruning"}
+OTHER_TECHNIQUES = {"none": "the reference model, unchanged",
+                    "distillation": "a smaller student trained on a teacher's softened outputs (tinytorch.distill)",
+                    "knowledge_distillation": "a smaller student trained on a teacher's softened outputs "
+                                              "(tinytorch.distill)"}
+
+
+def _describe(technique: str) -> str:
+    key = technique.strip().lower().replace("-", "_").replace(" ", "_")
+    key = ALIASES.get(key, key)
+    return TECHNIQUES.get(key) or OTHER_TECHNIQUES.get(key) or "explain here what it changes and why"
+
+
 def _readme(name: str, recipe: dict[str, Any], techniques: list[str], events: list[str], extra: str) -> str:
     lines = [f"# {name}", "", f"Model: {recipe['model']} ({recipe['config']}), rebuilt by model.py from its recipe.",
              "", "## Techniques", ""]
-    lines += [f"- **{t}**: {TECHNIQUES.get(t.replace('-', '_'), 'see below')}" for t in techniques]
+    lines += [f"- **{t}**: {_describe(t)}" for t in techniques]
     lines += ["", "## Performance report", "", extra or
               f"Measure it with `tito benchmark run --event {events[0]} --submission submissions/{name}`.",
               "", "## Reproduction", "",

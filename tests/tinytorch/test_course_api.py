@@ -178,6 +178,7 @@ def test_generate_submission_measures_and_its_json_passes_tito_submit_file(cnn, 
     report = generate_submission(model=model, division="closed", event="cnn_marathon_offline", quick=True,
                                  techniques_used=["int8_quantization"], out_dir=tmp_path / "ada", **WHO)
     assert report == tmp_path / "ada" / "submission.json"
+    assert "- speedup vs the baseline: " in (tmp_path / "ada" / "README.md").read_text()
     result = tito("submit", "--file", report, "--validate-only")
     assert result.returncode == 0, result.stdout + result.stderr
     broken = tmp_path / "broken.json"
