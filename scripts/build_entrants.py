@@ -117,20 +117,20 @@ ENTRANTS = {
 }
 
 
-def build(name: str, results_dir: Path | None) -> Path:
-    entrant, folder = ENTRANTS[name], SUBMISSIONS / name
+def build(name: str, results_dir: Path | None, out: Path = SUBMISSIONS) -> Path:
+    entrant, folder = ENTRANTS[name], out / name
     model = entrant.build()
     write_entry(folder, model, events=list(entrant.events), division=entrant.division,
                 athlete_name=ATHLETE["athlete_name"], github_repo=ATHLETE["github_repo"],
                 github_handle=ATHLETE["github_handle"], techniques_used=list(entrant.techniques), honor_code=HONOR,
                 description=f"Example entrant: {', '.join(entrant.techniques)}. {entrant.what[:300]}")
-    write_readme(name, model, results_dir)
+    write_readme(name, model, results_dir, out)
     return folder
 
 
-def write_readme(name: str, model: nn.Module | None, results_dir: Path | None) -> Path:
+def write_readme(name: str, model: nn.Module | None, results_dir: Path | None, out: Path = SUBMISSIONS) -> Path:
     """README.md of a built entrant; `model=None` loads it from the folder (its model.py's RECIPE and weights)."""
-    folder = SUBMISSIONS / name
+    folder = out / name
     model = model if model is not None else load_built(folder)
     (folder / "README.md").write_text(readme(name, folder, model, ENTRANTS[name], results_dir), encoding="utf-8")
     return folder
@@ -203,15 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"entrants to build (default: all of {', '.join(ENTRANTS)})")
     parser.add_argument("--results", type=Path, default=None, help="quote stored harness results from this folder")
     parser.add_argument("--readme-only", action="store_true", help="rewrite README.md of already built entrants")
+    parser.add_argument("--out", type=Path, default=SUBMISSIONS, help="where the entrant folders go (default: "
+                                                                      "submissions/)")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in ENTRANTS]
     if unknown:
         parser.error(f"unknown entrant(s) {', '.join(unknown)}; choose from {', '.join(ENTRANTS)}")
     for name in args.names or ENTRANTS:
         if args.readme_only:
-            print(f"wrote {write_readme(name, None, args.results) / 'README.md'}", flush=True)
+            print(f"wrote {write_readme(name, None, args.results, args.out) / 'README.md'}", flush=True)
         else:
-            print(f"built {build(name, args.results)}", flush=True)
+            print(f"built {build(name, args.results, args.out)}", flush=True)
     return 0
 
 

@@ -77,3 +77,17 @@ def test_gpt_entrant_generates_greedily_from_its_own_logits_past_the_context(mon
     assert sequence.shape == (1, 320)
     mismatches = verify.greedy_mismatches(sequence, 64, 319, lambda w: module.next_token_logits(model, w))
     assert mismatches == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["int8-cnn", "sliding-kv-gpt"])
+def test_the_builder_reproduces_the_committed_weights(name, tmp_path):
+    result = subprocess.run([sys.executable, "scripts/build_entrants.py", name, "--out", str(tmp_path)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    for weights in folder(name).glob("*.npz"):
+        built, committed = np.load(tmp_path / name / weights.name), np.load(weights)
+        assert sorted(built.files) == sorted(committed.files)
+        assert all(np.array_equal(built[key], committed[key]) for key in committed.files)
+    assert (tmp_path / name / "model.py").read_text() == (folder(name) / "model.py").read_text()
+    assert (tmp_path / name / "submission.yaml").read_text() == (folder(name) / "submission.yaml").read_text()
