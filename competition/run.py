@@ -2,8 +2,8 @@
 
 Flow: jail check -> static check -> dataset (parent only) -> the weight files each load() needs (measure/weights.py)
 -> import-only worker (memory floor, GEMM peak) -> candidate, baseline and baseline twin workers -> the event kind's
-protocol (measure/protocols.py), timed and verified by this process -> closed-division conformance -> scores
-(competition.scoring). Nothing from the submission runs in this process, and no number in the result comes from
+protocol (measure/inference.py, training.py, generation.py), timed and verified by this process -> closed-division
+conformance -> scores (competition.scoring). Nothing from the submission runs in this process, and no number in the result comes from
 the worker: it returns outputs, which are checked here.
 """
 
@@ -21,7 +21,8 @@ import numpy as np
 from competition import conformance, private_split, scoring
 from competition.conformance import architecture
 from competition.datasets import load_event_data
-from competition.measure import draws, energy, gemm, hardware, memory, protocols, provenance, verify, weights
+from competition.measure import (draws, energy, gemm, generation, hardware, inference, memory, protocols, provenance,
+                                 training, verify, weights)
 from competition.measure.contender import Contender, start_all
 from competition.measure.stats import estimate
 from competition.rules import Event, load_rules
@@ -115,8 +116,8 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
         stage[0] = "load"
         start_all(list(contenders.values()), event.id, load=event.kind != "training", progress=say)
         stage[0] = "measure"
-        kind_protocol = {"inference": protocols.measure_inference, "training": protocols.measure_training,
-                         "generation": protocols.measure_generation}[event.kind]
+        kind_protocol = {"inference": inference.measure, "training": training.measure,
+                         "generation": generation.measure}[event.kind]
         ctx = protocols.Context(cfg, rng, floor, reference.worker.memory_meter, energy_reason, say)
         outcome = kind_protocol(event.id, dict(event.protocol), data, contenders, ctx)
     finally:

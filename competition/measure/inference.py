@@ -1,0 +1,86 @@
+"""Inference events: wall time of n_inferences predictions in batches, single-sample latency, resident peak, and
+the accuracy of the timed outputs themselves (docs/measurement.md, "Inference events")."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from competition.datasets import EventData
+from competition.measure import stats, verify
+from competition.measure.contender import Contender
+from competition.measure.draws import ImageDraws, batches, perturbed
+from competition.measure.protocols import (Context, Outcome, clock_overhead, energy_of, fastest_passes, measurements,
+                                           memory_of, planned_repeats, planned_rounds, ratios_of)
+from competition.measure.timing import interleaved_rounds
+
+
+def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
+            ctx: Context) -> Outcome:
+    """Wall time of n_inferences predictions in batches, single-sample latency, resident peak, accuracy of the
+    timed outputs. Each round draws fresh images (order, batching, perturbation) shared by the three contenders."""
+    cfg, rng = ctx.cfg, ctx.rng
+    batch_size, n = int(protocol["batch_size"]), int(protocol["n_inferences"])
+    classes = int(data.labels.max()) + 1
+    draws = ImageDraws(len(data.inputs), rng)
+
+    def draw(count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        idx = draws.take(count)
+        return idx, batches(perturbed(data.inputs[idx], rng), batch_size)
+
+    def predict(c: Contender, idx: np.ndarray, xs: list[np.ndarray]) -> tuple[float, float, np.ndarray]:
+        """(seconds placing the inputs, seconds of the timed call, checked scores)."""
+        placing, names = c.place(xs)
+        seconds, outs = c.go("predict", names, units=len(idx))
+        values = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, xs)])
+        return placing, seconds, values
+
+    def single(c: Contender, x: np.ndarray) -> float:
+        seconds, (out,) = c.call("predict", [x], units=1)
+        verify.scores(out, 1, classes, c.label)
+        return seconds
+
+    for c in contenders.values():
+        c.reset_peak_memory()
+    ctx.progress("warm-up pass of every contender")
+    idx, xs = draw(n)
+    warm = {label: predict(c, idx, xs)[1] for label, c in contenders.items()}
+    overhead = clock_overhead(contenders["baseline"], xs, [(len(x), classes) for x in xs], cfg.overhead_calls, True)
+    repeats = planned_repeats(warm, cfg)
+    rounds = planned_rounds(sum(warm.values()) * repeats, cfg)
+    ctx.progress(f"timing {rounds} interleaved rounds of {repeats} x {n} predictions")
+    round_inputs = [[draw(n) for _ in range(repeats)] for _ in range(rounds)]
+    predictions: dict[str, list] = {label: [] for label in contenders}
+    passes: dict[str, list[list[tuple[float, float]]]] = {label: [] for label in contenders}
+    first_outputs: dict[str, np.ndarray] = {}
+
+    def time_round(label: str, r: int) -> float:
+        """Time the round's passes (each on its own fresh draw); keep (placement, call) seconds of each."""
+        passes[label].append([])
+        for idx, xs in round_inputs[r]:
+            placed, seconds, values = predict(contenders[label], idx, xs)
+            predictions[label].append((idx, values.argmax(axis=1)))
+            passes[label][-1].append((placed, seconds))
+            first_outputs.setdefault(label, values)
+        return math.nan  # the round's value needs every contender's placements: fastest_passes below
+
+    interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders}, rounds, rng)
+    values = fastest_passes(passes, ("baseline", "baseline_aa"))
+    ctx.progress("single-sample latency")
+    singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]
+    out = {}
+    for label in ("candidate", "baseline"):
+        c = contenders[label]
+        latency = np.asarray([single(c, x) for x in singles]) * 1e3
+        accuracy = verify.rounds_agree(predictions[label], data.labels, label)
+        time_s = stats.estimate(values[label], unit="s", seed=cfg.seed)
+        out[label] = measurements(
+            accuracy=accuracy, time_s=time_s,
+            latency_ms={"p50": stats.percentile(latency, 50), "p90": stats.percentile(latency, 90),
+                        "n": int(latency.size)},
+            throughput_per_s=n / time_s["median"], energy=energy_of(c, ctx.energy_reason), peak_memory=memory_of(c, ctx))
+    speedup, aa = ratios_of(values)
+    first_x = np.concatenate(round_inputs[0][0][1])
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, rounds, clock_overhead_s=overhead,
+                   timed_inputs=first_x, timed_outputs=first_outputs["candidate"])

@@ -1,0 +1,107 @@
+"""Training events: the parent's clock over everything the submission's code does until its model first reaches the
+target accuracy, each round in fresh workers (docs/measurement.md, "Training events")."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from competition.datasets import EventData
+from competition.measure import energy, stats, verify
+from competition.measure.contender import Contender
+from competition.measure.draws import batches, perturbed
+from competition.measure.memory import peak_record
+from competition.measure.protocols import Context, Outcome, Trained, measurements
+from competition.measure.timing import clocked, interleaved_rounds
+from competition.sandbox.process import WorkerError
+
+
+def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, test: list[np.ndarray],
+                     seed: int) -> dict:
+    """One training round in a fresh worker. The clock runs over every request in which the submission's code runs
+    (importing model.py, sending the training data, train(), each next(), predict on the test images after each
+    epoch) until the yielded model first reaches the target; its accuracy comes from those timed predictions."""
+    target, budget = float(protocol["target_accuracy"]), float(protocol["time_budget_s"])
+    classes = int(data.labels.max()) + 1
+    c.restart(None, load=False)
+    c.reset_peak_memory()
+    total = clocked(c.request, "import")[0]  # model.py's top level is submission code too
+    total += clocked(c.store, train_x=data.train_inputs, train_y=data.train_labels)[0]
+    total += clocked(c.request, "train_start", args=["train_x", "train_y"], event=event_id, seed=seed)[0]
+    epochs, acc = 0, None
+    while epochs < int(protocol["max_epochs"]) and total <= budget:
+        seconds, (header, _) = clocked(c.request, "train_next", timeout=budget - total + 60)
+        total += seconds
+        if header.get("done"):
+            break
+        epochs += 1
+        seconds, outs = c.call("predict", test)
+        total += seconds
+        scores = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, test)])
+        acc = float(np.mean(scores.argmax(axis=1) == data.labels))
+        if acc >= target and total <= budget:
+            return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, "peak": c.peak_memory(),
+                    "outputs": scores}
+    return {"time_s": None, "epochs": epochs, "accuracy": acc, "reached": False, "peak": c.peak_memory(),
+            "outputs": scores if epochs else None}
+
+
+def trained_state(c: Contender) -> dict[str, np.ndarray] | None:
+    """The state_dict() arrays of the model in c's worker (None if it has none): untimed, after the round."""
+    try:
+        header, arrays = c.request("state")
+    except WorkerError:
+        return None
+    names = header.get("names")
+    return dict(zip(names, arrays)) if isinstance(names, list) and len(names) == len(arrays) else None
+
+
+def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str, Contender],
+            ctx: Context) -> Outcome:
+    """Training wall time to the target accuracy, in interleaved rounds, each contender in a fresh worker per round
+    (nothing, not even a trained model, survives from one round to the next). The test images are evaluated in
+    batches of 1 000, perturbed and in a new order each round; labels are re-ordered to match in the parent."""
+    cfg, rng = ctx.cfg, ctx.rng
+    runs: dict[str, list[dict]] = {label: [] for label in contenders}
+    round_seed = int(rng.integers(0, 2**31 - 1))
+    test_inputs: list[np.ndarray] = []
+
+    def once(label: str, r: int, test: list[np.ndarray], order: np.ndarray) -> float:
+        shuffled = EventData(data.name, data.split, labels=data.labels[order], train_inputs=data.train_inputs,
+                             train_labels=data.train_labels)
+        run = _train_to_target(contenders[label], event_id, protocol, shuffled, test, round_seed)
+        runs[label].append(run)
+        return run["time_s"] or math.nan
+
+    ctx.progress("training interleaved rounds to the target accuracy")
+    values: dict[str, list[float]] = {label: [] for label in contenders}
+    started = time.perf_counter()
+    for r in range(cfg.training_rounds):
+        elapsed = time.perf_counter() - started
+        if r >= cfg.min_training_rounds and elapsed * (r + 1) / r > cfg.training_budget_s:
+            break  # one more round of the average length would overrun the budget
+        order = rng.permutation(len(data.inputs))
+        test = batches(perturbed(data.inputs[order], rng), 1000)
+        test_inputs[:] = test
+        this_round = {label: (lambda _r, label=label: once(label, r, test, order)) for label in contenders}
+        for label, new in interleaved_rounds(this_round, 1, rng).items():
+            values[label].extend(new)
+    out = {}
+    for label in ("candidate", "baseline"):
+        last = runs[label][-1]
+        reached = [v for v in values[label] if not math.isnan(v)]
+        peaks = [run["peak"] for run in runs[label] if run["peak"] is not None]
+        out[label] = measurements(
+            accuracy=last["accuracy"], time_s=stats.estimate(reached, unit="s", seed=cfg.seed) if reached else None,
+            peak_memory=peak_record(max(peaks) if peaks else None, ctx.floor, ctx.meter),
+            energy=energy.energy_record(None, 0, "energy is measured for inference and generation events only"),
+            reached_target=last["reached"], epochs=last["epochs"])
+    pairs = list(zip(values["baseline"], values["candidate"], values["baseline_aa"]))
+    speedup = [b / c for b, c, _ in pairs if not (math.isnan(b) or math.isnan(c))]
+    aa = [b / a for b, _, a in pairs if not (math.isnan(b) or math.isnan(a))]
+    inputs = np.concatenate(test_inputs)
+    trained = {label: Trained(trained_state(contenders[label]), inputs, runs[label][-1]["outputs"])
+               for label in ("candidate", "baseline")}
+    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]), trained=trained)
