@@ -123,3 +123,15 @@ def test_layer_norm_over_two_dims_with_affine(oracle, rng):
     _compare(oracle, lambda x, w, b: F.layer_norm(x, (3, 4), w, b), lambda x, w, b: tf.layer_norm(x, (3, 4), w, b),
              rng.standard_normal((2, 5, 3, 4)) * 3 + 1, rng.standard_normal((3, 4)), rng.standard_normal((3, 4)),
              atol=1e-4)
+
+
+def test_embedding_gradient_sums_repeated_and_negative_indices(oracle, rng):
+    torch = oracle.torch
+    table = rng.standard_normal((5, 3)).astype(np.float32)
+    idx = np.array([[4, 0, 4, -1], [2, 2, 2, 0]])
+    weight, tweight = tt.tensor(table, requires_grad=True), torch.tensor(table, requires_grad=True)
+    cotangent = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    (F.embedding(tt.tensor(idx), weight) * tt.tensor(cotangent)).sum().backward()
+    (torch.nn.functional.embedding(torch.tensor(idx % 5), tweight) * torch.tensor(cotangent)).sum().backward()
+    oracle.close(weight.grad, tweight.grad)
+    assert F.embedding(tt.tensor(np.zeros((0,), np.int64)), weight).shape == (0, 3)

@@ -34,18 +34,25 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(param.data)
         state["step"] += 1
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        dtype = param.data.dtype
+        scratch = np.multiply(grad, np.asarray(1 - beta1, dtype=dtype))  # reused for the second moment and the denominator
         exp_avg *= beta1
-        exp_avg += (1 - beta1) * grad
+        exp_avg += scratch
+        np.multiply(grad, grad, out=scratch)
+        scratch *= np.asarray(1 - beta2, dtype=dtype)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        exp_avg_sq += scratch
         if group["amsgrad"]:
             np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             exp_avg_sq = state["max_exp_avg_sq"]
         bias_correction1 = 1 - beta1 ** state["step"]
         bias_correction2 = 1 - beta2 ** state["step"]
-        denom = np.sqrt(exp_avg_sq) / np.asarray(math.sqrt(bias_correction2), dtype=param.data.dtype)
+        denom = np.sqrt(exp_avg_sq, out=scratch)
+        denom /= np.asarray(math.sqrt(bias_correction2), dtype=dtype)
         denom += group["eps"]
-        param.data -= np.asarray(lr / bias_correction1, dtype=param.data.dtype) * exp_avg / denom
+        step = np.multiply(exp_avg, np.asarray(lr / bias_correction1, dtype=dtype))
+        step /= denom
+        param.data -= step
 
 
 class AdamW(Adam):
