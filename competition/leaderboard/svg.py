@@ -1,62 +1,143 @@
-"""Inline SVG charts generated in Python: scatter with a highlighted Pareto front, and a record step line.
+"""Inline SVG charts generated in Python: a scatter with a highlighted Pareto front, and a record step line, both
+with "nice" axis ticks (1, 2, 2.5 or 5 times a power of ten; calendar steps for dates) and optional baseline
+reference lines.
 
 Every label is escaped; no style attributes (the site's CSP forbids inline styles), only classes.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from html import escape
 
-WIDTH, HEIGHT = 520, 300
-LEFT, RIGHT, TOP, BOTTOM = 70, 44, 16, 46
-TICKS = 5
+WIDTH, HEIGHT = 520, 320
+LEFT, RIGHT, TOP, BOTTOM = 64, 32, 16, 48
+TARGET_TICKS = 5
+HOUR, DAY = 3600.0, 86400.0
+TIME_STEPS = (HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY)
 
 
 @dataclass(frozen=True)
 class Point:
-    """One plotted point; `label` becomes its tooltip."""
+    """One plotted point; `label` becomes its tooltip, `name` its text on the chart (front points only); `size`
+    (0..1) scales its radius."""
 
     x: float
     y: float
     label: str
+    size: float = 0.0
+    name: str = ""
 
 
-def _span(values: list[float], flat_pad: float | None = None) -> tuple[float, float]:
-    """Axis range with 8 % padding; a single value gets `flat_pad` (default 10 % of it) on each side."""
+@dataclass(frozen=True)
+class Axis:
+    """A value range with tick positions and a label formatter."""
+
+    low: float
+    high: float
+    ticks: tuple[float, ...]
+    label: str
+    fmt: Callable[[float], str]
+
+
+def _padded(values: list[float], flat_pad: float, min_span: float = 0.0) -> tuple[float, float]:
     low, high = min(values), max(values)
+    if high - low < min_span:
+        middle = (low + high) / 2
+        low, high = middle - min_span / 2, middle + min_span / 2
     pad = (high - low) * 0.08 or flat_pad or abs(high) * 0.1 or 1.0
     return low - pad, high + pad
 
 
+def nice_step(span: float, target: int = TARGET_TICKS) -> float:
+    """The step among 1, 2, 2.5, 5 x 10^k that gives about `target` ticks over `span`."""
+    raw = span / max(target - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+
+
+def _ticks(low: float, high: float, step: float) -> tuple[float, ...]:
+    first = math.ceil(low / step - 1e-9)
+    return tuple(round(i * step, 12) for i in range(first, math.floor(high / step + 1e-9) + 1))
+
+
+def value_axis(values: list[float], label: str, unit: str = "", min_span: float = 0.0) -> Axis:
+    """A numeric axis over `values` (at least `min_span` wide, so noise does not fill the chart) whose tick labels
+    show just the digits the step needs ("1.25x", not "1.00x")."""
+    low, high = _padded(values, 0.0, min_span)
+    step = nice_step(high - low)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if round(step / 10 ** math.floor(
+        math.log10(step)), 6) == 2.5 else 0)
+    return Axis(low, high, _ticks(low, high, step), label, lambda v: f"{v:.{decimals}f}{unit}")
+
+
+def bytes_axis(values: list[float], label: str, fmt: Callable[[float], str]) -> Axis:
+    """An axis of byte counts (ticks on nice numbers of the unit `fmt` picks)."""
+    low, high = _padded(values, 0.0)
+    return Axis(max(low, 0.0), high, _ticks(max(low, 0.0), high, nice_step(high - max(low, 0.0))), label, fmt)
+
+
+def time_axis(values: list[float], label: str) -> Axis:
+    """A UTC time axis (epoch seconds) with calendar steps: hours (labelled "06:00", "Nov 02" at midnight), days,
+    weeks, months."""
+    low, high = _padded(values, DAY)
+    step = next((s for s in TIME_STEPS if (high - low) / s <= TARGET_TICKS), TIME_STEPS[-1])
+    pattern = "%b %d" if step < 365 * DAY else "%Y"
+
+    def fmt(value: float) -> str:
+        moment = datetime.fromtimestamp(value, tz=timezone.utc)
+        return moment.strftime("%H:%M" if value % DAY else pattern)  # hours between the dates
+    return Axis(low, high, _ticks(low, high, step), label, fmt)
+
+
 @dataclass(frozen=True)
 class _Frame:
-    x_range: tuple[float, float]
-    y_range: tuple[float, float]
+    x_axis: Axis
+    y_axis: Axis
 
     def x(self, value: float) -> float:
-        low, high = self.x_range
-        return round(LEFT + (value - low) / (high - low) * (WIDTH - LEFT - RIGHT), 2)
+        axis = self.x_axis
+        return round(LEFT + (value - axis.low) / (axis.high - axis.low) * (WIDTH - LEFT - RIGHT), 2)
 
     def y(self, value: float) -> float:
-        low, high = self.y_range
-        return round(HEIGHT - BOTTOM - (value - low) / (high - low) * (HEIGHT - TOP - BOTTOM), 2)
+        axis = self.y_axis
+        return round(HEIGHT - BOTTOM - (value - axis.low) / (axis.high - axis.low) * (HEIGHT - TOP - BOTTOM), 2)
 
-    def axes(self, x_label: str, y_label: str, x_fmt: Callable[[float], str], y_fmt: Callable[[float], str]) -> str:
-        parts = [f'<line class="axis" x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" y2="{HEIGHT - BOTTOM}"/>',
-                 f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}"/>']
-        for i in range(TICKS):
-            xv = self.x_range[0] + (self.x_range[1] - self.x_range[0]) * i / (TICKS - 1)
-            yv = self.y_range[0] + (self.y_range[1] - self.y_range[0]) * i / (TICKS - 1)
-            parts.append(f'<text class="tick" x="{self.x(xv)}" y="{HEIGHT - BOTTOM + 16}" '
-                         f'text-anchor="middle">{escape(x_fmt(xv))}</text>')
-            parts.append(f'<text class="tick" x="{LEFT - 6}" y="{self.y(yv) + 4}" '
-                         f'text-anchor="end">{escape(y_fmt(yv))}</text>')
-        parts.append(f'<text class="axis-label" x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 8}" '
-                     f'text-anchor="middle">{escape(x_label)}</text>')
-        parts.append(f'<text class="axis-label" x="14" y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle" '
-                     f'transform="rotate(-90 14 {(TOP + HEIGHT - BOTTOM) / 2})">{escape(y_label)}</text>')
+    def axes(self) -> str:
+        bottom, right = HEIGHT - BOTTOM, WIDTH - RIGHT
+        parts = [f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
+                 f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>']
+        for tick in self.x_axis.ticks:
+            x = self.x(tick)
+            parts.append(f'<line class="grid" x1="{x}" y1="{TOP}" x2="{x}" y2="{bottom}"/>'
+                         f'<text class="tick" x="{x}" y="{bottom + 16}" text-anchor="middle">'
+                         f"{escape(self.x_axis.fmt(tick))}</text>")
+        for tick in self.y_axis.ticks:
+            y = self.y(tick)
+            parts.append(f'<line class="grid" x1="{LEFT}" y1="{y}" x2="{right}" y2="{y}"/>'
+                         f'<text class="tick" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">'
+                         f"{escape(self.y_axis.fmt(tick))}</text>")
+        middle = (TOP + bottom) / 2
+        parts.append(f'<text class="axis-label" x="{(LEFT + right) / 2}" y="{HEIGHT - 8}" '
+                     f'text-anchor="middle">{escape(self.x_axis.label)}</text>')
+        parts.append(f'<text class="axis-label" x="14" y="{middle}" text-anchor="middle" '
+                     f'transform="rotate(-90 14 {middle})">{escape(self.y_axis.label)}</text>')
+        return "".join(parts)
+
+    def reference(self, x: float | None, y: float | None, label: str) -> str:
+        """Dashed baseline lines at x and/or y, labelled."""
+        parts = []
+        if x is not None and self.x_axis.low <= x <= self.x_axis.high:
+            parts.append(f'<line class="reference" x1="{self.x(x)}" y1="{TOP}" x2="{self.x(x)}" '
+                         f'y2="{HEIGHT - BOTTOM}"/><text class="reference-label" x="{self.x(x) + 4}" '
+                         f'y="{TOP + 10}">{escape(label)}</text>')
+        if y is not None and self.y_axis.low <= y <= self.y_axis.high:
+            parts.append(f'<line class="reference" x1="{LEFT}" y1="{self.y(y)}" x2="{WIDTH - RIGHT}" '
+                         f'y2="{self.y(y)}"/><text class="reference-label" x="{WIDTH - RIGHT - 4}" '
+                         f'y="{self.y(y) - 4}" text-anchor="end">{escape(label)}</text>')
         return "".join(parts)
 
 
@@ -66,7 +147,8 @@ def _svg(title: str, body: str) -> str:
 
 
 def _dot(frame: _Frame, point: Point, css: str) -> str:
-    return (f'<circle class="{css}" cx="{frame.x(point.x)}" cy="{frame.y(point.y)}" r="5">'
+    radius = round(4 + 8 * point.size, 1)
+    return (f'<circle class="{css}" cx="{frame.x(point.x)}" cy="{frame.y(point.y)}" r="{radius}">'
             f'<title>{escape(point.label)}</title></circle>')
 
 
@@ -78,23 +160,30 @@ def _steps(frame: _Frame, points: list[Point], end_x: float, css: str) -> str:
     return f'<path class="{css}" d="{"".join(path)}"/>'
 
 
-def scatter_svg(title: str, points: list[Point], front: set[int], x_label: str, y_label: str,
-                x_fmt: Callable[[float], str], y_fmt: Callable[[float], str]) -> str:
-    """Scatter plot; the points whose indices are in `front` are highlighted and joined by a step line."""
-    frame = _Frame(_span([p.x for p in points]), _span([p.y for p in points]))
-    on_front = sorted((points[i] for i in front), key=lambda p: (p.x, -p.y))
-    body = [frame.axes(x_label, y_label, x_fmt, y_fmt), _steps(frame, on_front, on_front[-1].x, "front-line")]
+def scatter_svg(title: str, points: list[Point], front: set[int], x_axis: Axis, y_axis: Axis,
+                reference: tuple[float | None, float | None] = (None, None), labels: int = 6) -> str:
+    """Scatter plot; points whose indices are in `front` are highlighted (the `labels` rightmost named);
+    `reference` = (x, y) of the baseline's dashed lines."""
+    frame = _Frame(x_axis, y_axis)
+    on_front = sorted((points[i] for i in front), key=lambda p: (p.x, p.y))
+    body = [frame.axes(), frame.reference(*reference, "baseline")]
     body += [_dot(frame, p, "point") for i, p in enumerate(points) if i not in front]
     body += [_dot(frame, p, "point front") for p in on_front]
-    body += [f'<text class="point-label" x="{frame.x(p.x) + 7}" y="{frame.y(p.y) - 7}">{escape(p.label)}</text>'
-             for p in on_front]
+    named = [p for p in reversed(on_front) if p.name][:labels]
+    body += [f'<text class="point-label" x="{frame.x(p.x) - 6}" y="{frame.y(p.y) - 9}" text-anchor="end">'
+             f"{escape(p.name)}</text>" for p in named]
     return _svg(title, "".join(body))
 
 
-def step_svg(title: str, points: list[Point], end_x: float, x_label: str, y_label: str,
-             x_fmt: Callable[[float], str], y_fmt: Callable[[float], str], x_flat_pad: float | None = None) -> str:
-    """Step line through chronological records, held flat until `end_x`."""
-    frame = _Frame(_span([p.x for p in points] + [end_x], x_flat_pad), _span([p.y for p in points]))
-    body = [frame.axes(x_label, y_label, x_fmt, y_fmt), _steps(frame, points, end_x, "record-line")]
+def step_svg(title: str, points: list[Point], end_x: float, x_axis: Axis, y_axis: Axis,
+             reference_y: float | None = None) -> str:
+    """Step line through chronological records, held flat until `end_x`; a dashed baseline at `reference_y`."""
+    frame = _Frame(x_axis, y_axis)
+    body = [frame.axes(), frame.reference(None, reference_y, "baseline"), _steps(frame, points, end_x, "record-line")]
     body += [_dot(frame, p, "point front") for p in points]
     return _svg(title, "".join(body))
+
+
+def axis_values(values: list[float], reference: float | None) -> list[float]:
+    """The values an axis must show: the data and the baseline's reference value."""
+    return values + ([reference] if reference is not None else [])

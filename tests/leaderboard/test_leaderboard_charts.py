@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from competition.leaderboard.pareto import pareto_front
+import re
+
+from competition.leaderboard.pareto import pareto_front, pareto_front_max
 from competition.leaderboard.progression import record_progression
-from competition.leaderboard.svg import Point, scatter_svg, step_svg
+from competition.leaderboard.svg import Point, scatter_svg, step_svg, time_axis, value_axis
 from tests.leaderboard.factory import make_result
 
 
@@ -27,10 +29,40 @@ def test_record_progression_counts_old_runs_and_never_goes_down():
     assert [(r.submission, r.speedup) for r in records] == [("a", 1.2), ("b", 1.5), ("a", 2.0)]
 
 
+def test_pareto_front_over_three_axes():
+    # (speedup, accuracy, -size): higher is better on every axis
+    vectors = [(2.0, 0.9, -4.0), (2.0, 0.9, -2.0), (3.0, 0.8, -5.0), (1.0, 0.7, -1.0), (1.5, 0.7, -3.0)]
+    assert pareto_front_max(vectors) == {1, 2, 3}
+
+
 def test_svg_escapes_labels_and_marks_the_front():
-    points = [Point(1.0, 80.0, "<script>x</script>"), Point(2.0, 70.0, "slow & worse")]
-    svg = scatter_svg("t <1>", points, {0}, "latency", "accuracy", str, str)
-    assert "<script>" not in svg and "&lt;script&gt;" in svg and "slow &amp; worse" in svg
-    assert svg.count('class="point front"') == 1 and 'class="front-line"' in svg
-    step = step_svg("records", [Point(0.0, 1.0, "a"), Point(10.0, 2.0, "b")], 20.0, "t", "x", str, str)
+    points = [Point(1.0, 80.0, "<script>x</script>", name="<b>a</b>"), Point(2.0, 70.0, "slow & worse")]
+    x_axis, y_axis = value_axis([1.0, 2.0], "latency"), value_axis([70.0, 80.0], "accuracy")
+    svg = scatter_svg("t <1>", points, {0}, x_axis, y_axis, (1.5, 75.0))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "slow &amp; worse" in svg and "&lt;b&gt;" in svg
+    assert svg.count('class="point front"') == 1 and svg.count('class="reference"') == 2
+    step = step_svg("records", [Point(0.0, 1.0, "a"), Point(10.0, 2.0, "b")], 20.0, x_axis, y_axis)
     assert 'class="record-line"' in step and "H" in step and "V" in step
+
+
+def _tick_labels(svg: str) -> list[str]:
+    return re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', svg)
+
+
+def test_axes_have_distinct_readable_ticks():
+    close = value_axis([1.001, 1.004, 1.0], "speedup", "x", min_span=0.5)  # noise must not fill the chart
+    labels = [close.fmt(t) for t in close.ticks]
+    assert len(labels) >= 3 and len(set(labels)) == len(labels) and "1.0x" in labels
+    wide = value_axis([0.0, 10.0], "v")
+    assert [wide.fmt(t) for t in wide.ticks] == ["0", "5", "10"]
+    quarters = value_axis([1.0, 1.8], "v", "x")
+    assert [quarters.fmt(t) for t in quarters.ticks] == ["1.00x", "1.25x", "1.50x", "1.75x"]  # 0.25 steps
+    day = 86400.0
+    hours = time_axis([day * 300, day * 300 + 6 * 3600], "t")
+    assert [hours.fmt(t) for t in hours.ticks] == ["Oct 28", "03:00", "06:00"]  # midnight named by its date
+    weeks = time_axis([0.0, 60 * day], "t")
+    assert len(weeks.ticks) <= 6 and len({weeks.fmt(t) for t in weeks.ticks}) == len(weeks.ticks)
+    svg = step_svg("r", [Point(0.0, 1.2, "a")], 10 * day, time_axis([0.0, 10 * day], "t"),
+                   value_axis([1.0, 1.2], "s", "x", min_span=0.5), reference_y=1.0)
+    ticks = _tick_labels(svg)
+    assert len(set(ticks)) == len(ticks) and 'class="reference"' in svg

@@ -14,6 +14,7 @@ from competition.leaderboard.config import Config, ConfigError, load_config
 from competition.leaderboard.markdown import render_markdown
 from competition.leaderboard.model import assemble
 from competition.leaderboard.site import render_site
+from competition.rules import load_rules
 from tests.leaderboard.factory import make_scored_result, sample_results
 
 
@@ -77,10 +78,42 @@ def test_site_pages_and_charts_exist():
     pages = render_site(assemble(sample_results(), [], Config()))
     assert {"index.html", "assets/site.css", "assets/site.js", ".nojekyll", "submissions/alpha.html"} <= set(pages)
     index = pages["index.html"]
-    assert index.count('class="chart"') >= 4 and 'class="front-line"' in index and 'class="record-line"' in index
+    assert index.count('class="chart"') >= 4 and 'class="point front"' in index and 'class="record-line"' in index
+    assert index.count('class="reference"') >= 4  # the baseline drawn on every chart
     alpha = pages["submissions/alpha.html"]
     for provenance in ("Test CPU", "commit " + "d" * 40, "sha256 " + "c" * 64, "a" * 64, "2026-11-01T12:00:00Z"):
         assert provenance in alpha
+
+
+def _local_only_board():
+    """A board with only local runs (practice): one entry beats the baseline, one ties it; a text event."""
+    return [make_scored_result("fast", event_id="cnn_marathon_offline", runner_class="local", speedup=2.0,
+                               accuracy=0.96, baseline_accuracy=0.96, model_size=400_000),
+            make_scored_result("even", event_id="cnn_marathon_offline", runner_class="local", speedup=1.0,
+                               accuracy=0.96, baseline_accuracy=0.96),
+            make_scored_result("gpt", event_id="transformer_decathlon", runner_class="local", speedup=3.0,
+                               accuracy=None, baseline_accuracy=None, perplexity=7.0)]
+
+
+def test_index_of_a_local_only_board_starts_with_numbers_not_empty_sections():
+    index = render_site(assemble(_local_only_board(), [], Config()))["index.html"]
+    assert "None yet" not in index and "No awards yet" not in index and "No ranked entries yet" not in index
+    for absent in ('id="awards"', 'id="official"', 'id="highlights"', 'id="history"', 'id="progression"'):
+        assert absent not in index and f'href="#{absent[4:-1]}"' not in index
+    leaders = index[index.index('id="leaders"'):index.index('id="pareto"')]
+    assert leaders.count('class="card filterable"') == 2 and ">fast</a>" in leaders and "2.00x" in leaders
+    assert index.index('id="leaders"') < index.index('id="unofficial"')
+    pareto = index[index.index('id="pareto"'):]
+    assert pareto.count('class="chart"') == 2 and "perplexity (lower is better)" in pareto
+
+
+def test_site_names_categories_as_the_rules_do():
+    names = {rule.name for rule in load_rules().categories.values()}
+    index = render_site(assemble(sample_results(), [], Config()))["index.html"]
+    for title in ("Speed Champions", "Memory Misers", "Efficiency Leaders"):
+        assert title not in index
+    assert "<h3>Speed Demon</h3>" in index and "<h3>TinyMLPerf Overall</h3>" in index
+    assert all(f"<td>{name}</td>" in index for name in names)  # the category table, exactly as named
 
 
 def test_rendering_does_not_depend_on_input_order():

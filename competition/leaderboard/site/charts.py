@@ -1,79 +1,85 @@
-"""Chart sections of the index: Pareto fronts per event and division, record progression per event."""
+"""Chart sections of the index: one Pareto scatter per event ranking (speed x quality x size) and the record
+progression per event, both with the baseline as a dashed reference line."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-from datetime import datetime, timezone
+import statistics
+from datetime import datetime
 
 from competition.leaderboard import fields, formatting
 from competition.leaderboard.fields import Result
 from competition.leaderboard.model import Leaderboard
-from competition.leaderboard.pareto import pareto_front
+from competition.leaderboard.pareto import pareto_front_max
+from competition.leaderboard.rankings import Board
 from competition.leaderboard.site.html import data_attrs, esc
-from competition.leaderboard.svg import Point, scatter_svg, step_svg
+from competition.leaderboard.svg import Point, axis_values, scatter_svg, step_svg, time_axis, value_axis
 
 
-def _bytes(value: float) -> str:
-    return formatting.size(int(value)) if value >= 0 else ""
+def _quality(result: Result) -> tuple[str, float | None, bool]:
+    """(axis label, value, higher is better): accuracy in %, or perplexity where the event has no accuracy."""
+    if fields.accuracy(result) is not None:
+        return "accuracy (%)", 100 * fields.accuracy(result), True
+    return "perplexity (lower is better)", fields.perplexity(result), False
 
 
-PARETO_AXES: tuple[tuple[str, Callable[[Result], float | None], Callable[[float], str]], ...] = (
-    ("latency p50 (ms)", fields.latency_p50_ms, lambda v: f"{v:.3g}"),
-    ("model size", fields.model_size_bytes, _bytes),
-    ("peak memory", fields.peak_memory_bytes, _bytes),
-)
+def _baseline_quality(results: list[Result], higher: bool) -> float | None:
+    """The baseline's quality as measured beside the entries (the median over their runs)."""
+    key = "accuracy" if higher else "perplexity"
+    values = [r["baseline"][key] for r in results if (r.get("baseline") or {}).get(key) is not None]
+    if not values:
+        return None
+    return statistics.median(100 * v if higher else v for v in values)
 
 
-def _percent(value: float) -> str:
-    return f"{value:.1f} %"
-
-
-def pareto_figure(event_name: str, division: str, results: list[Result]) -> str:
-    """Three scatter plots (accuracy vs latency, size, memory) for one event and division."""
-    if all(fields.accuracy(r) is None for r in results):
-        return '<p class="empty">No accuracy in this event (its quality measure is perplexity): no Pareto plot.</p>'
-    plots = []
-    for x_label, x_of, x_fmt in PARETO_AXES:
-        usable = [r for r in results if x_of(r) is not None and fields.accuracy(r) is not None]
-        title = f"{event_name} ({division}): accuracy vs {x_label}"
-        if not usable:
-            plots.append(f'<p class="empty">{esc(title)}: {esc(x_label)} not measured.</p>')
-            continue
-        points = [Point(float(x_of(r)), 100 * fields.accuracy(r), r["submission"]["name"]) for r in usable]
-        front = pareto_front([(p.x, p.y) for p in points])
-        plots.append(f"<figure>{scatter_svg(title, points, front, x_label, 'accuracy (%)', x_fmt, _percent)}"
-                     f"<figcaption>{esc(title)}; highlighted: the Pareto front</figcaption></figure>")
-    return "".join(plots)
+def pareto_figure(board: Board) -> str:
+    """Speedup vs quality for one event ranking, point area by model size; the front is over all three axes
+    (faster, better quality, smaller). "" when no entry has both a speedup and a quality."""
+    results = [row.result for row in board.ranked + board.unranked]
+    usable = [r for r in results if fields.speedup(r) is not None and _quality(r)[1] is not None]
+    if not usable:
+        return ""
+    y_label, _, higher = _quality(usable[0])
+    usable = [r for r in usable if _quality(r)[2] == higher]
+    sizes = [fields.model_size_bytes(r) for r in usable]
+    known = [s for s in sizes if s is not None]
+    smallest, largest = (min(known), max(known)) if known else (0, 0)
+    points = []
+    for result, size in zip(usable, sizes):
+        scaled = 0.0 if size is None or largest == smallest else (size - smallest) / (largest - smallest)
+        quality = _quality(result)[1]
+        label = (f"{result['submission']['name']}: {formatting.speedup(result)}, {formatting.quality(result)}, "
+                 f"model {formatting.size(size)}")
+        points.append(Point(fields.speedup(result), quality, label, scaled, result["submission"]["name"]))
+    front = pareto_front_max([(p.x, p.y if higher else -p.y, -(s if s is not None else float("inf")))
+                              for p, s in zip(points, sizes)])
+    base_quality = _baseline_quality(usable, higher)
+    x_axis = value_axis(axis_values([p.x for p in points], 1.0), "speedup vs the baseline", "x", min_span=0.5)
+    y_values = axis_values([p.y for p in points], base_quality)
+    y_axis = value_axis(y_values, y_label, min_span=2.0 if higher else 0.05 * max(y_values))
+    title = f"{board.title}: speed, quality and model size"
+    svg = scatter_svg(title, points, front, x_axis, y_axis, (1.0, base_quality), labels=4)
+    attrs = data_attrs({"event": board.event_id, "division": board.division, "runner": board.runner_class})
+    return (f'<figure class="filterable"{attrs}>{svg}<figcaption>{esc(board.title)}: right = faster, '
+            f"{'up' if higher else 'down'} = better quality, larger dot = larger model; red: the Pareto front "
+            "(no other entry is faster, better and smaller at once); dashed: the baseline.</figcaption></figure>")
 
 
 def pareto_section(lb: Leaderboard) -> str:
-    """Pareto fronts of the current official reference-runner results that qualified."""
-    groups: dict[tuple[str, str, str], list[Result]] = defaultdict(list)
-    for result in lb.current:
-        if fields.is_official(result) and result["runner"]["class"] == "reference" \
-                and fields.not_qualified_reason(result) is None:
-            groups[(result["event"]["id"], result["event"]["name"], result["submission"]["division"])].append(result)
-    figures = [f'<div class="figures filterable"{data_attrs({"event": event_id, "division": division})}>'
-               f"<h3>{esc(event_name)} ({esc(division)})</h3>{pareto_figure(event_name, division, results)}</div>"
-               for (event_id, event_name, division), results in sorted(groups.items())]
-    body = "".join(figures) or '<p class="empty">No qualified official results yet.</p>'
-    return f'<section id="pareto"><h2>Pareto fronts</h2>{body}</section>'
-
-
-ONE_DAY = 86400.0
+    """A Pareto scatter per event ranking (public split) with entries; "" when there is none."""
+    figures = "".join(pareto_figure(b) for b in lb.boards if b.category is None and b.split == "public")
+    if not figures:
+        return ""
+    return ('<section id="pareto"><h2>Speed, quality and size</h2><p class="note">Every current entry of each '
+            "event ranking (ranked or not). Hover a dot for its numbers.</p>"
+            f'<div class="figures">{figures}</div></section>')
 
 
 def _epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def _date(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
 def progression_section(lb: Leaderboard) -> str:
-    """Step line of the speedup record over time per event and division (all stored runs count)."""
+    """Step line of the speedup record over time per event and division; "" when there is no record yet."""
     end = max((_epoch(r["finished_at"]) for r in lb.results), default=0.0)
     figures = []
     for (event_id, division), records in lb.records.items():
@@ -81,8 +87,13 @@ def progression_section(lb: Leaderboard) -> str:
         points = [Point(_epoch(r.time), r.speedup, f"{r.submission}: {r.speedup:.2f}x on {r.time[:10]}")
                   for r in records]
         title = f"{event_name} ({division}): speedup record over time"
-        svg = step_svg(title, points, end, "date (UTC)", "speedup (x)", _date, lambda v: f"{v:.2f}x", ONE_DAY)
+        x_axis = time_axis([p.x for p in points] + [end], "date (UTC)")
+        y_axis = value_axis(axis_values([p.y for p in points], 1.0), "speedup record", "x", min_span=0.5)
+        svg = step_svg(title, points, end, x_axis, y_axis, reference_y=1.0)
         figures.append(f'<figure class="filterable"{data_attrs({"event": event_id, "division": division})}>{svg}'
-                       f"<figcaption>{esc(title)}</figcaption></figure>")
-    body = "".join(figures) or '<p class="empty">No records yet.</p>'
-    return f'<section id="progression"><h2>Record progression</h2>{body}</section>'
+                       f"<figcaption>{esc(title)}; dashed: the baseline (1x).</figcaption></figure>")
+    if not figures:
+        return ""
+    return ('<section id="progression"><h2>Record progression</h2><p class="note">The best official speedup that '
+            f'beat the baseline, over time (every stored run counts).</p><div class="figures">{"".join(figures)}'
+            "</div></section>")

@@ -1,8 +1,10 @@
-"""index.html: filters, awards, highlights, every ranking (sortable), not-ranked entries, charts."""
+"""index.html: leader cards per event, charts, awards, every ranking (sortable, filterable), entries not ranked,
+the category rules and history. A section with nothing to show is left out (and so is its link)."""
 
 from __future__ import annotations
 
 from competition.leaderboard.categories import VIEWS, categories, category
+from competition.leaderboard import fields, formatting
 from competition.leaderboard.formatting import rank
 from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.rankings import Board, Row
@@ -11,13 +13,10 @@ from competition.leaderboard.site.html import data_attrs, esc, link, page, sort_
 from competition.leaderboard.table import columns_for, reference_line
 
 RUNNER_CLASSES = ("reference", "edge", "local")
-SECTIONS_NAV = ('<nav class="sections">' + " · ".join(
-    f'<a href="#{anchor}">{text}</a>' for anchor, text in (
-        ("highlights", "Highlights"), ("awards", "Awards"), ("official", "Official rankings"),
-        ("categories", "Categories"), ("not-ranked", "Not ranked"), ("unofficial", "Unofficial"),
-        ("history", "History"), ("pareto", "Pareto fronts"),
-        ("progression", "Record progression"))) + "</nav>")
-NONE_YET = '<p class="empty">None yet.</p>'
+SECTION_TITLES = (("leaders", "Leaders"), ("pareto", "Charts"), ("progression", "Records"),
+                  ("highlights", "Category podiums"), ("awards", "Awards"), ("official", "Official rankings"),
+                  ("private", "Private split"), ("unofficial", "Unofficial"), ("not-ranked", "Not ranked"),
+                  ("history", "History"), ("categories", "Categories"))
 
 
 INDEX_ROWS = 10  # rows of a ranking on the front page; longer rankings get their own page under boards/
@@ -104,31 +103,76 @@ def filters(lb: Leaderboard) -> str:
 
 def _awards(lb: Leaderboard) -> str:
     if not lb.awards:
-        return '<p class="empty">No awards yet.</p>'
+        return ""
     rows = [f"<tr><td>{esc(a.title)}</td><td>{', '.join(submission_link(n) for n in a.submissions)}</td>"
             f"<td>{esc(a.detail)}</td></tr>" for a in lb.awards]
     return table(["Award", "Winner", "For"], rows)
 
 
 def _views(lb: Leaderboard) -> str:
+    """The podium of a few categories across events, titled as in the rules; "" when no category ranks anyone."""
     parts = []
-    for view_id, title, category_id in VIEWS:
+    for view_id, _, category_id in VIEWS:
         boards = lb.view_boards(category_id)
-        metric = category(category_id).metric
+        if not boards:
+            continue
+        rule = category(category_id)
         rows = [f'<tr class="filterable"{data_attrs({"event": b.event_id, "division": b.division})}>'
                 f"<td>{esc(b.event_name)}</td><td>{esc(b.division)}</td><td>"
                 + ", ".join(f"{esc(rank(r.rank, r.tied))} {submission_link(r.name)}" for r in b.ranked[:3])
                 + "</td></tr>" for b in boards]
-        body = table(["Event", "Division", "Top 3"], rows) if rows else '<p class="empty">No ranked entries yet.</p>'
-        parts.append(f'<section class="view" id="{esc(view_id)}"><h3>{esc(title)}</h3>'
-                     f'<p class="note">podium by {esc(metric.label.lower())}</p>{body}</section>')
-    return '<div class="views">' + "".join(parts) + "</div>"
+        parts.append(f'<section class="view" id="{esc(view_id)}"><h3>{esc(rule.title)}</h3>'
+                     f'<p class="note">podium by {esc(rule.metric.label.lower())}</p>'
+                     f'{table(["Event", "Division", "Top 3"], rows)}</section>')
+    return '<div class="views">' + "".join(parts) + "</div>" if parts else ""
+
+
+def _headline(board: Board, row: Row) -> list[tuple[str, str]]:
+    """The numbers a leader card shows: the ranking metric, speedup, quality and model size."""
+    result = row.result
+    numbers = [(board.metric.label, next(c.text(row) for c in columns_for(board) if c.id == board.metric.column))]
+    if board.metric.column != "speedup":
+        numbers.append(("Speedup", formatting.speedup(result)))
+    if fields.accuracy(result) is None and fields.perplexity(result) is not None:
+        numbers.append(("Perplexity", formatting.number(fields.perplexity(result))))
+    else:
+        numbers.append(("Accuracy", formatting.percent(fields.accuracy(result))))
+    numbers += [
+                ("Model size", formatting.size(fields.model_size_bytes(result)))]
+    return numbers
+
+
+def leader_card(lb: Leaderboard, board: Board) -> str:
+    """One event ranking's champion (all entries sharing rank 1), their headline numbers and links."""
+    anchor = "#" + board.id.replace("/", "-")
+    where = f"{board.division} · {board.runner_class} runner" + ("" if board.official else " · unofficial")
+    leaders = [row for row in board.ranked if row.rank == 1]
+    if leaders:
+        names = ", ".join(submission_link(r.name) for r in leaders)
+        tie = " (tied)" if len(leaders) > 1 else ""
+        numbers = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _headline(board, leaders[0]))
+        body = (f'<p class="champion"><span class="label">Leader{tie}</span> {names}</p>'
+                f'<dl class="headline">{numbers}</dl>')
+        more = f"{len(board.ranked)} ranked"
+    else:
+        body = '<p class="empty">No entry beats the baseline yet.</p>'
+        more = f"{len(board.unranked)} not ranked"
+    return (f'<article class="card filterable"{data_attrs(_board_attrs(board))}><h3>{esc(board.event_name)}</h3>'
+            f'<p class="note">{esc(where)}</p>{body}<p class="card-link">{link(anchor, "ranking")} · {esc(more)}'
+            "</p></article>")
+
+
+def leader_cards(lb: Leaderboard) -> str:
+    """A card per event ranking (public split), official rankings first."""
+    boards = sorted((b for b in lb.boards if b.category is None and b.split == "public"),
+                    key=lambda b: (not b.official, b.event_name, b.division, b.runner_class))
+    return '<div class="cards">' + "".join(leader_card(lb, b) for b in boards) + "</div>" if boards else ""
 
 
 def _unranked(lb: Leaderboard) -> str:
     rows = [f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
             f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()]
-    return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else NONE_YET
+    return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else ""
 
 
 def _categories() -> str:
@@ -139,7 +183,21 @@ def _categories() -> str:
 
 def _history(lb: Leaderboard) -> str:
     rows = [f"<tr><td>{esc(h.result['result_id'])}</td><td>{esc(h.reason)}</td></tr>" for h in lb.history_entries]
-    return table(["Result", "Why it does not count"], rows) if rows else NONE_YET
+    return table(["Result", "Why it does not count"], rows) if rows else ""
+
+
+def _section(anchor: str, title: str, content: str, note: str = "") -> tuple[str, str] | None:
+    """(anchor, html) of one section, or None when `content` is empty (the section is left out)."""
+    if not content:
+        return None
+    intro = f'<p class="note">{note}</p>' if note else ""
+    return anchor, f'<section id="{anchor}"><h2>{esc(title)}</h2>{intro}{content}</section>'
+
+
+def _nav(anchors: list[str]) -> str:
+    titles = dict(SECTION_TITLES)
+    return ('<nav class="sections">' + " · ".join(f'<a href="#{a}">{esc(titles[a])}</a>' for a in anchors)
+            + "</nav>")
 
 
 def render_index(lb: Leaderboard) -> str:
@@ -147,31 +205,36 @@ def render_index(lb: Leaderboard) -> str:
     official = "".join(board_section(lb, b) for b in lb.shown_boards(official=True) if b.split == "public")
     private = "".join(board_section(lb, b) for b in lb.shown_boards(official=True) if b.split == "private")
     unofficial = "".join(board_section(lb, b) for b in lb.shown_boards(official=False))
+    charts = [(a, html) for a, html in (("pareto", pareto_section(lb)), ("progression", progression_section(lb)))
+              if html]
+    sections = [s for s in (
+        _section("leaders", "Leaders", leader_cards(lb), "The entry ranked first in each event ranking. Only "
+                 "entries that beat the baseline beyond the noise are ranked."),
+        *charts,
+        _section("highlights", "Category podiums", _views(lb)),
+        _section("awards", "Awards", _awards(lb)),
+        _section("official", "Official rankings", official),
+        _section("private", "Private split (revealed)", private if lb.revealed else "",
+                 "Scored on the hidden evaluation split that lives only on the runners."),
+        _section("unofficial", "Unofficial results", unofficial,
+                 "Local runners and offline events: practice only, never official."),
+        _section("not-ranked", "Not ranked", _unranked(lb), "Failed runs, thresholds not met, no gain over the "
+                 "baseline beyond the noise: listed, never ranked (each submission's page gives the reason for "
+                 "every category)."),
+        _section("history", "History", _history(lb), "Stored results that do not count now: older harness, quick "
+                 "or unisolated runs, unregistered runners, disqualified or removed submissions, scores that do not "
+                 "follow from the measurements."),
+        _section("categories", "Categories", f"<details><summary>The {len(categories())} categories and how each "
+                 f"is ranked</summary>{_categories()}</details>"),
+    ) if s is not None]
     body = (
         f"<h1>{esc(lb.config.site_title)} <small>season {esc(lb.config.season)}</small></h1>"
         '<p class="lede">Speedup = baseline time / submission time on the same machine, with its 95 % confidence '
-        "interval. Only entries that beat the baseline beyond the noise are ranked; the baseline is each board's "
-        "reference line. <strong>=</strong> marks a tie (intervals overlapping, directly or through a chain). "
-        "Closed and open divisions are ranked separately. Energy appears only when measured. "
-        "Click a column header to sort.</p>"
-        + SECTIONS_NAV
+        "interval. The baseline is each ranking's reference line; <strong>=</strong> marks a tie (intervals "
+        "overlapping). Closed and open divisions are ranked separately. Energy appears only when measured.</p>"
+        + _nav([anchor for anchor, _ in sections])
         + filters(lb)
         + '<p class="empty" id="no-match" hidden>No ranking matches these filters.</p>'
-        + f'<section id="highlights"><h2>Highlights</h2>{_views(lb)}</section>'
-        + f'<section id="awards"><h2>Awards</h2>{_awards(lb)}</section>'
-        + f'<section id="official"><h2>Official rankings</h2>{official or NONE_YET}</section>'
-        + (f'<section id="private"><h2>Private split (revealed)</h2><p class="note">Scored on the hidden '
-           f"evaluation split that lives only on the runners.</p>{private or NONE_YET}</section>"
-           if lb.revealed else "")
-        + f'<section id="categories"><h2>Categories</h2>{_categories()}</section>'
-        + f'<section id="not-ranked"><h2>Not ranked</h2><p class="note">Failed runs, thresholds not met, '
-          f"no gain over the baseline beyond the noise: listed, never ranked (each submission's page gives the "
-          f"reason for every category).</p>{_unranked(lb)}</section>"
-        + f'<section id="unofficial"><h2>Unofficial results</h2><p class="note">Local runners and offline events: '
-          f'practice only, never official.</p>{unofficial or NONE_YET}</section>'
-        + pareto_section(lb) + progression_section(lb)
-        + f'<section id="history"><h2>History</h2><p class="note">Stored results that do not count now: older '
-          f"harness, quick or unisolated runs, unregistered runners, disqualified or removed submissions, scores "
-          f"that do not follow from the measurements.</p>{_history(lb)}</section>"
+        + "".join(html for _, html in sections)
     )
     return page(lb.config.site_title, lb.config.site_title, body, "")
