@@ -21,8 +21,8 @@ import numpy as np
 from competition import conformance, private_split, scoring
 from competition.conformance import architecture
 from competition.datasets import load_event_data
-from competition.measure import (draws, energy, gemm, generation, hardware, inference, memory, protocols, provenance,
-                                 training, verify, weights)
+from competition.measure import (draws, energy, flops, gemm, generation, hardware, inference, memory, protocols,
+                                 provenance, training, verify, weights)
 from competition.measure.contender import Contender, start_all
 from competition.measure.stats import estimate
 from competition.rules import Event, load_rules
@@ -131,6 +131,11 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
         measured["parameter_count"] = shipped[label].parameter_count
     stage[0] = "conformance"
     divisions = {"candidate": result["submission"]["division"], "baseline": _submission_meta(baseline_dir)["division"]}
+    for label, folder, measured in (("candidate", submission_dir, outcome.candidate),
+                                    ("baseline", baseline_dir, outcome.baseline)):
+        count = flops.pass_flops(event.id, event.kind, divisions[label], folder, outcome.timed_inputs)
+        if count:
+            measured.update(flops.throughput(count, measured["time_s"]["median"], result["runner"]["gemm_gflops"]))
     records = {label: _conformance(event, folder, divisions[label], outcome, label)
                for label, folder in (("candidate", submission_dir), ("baseline", baseline_dir))}
     result["event"]["dataset"].update(outcome.dataset)

@@ -256,3 +256,16 @@ def test_greedy_check_accepts_greedy_decoding_and_ties_and_finds_the_first_devia
     assert verify.greedy_mismatches(tie, 1, 16, logits_of) == []
     with pytest.raises(verify.Disqualified, match="changed the prompt"):
         verify.tokens(np.array([[2, 3, 4]]), np.array([[1, 3]]), 1, "c")
+
+
+def test_flops_are_counted_by_the_parent_only_for_closed_inference_from_shipped_weights() -> None:
+    from competition.measure import flops
+
+    baseline = Path(__file__).resolve().parents[2] / "submissions" / "baseline"
+    images = np.zeros((10, 1, 28, 28), np.float32)
+    ten = flops.pass_flops("cnn_marathon_offline", "inference", "closed", baseline, images)
+    assert ten and ten == 10 * flops.pass_flops("cnn_marathon_offline", "inference", "closed", baseline, images[:1])
+    assert flops.pass_flops("cnn_marathon_offline", "inference", "open", baseline, images) is None
+    assert flops.pass_flops("mlp_sprint_offline", "training", "closed", baseline, images) is None
+    record = flops.throughput(2_000_000_000, 0.5, 8.0)
+    assert record == {"achieved_gflops": 4.0, "percent_of_peak": 50.0}
