@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from competition.leaderboard import fields
 from competition.leaderboard.fields import Result
 
@@ -92,3 +94,24 @@ def metric_value(rank_by: str, value: float | None) -> str:
     if rank_by in ("speedup", "edge_score"):
         return ratio(value)
     return number(value, 3 if rank_by == "accuracy_per_mb" else 2)
+
+
+HOME_PATH = re.compile(r"(?:/home/[^/\s]+|/Users/[^/\s]+|/root(?=/|\b)|[A-Za-z]:\\Users\\[^\\\s]+)")
+EXCEPTION_NAME = re.compile(r"\b(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception):\s*")
+FIELD_TAG = re.compile(r"\[[\w.]+\] ")  # "[config] ..." as admission.Problem prints itself
+VERDICT = re.compile(r"speedup verdict '(\w[\w ]*)' \(not faster than the baseline beyond the noise\)")
+VERDICT_WORDS = {"tie": "as fast as the baseline within the measurement noise (a tie never ranks)",
+                 "slower": "slower than the baseline", "not measured": "speedup not measured"}
+
+
+def plain_reason(text: str) -> str:
+    """A "not ranked" reason for people: a traceback shrinks to its last line, exception class names and
+    home-directory paths go (a path keeps its part after the home folder), so do "[field]" tags, and the speedup
+    verdict reads as words."""
+    head, traceback, tail = text.partition("Traceback (most recent call last):")
+    if traceback:
+        last = [line.strip() for line in tail.splitlines() if line.strip()][-1:]
+        text = " ".join([head.strip(), *last])
+    plain = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    plain = HOME_PATH.sub("~", EXCEPTION_NAME.sub("", FIELD_TAG.sub("", plain)))
+    return VERDICT.sub(lambda m: VERDICT_WORDS.get(m.group(1), f"speedup verdict {m.group(1)}"), plain)

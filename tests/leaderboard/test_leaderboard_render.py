@@ -33,24 +33,52 @@ def test_markdown_prints_percent_cis_and_not_measured():
 
 def test_markdown_links_reports_and_prs():
     text = _markdown()
-    assert "[alpha](submissions/alpha/README.md)" in text
-    assert "[#12](https://github.com/org/repo/pull/12)" in text
+    assert "[alpha][]" in text and "\n[alpha]: submissions/alpha/README.md\n" in text
+    assert "[#12][pr-12]" in text and "\n[pr-12]: https://github.com/org/repo/pull/12" in text
 
 
 def test_markdown_escapes_user_strings():
     text = _markdown()
     assert "<script>" not in text and "<img" not in text
-    assert "&lt;script&gt;" in text and r"\| pipe" in text
+    assert "&lt;script&gt;" in text
+    for table in re.findall(r"(?:^\|.*\n)+", text, re.MULTILINE):  # a user's "|" never adds a column
+        widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()}
+        assert len(widths) == 1, table
 
 
 def test_markdown_separates_unranked_and_unofficial():
     text = _markdown()
     not_ranked = text.index("## Not ranked")
     unofficial = text.index("## Unofficial results")
-    assert text.index("#### CNN Marathon · closed") < not_ranked < unofficial
-    assert "accuracy\\_floor failed" in text[not_ranked:unofficial]
-    assert "CNN Marathon · closed · local runner" in text[unofficial:]
-    assert "CNN Marathon (offline)" in text[unofficial:]
+    assert text.index("#### CNN Marathon · closed") < unofficial < not_ranked
+    assert "accuracy\\_floor failed" in text[not_ranked:]
+    assert "CNN Marathon · closed · local runner" in text[unofficial:not_ranked]
+    assert "CNN Marathon (offline)" in text[unofficial:not_ranked]
+
+
+def test_markdown_tables_fit_120_columns_and_empty_sections_are_left_out():
+    for results in (sample_results(), _local_only_board()):
+        text = _markdown(results)
+        tables = [line for line in text.splitlines() if line.startswith("|")]
+        assert tables and max(len(line) for line in tables) <= 120
+        assert "Every entry is ranked" not in text and "_None._" not in text and "yet._\n\n##" not in text
+    local = _markdown(_local_only_board())
+    for absent in ("## Awards", "## Official rankings", "## Category podiums", "## History", "## Badges"):
+        assert absent not in local
+    assert local.index("## Leaders") < local.index("## Unofficial results") < local.index("## Not ranked")
+    assert "within the measurement noise" in local and "verdict 'tie'" not in local
+
+
+def test_not_ranked_reasons_are_plain_words():
+    crashed = make_scored_result("crash", event_id="cnn_marathon_offline", runner_class="local", speedup=2.0)
+    crashed["status"] = "error"
+    crashed["errors"] = [{"stage": "run", "message": "worker failed: Traceback (most recent call last):\n  File "
+                          '"/home/alice/tiny/model.py", line 3, in forward\nnumpy.core._exceptions.'
+                          "MemoryError: Unable to allocate 8 GiB in /home/alice/tiny/model.py"}]
+    lb = assemble([crashed], [], Config())
+    for text in (render_markdown(lb), *render_site(lb).values()):
+        assert "Traceback" not in text and "/home/alice" not in text and "MemoryError" not in text
+    assert "Unable to allocate 8 GiB in ~/tiny/model.py" in render_site(lb)["index.html"]
 
 
 def test_site_escapes_every_user_string_and_has_no_inline_script():

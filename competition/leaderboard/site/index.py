@@ -171,7 +171,8 @@ def leader_cards(lb: Leaderboard) -> str:
 
 def _unranked(lb: Leaderboard) -> str:
     rows = [f'<tr class="filterable"{data_attrs(_board_attrs(board))}><td>{esc(board.title)}</td>'
-            f"<td>{submission_link(row.name)}</td><td>{esc(row.reason)}</td></tr>" for board, row in lb.not_ranked()]
+            f"<td>{submission_link(row.name)}</td><td>{esc(formatting.plain_reason(row.reason or ''))}</td></tr>"
+            for board, row in lb.not_ranked()]
     return table(["Ranking", "Submission", "Reason"], rows, "sortable") if rows else ""
 
 
@@ -182,7 +183,8 @@ def _categories() -> str:
 
 
 def _history(lb: Leaderboard) -> str:
-    rows = [f"<tr><td>{esc(h.result['result_id'])}</td><td>{esc(h.reason)}</td></tr>" for h in lb.history_entries]
+    rows = [f"<tr><td>{esc(h.result['result_id'])}</td><td>{esc(formatting.plain_reason(h.reason))}</td></tr>"
+            for h in lb.history_entries]
     return table(["Result", "Why it does not count"], rows) if rows else ""
 
 

@@ -72,12 +72,12 @@ def _category_title(category_id: str) -> str:
 
 
 def _checks(result: Result) -> str:
-    rules = [f"<li>{'passed' if q['passed'] else 'FAILED'}: {esc(q['rule'])}: {esc(q['detail'])}</li>"
-             for q in result["scores"]["qualification"]]
+    rules = [f"<li>{'passed' if q['passed'] else 'FAILED'}: {esc(q['rule'])}: "
+             f"{esc(formatting.plain_reason(q['detail']))}</li>" for q in result["scores"]["qualification"]]
     cats = [f"<li>{esc(_category_title(cid))}: {'eligible' if v['eligible'] else 'not eligible'}"
-            f"{': ' + esc(v['reason']) if v['reason'] else ''}</li>"
+            f"{': ' + esc(formatting.plain_reason(v['reason'])) if v['reason'] else ''}</li>"
             for cid, v in sorted(result["scores"]["categories"].items())]
-    errors = [f"<li>{esc(e['stage'])}: {esc(e['message'])}</li>" for e in result["errors"]]
+    errors = [f"<li>{esc(e['stage'])}: {esc(formatting.plain_reason(e['message']))}</li>" for e in result["errors"]]
     return ("<h4>Thresholds</h4><ul>" + "".join(rules) + "</ul><h4>Categories</h4><ul>" + "".join(cats) + "</ul>"
             + (f"<h4>Errors</h4><ul>{''.join(errors)}</ul>" if errors else ""))
 
@@ -95,7 +95,8 @@ def result_section(result: Result, config: Config) -> str:
 def _ranks(lb: Leaderboard, name: str) -> str:
     rows = []
     for board, row in lb.placements(name):
-        where = formatting.rank(row.rank, row.tied) + f" of {len(board.ranked)}" if row.rank else row.reason
+        where = (formatting.rank(row.rank, row.tied) + f" of {len(board.ranked)}" if row.rank
+                 else formatting.plain_reason(row.reason or ""))
         rows.append(f"<tr><td>{esc(board.title)}</td><td>{esc(where)}</td></tr>")
     return table(["Ranking", "Rank"], rows) if rows else '<p class="empty">Not on any ranking.</p>'
 
