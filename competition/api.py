@@ -93,7 +93,7 @@ def _metrics(measured: dict) -> dict:
         "latency_ms": latency["p50"] if latency else None,
         "throughput_per_s": measured.get("throughput_per_s"),
         "perplexity": measured.get("perplexity"),
-        "peak_memory_bytes": (measured.get("peak_memory") or {}).get("tracemalloc_bytes"),
+        "peak_memory_bytes": (measured.get("peak_memory") or {}).get("external_bytes"),
         "model_size_bytes": measured.get("model_size_bytes"),
         "parameter_count": measured.get("parameter_count"),
     }

@@ -44,7 +44,7 @@ def profile_event(event_id: str, submission_dir: Path) -> list[dict]:
         if event.kind == "training":
             worker.request("store", [data.train_inputs, data.train_labels], names=["train_x", "train_y"])
             worker.request("train_start", args=["train_x", "train_y"], event=event_id, seed=0)
-            worker.request("train_epoch", timeout=float(protocol.get("time_budget_s", 600)))
+            worker.request("train_next", timeout=float(protocol.get("time_budget_s", 600)))
         else:
             worker.request("load", event=event_id, timeout=300)
         if event.kind == "generation":

@@ -42,7 +42,7 @@ TECHNIQUES = {
 }
 # The reference model (and so the weights file name) each event runs.
 EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "memory_master_offline": "mnist_cnn", "memory_master": "mnist_cnn",
-                "cnn_marathon": "cifar_cnn", "transformer_decathlon": "shakespeare_gpt"}
+                "cnn_marathon": "cifar10_cnn", "transformer_decathlon": "shakespeare_gpt"}
 CLASSES = {"BaselineCNN": BaselineCNN, "GPT": GPT, "MLP": MLP}
 DEFAULT_REPO = "https://github.com/YOUR-HANDLE/tinymlperf"
 

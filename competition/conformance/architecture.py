@@ -24,11 +24,13 @@ Issue = tuple[str, str, str]  # (key, message, fix)
 
 CLASSES = {"MLP": MLP, "BaselineCNN": BaselineCNN, "GPT": GPT}
 # Models without a committed card (no pretrained weights in the repository): their architecture only.
-CARDLESS = {"cifar_cnn": ("BaselineCNN", {"in_channels": 3, "num_classes": 10, "image_size": 32})}
+CARDLESS = {"cifar10_cnn": ("BaselineCNN", {"in_channels": 3, "num_classes": 10, "image_size": 32})}
 # The model file (submissions/<name>/**/<stem>.npz) that serves each event; training events build it at run time.
 EVENT_MODELS = {
-    "cnn_marathon": "cifar_cnn",
+    "cnn_marathon": "cifar10_cnn",
     "cnn_marathon_offline": "mnist_cnn",
+    "memory_master": "mnist_cnn",
+    "memory_master_offline": "mnist_cnn",
     "transformer_decathlon": "shakespeare_gpt",
     "mlp_sprint": "mnist_mlp",
     "mlp_sprint_offline": "mnist_mlp",

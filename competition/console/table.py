@@ -86,7 +86,7 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         if wide:
             throughput = candidate.get("throughput_per_s")
             cells += ["-" if throughput is None else f"{throughput:.4g}/s",
-                      human_bytes((candidate.get("peak_memory") or {}).get("tracemalloc_bytes"))]
+                      human_bytes((candidate.get("peak_memory") or {}).get("external_bytes"))]
         cells.append(_qualifies(result, details=wide))
         table.add_row(*cells)
     return table

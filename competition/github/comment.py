@@ -76,7 +76,7 @@ def _measurement_rows(result: Result) -> list[list[str]]:
     rows: list[tuple[str, Callable[[dict], str]]] = [
         ("accuracy", lambda m: _accuracy(m["accuracy"])),
         ("time", lambda m: _estimate(m["time_s"], "s")),
-        ("peak memory (tracemalloc)", lambda m: _bytes(m["peak_memory"]["tracemalloc_bytes"])),
+        ("peak memory (outside)", lambda m: _bytes(m["peak_memory"].get("external_bytes"))),
         ("model size", lambda m: _bytes(m["model_size_bytes"])),
         ("energy", _energy),
     ]

@@ -19,7 +19,7 @@ def _measurements(time_s: float, size: int, accuracy: float) -> dict:
     return {
         "accuracy": accuracy, "time_s": {"median": time_s, "ci95": [time_s * 0.9, time_s * 1.1], "n": 5},
         "latency_ms": {"p50": 1.0, "p90": 1.5, "n": 20}, "throughput_per_s": 1000 / time_s,
-        "peak_memory": {"tracemalloc_bytes": 123456, "rss_delta_bytes": None}, "model_size_bytes": size,
+        "peak_memory": {"tracemalloc_bytes": None, "rss_delta_bytes": None, "external_bytes": 123456}, "model_size_bytes": size,
         "parameter_count": size // 4,
         "energy": {"measured": False, "joules_per_inference": None, "method": None, "reason": "no RAPL"},
     }

@@ -28,7 +28,7 @@ def result(value=1.5, ci=(1.4, 1.6), verdict="faster", rounds=20, aa=(0.98, 1.02
     return {
         "event": {"id": event}, "status": "ok", "errors": [], "config": {"quick": False},
         "candidate": {"accuracy": accuracy, "time_s": estimate, "throughput_per_s": 2000.0,
-                      "peak_memory": {"tracemalloc_bytes": 2_500_000}},
+                      "peak_memory": {"tracemalloc_bytes": None, "external_bytes": 2_500_000}},
         "baseline": {"accuracy": 0.967, "time_s": {**estimate, "median": 0.75}},
         "noise": {"rounds": rounds, "aa_speedup": {"median": 1.0, "ci95": list(aa), "n": rounds} if aa else None},
         "scores": {"speedup": {"value": value, "ci95": list(ci), "verdict": verdict}, "compression": compression,

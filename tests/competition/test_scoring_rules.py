@@ -79,6 +79,16 @@ def test_training_event_needs_target_reached():
     assert {c["rule"]: c["passed"] for c in checks}["target_reached"] is False
 
 
+def test_training_size_unverifiable_at_run_time_is_not_a_failed_check():
+    """An open entry's model trained in the worker has no verified size (null): no size rule, so it can qualify;
+    an inference entry without a measured size still fails the rule."""
+    training = scoring.qualification(RULES.event("mlp_sprint"), measurements(reached_target=True, latency_ms=None,
+                                                                             model_size_bytes=None), RULES)
+    assert "model_size" not in {c["rule"] for c in training} and all(c["passed"] for c in training)
+    inference = scoring.qualification(RULES.event("cnn_marathon"), measurements(model_size_bytes=None), RULES)
+    assert {c["rule"]: c["passed"] for c in inference}["model_size"] is False
+
+
 def test_generation_event_checks_perplexity_not_accuracy():
     event = RULES.event("transformer_decathlon")
     checks = scoring.qualification(event, measurements(accuracy=None, perplexity=99.0, latency_ms=None), RULES)
