@@ -136,8 +136,8 @@ class _Frame:
                          f'y="{TOP + 10}">{escape(label)}</text>')
         if y is not None and self.y_axis.low <= y <= self.y_axis.high:
             parts.append(f'<line class="reference" x1="{LEFT}" y1="{self.y(y)}" x2="{WIDTH - RIGHT}" '
-                         f'y2="{self.y(y)}"/><text class="reference-label" x="{WIDTH - RIGHT - 4}" '
-                         f'y="{self.y(y) - 4}" text-anchor="end">{escape(label)}</text>')
+                         f'y2="{self.y(y)}"/><text class="reference-label" x="{LEFT + 4}" '
+                         f'y="{self.y(y) - 4}">{escape(label)}</text>')
         return "".join(parts)
 
 

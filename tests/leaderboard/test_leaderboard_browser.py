@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import threading
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from competition.leaderboard.config import Config
 from competition.leaderboard.model import assemble
 from competition.leaderboard.site import write_site
-from tests.leaderboard.factory import HOSTILE_NAME, sample_results
+from tests.leaderboard.factory import HOSTILE_NAME, make_scored_result, sample_results
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -136,3 +137,49 @@ def test_submission_page_shows_cis_provenance_and_links(page, site_url):
     page.get_by_role("link", name="TinyMLPerf Leaderboard", exact=True).click()
     assert page.url.endswith("/index.html")
     assert page.problems == []
+
+
+def _season_with_a_long_board():
+    """TEST DATA: the sample season plus twelve entries on one board (so it gets its own page)."""
+    extra = [make_scored_result(f"entrant-{i:02d}", speedup=1.2 + 0.15 * i, accuracy=0.8 + 0.005 * i,
+                                model_size=400_000 + 50_000 * i) for i in range(12)]
+    return sample_results() + extra
+
+
+@pytest.fixture(scope="module")
+def season_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("season-site")
+    write_site(assemble(_season_with_a_long_board(), [], Config()), root)
+    return root
+
+
+PAGE_TYPES = ("index.html", "submissions/beta.html", "boards/cnn_marathon-closed-reference.html")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_type_fits_the_viewport(browser, season_site, tmp_path_factory, width):
+    """No horizontal page scroll at desktop and phone widths (wide tables scroll inside their own box); each page
+    is kept as a screenshot (under pytest's tmp dir, and in $TINYMLPERF_SCREENSHOTS when set)."""
+    shots = [tmp_path_factory.mktemp("screenshots")]
+    if os.environ.get("TINYMLPERF_SCREENSHOTS"):
+        shots.append(Path(os.environ["TINYMLPERF_SCREENSHOTS"]))
+        shots[-1].mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    for relative in PAGE_TYPES:
+        assert (season_site / relative).is_file(), relative
+        tab.goto((season_site / relative).as_uri())
+        scroll_width = tab.evaluate("document.scrollingElement.scrollWidth")
+        name = f"{width}-{relative.replace('/', '_').removesuffix('.html')}.png"
+        for folder in shots:
+            tab.screenshot(path=str(folder / name), full_page=True)
+        assert scroll_width <= width, f"{relative} is {scroll_width} px wide at a {width} px viewport"
+    if width == 390:  # a wide ranking scrolls inside its own box, not the page
+        tab.goto((season_site / "index.html").as_uri())
+        boxes = tab.locator(".board .table-wrap").evaluate_all(
+            "els => els.map(e => [e.scrollWidth, e.clientWidth, getComputedStyle(e).overflowX])")
+        assert any(scroll > client for scroll, client, _ in boxes) and all(o == "auto" for *_, o in boxes)
+    context.close()
+    assert errors == []

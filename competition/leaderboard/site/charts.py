@@ -32,9 +32,9 @@ def _baseline_quality(results: list[Result], higher: bool) -> float | None:
 
 
 def pareto_figure(board: Board) -> str:
-    """Speedup vs quality for one event ranking, point area by model size; the front is over all three axes
-    (faster, better quality, smaller). "" when no entry has both a speedup and a quality."""
-    results = [row.result for row in board.ranked + board.unranked]
+    """Speedup vs quality for one event ranking's qualified entries, point area by model size; the front is over
+    all three axes (faster, better quality, smaller). "" when no entry has both a speedup and a quality."""
+    results = [row.result for row in board.ranked + board.unranked if fields.not_qualified_reason(row.result) is None]
     usable = [r for r in results if fields.speedup(r) is not None and _quality(r)[1] is not None]
     if not usable:
         return ""
@@ -70,7 +70,7 @@ def pareto_section(lb: Leaderboard) -> str:
     if not figures:
         return ""
     return ('<section id="pareto"><h2>Speed, quality and size</h2><p class="note">Every current entry of each '
-            "event ranking (ranked or not). Hover a dot for its numbers.</p>"
+            "event ranking that ran and met the thresholds (ranked or not). Hover a dot for its numbers.</p>"
             f'<div class="figures">{figures}</div></section>')
 
 
