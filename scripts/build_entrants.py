@@ -91,18 +91,18 @@ def sliding_kv_gpt() -> nn.Module:
 
 ENTRANTS = {
     "int8-cnn": Entrant(
-        int8_cnn, "closed", ("cnn_marathon_offline",), ("int8_quantization",),
+        int8_cnn, "closed", ("cnn_marathon_offline", "memory_master_offline"), ("int8_quantization",),
         "every Conv2d and Linear weight as INT8 codes with a float32 scale per output channel "
         "(tinytorch.quantization.quantize_dynamic); model.py dequantizes them once at load (NumPy has no integer "
         "GEMM), so the run computes with exactly the shipped values."),
     "pruned-int8-cnn": Entrant(
-        pruned_int8_cnn, "closed", ("cnn_marathon_offline",), ("structured_pruning", "int8_quantization"),
+        pruned_int8_cnn, "closed", ("cnn_marathon_offline", "memory_master_offline"), ("structured_pruning", "int8_quantization"),
         "50 % of the output channels of conv1, conv2 and fc1 pruned by L2 norm (prune.ln_structured, bias masked "
         "with them), one epoch of SGD fine-tuning (lr 0.01, momentum 0.9, batch 64) on the 4 000 bundled training "
         "images with the masks held, prune.shrink to remove the dead channels (32-64-128 -> 16-32-64), then INT8 "
         "per-channel weights, dequantized once at load."),
     "distilled-cnn": Entrant(
-        distilled_cnn, "open", ("cnn_marathon_offline",), ("knowledge_distillation",),
+        distilled_cnn, "open", ("cnn_marathon_offline", "memory_master_offline"), ("knowledge_distillation",),
         "a student of the baseline's family with half the widths (16-32-64 instead of 32-64-128), trained from "
         "scratch for 8 epochs (SGD lr 0.01, momentum 0.9, batch 64) on the 4 000 bundled training images against "
         "the baseline CNN's softened outputs (tinytorch.distill.distill, temperature 4, alpha 0.7). Open division: "
@@ -182,7 +182,13 @@ def harness_section(name: str, event: str, results_dir: Path | None) -> list[str
             f"- speedup vs baseline: {speed.get('value', float('nan')):.2f}x (95 % CI {ci[0]:.2f}-{ci[1]:.2f}, "
             f"{speed.get('verdict')})",
             f"- compression (shipped bytes): {s['compression']:.2f}x",
-            f"- {quality}", f"- closed-division conformance: {result.get('conformance', {}).get('verdict')}", ""]
+            f"- {quality}", f"- peak memory of the worker: {peak_mib(cand)} (baseline {peak_mib(base)})",
+            f"- closed-division conformance: {result.get('conformance', {}).get('verdict')}", ""]
+
+
+def peak_mib(measured: dict) -> str:
+    peak = (measured.get("peak_memory") or {}).get("external_bytes")
+    return f"{peak / 2**20:.1f} MiB" if peak else "not measured"
 
 
 def latest_result(name: str, event: str, results_dir: Path) -> dict | None:
