@@ -31,9 +31,6 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
-def _width(table: str) -> int:
-    return max(len(line) for line in table.splitlines())
-
 
 def report_link(name: str) -> str:
     """A reference link to a submission's report (the definitions close the file: `link_definitions`)."""
@@ -69,21 +66,30 @@ CATEGORY_ROWS = 10  # a category table shows its top rows; each entrant's rank i
 KEY_COLUMNS = ("rank", "submission")  # repeated in every part of a ranking split to fit WIDTH
 
 
-def board_table(board: Board, lb: Leaderboard) -> str:
-    """The ranked rows of a board as Markdown tables no wider than WIDTH: the columns fill a table in order and
-    overflow into the next one, each repeating rank and submission (a category board: its top CATEGORY_ROWS)."""
-    columns = columns_for(board)
-    shown = board.ranked if board.category is None else board.ranked[:CATEGORY_ROWS]
-
-    def render(group: list) -> str:
-        return _table([c.header for c in group], [[_cell(row, c.id, c.text(row)) for c in group] for row in shown])
-    keys = [c for c in columns if c.id in KEY_COLUMNS]
-    groups: list[list] = [[]]
-    for column in (c for c in columns if c.id not in KEY_COLUMNS):
-        if groups[-1] and _width(render(keys + groups[-1] + [column])) > WIDTH:
+def _split(headers: list[str], cells: list[list[str]], keys: int) -> list[list[int]]:
+    """Column indices of each table a wide table is split into: the first `keys` columns start every table, the
+    others fill one in order until it would pass WIDTH. Widths as tabulate's github format lays them out (a column
+    is its widest cell or its header plus 2; each takes 3 more for "| " and " ", plus the closing "|")."""
+    widths = [max([len(h) + 2] + [len(row[i]) for row in cells]) + 3 for i, h in enumerate(headers)]
+    base = 1 + sum(widths[:keys])
+    groups: list[list[int]] = [[]]
+    for i in range(keys, len(headers)):
+        if groups[-1] and base + sum(widths[j] for j in groups[-1]) + widths[i] > WIDTH:
             groups.append([])
-        groups[-1].append(column)
-    table = "\n\n".join(render(keys + group) for group in groups)
+        groups[-1].append(i)
+    return [list(range(keys)) + group for group in groups]
+
+
+def board_table(board: Board, lb: Leaderboard) -> str:
+    """The ranked rows of a board as Markdown tables no wider than WIDTH (split by `_split`, rank and submission
+    repeated in each part); a category board shows its top CATEGORY_ROWS."""
+    columns = sorted(columns_for(board), key=lambda c: c.id not in KEY_COLUMNS)  # stable: keys first
+    shown = board.ranked if board.category is None else board.ranked[:CATEGORY_ROWS]
+    headers = [c.header for c in columns]
+    cells = [[_cell(row, c.id, c.text(row)) for c in columns] for row in shown]
+    keys = sum(c.id in KEY_COLUMNS for c in columns)
+    table = "\n\n".join(_table([headers[i] for i in group], [[row[i] for i in group] for row in cells])
+                         for group in _split(headers, cells, keys))
     if len(shown) < len(board.ranked):
         table += f"\n\nTop {len(shown)} of {len(board.ranked)}; every entrant's rank is on its page of the site."
     return table
