@@ -96,7 +96,8 @@ ENTRANTS = {
         "(tinytorch.quantization.quantize_dynamic); model.py dequantizes them once at load (NumPy has no integer "
         "GEMM), so the run computes with exactly the shipped values."),
     "pruned-int8-cnn": Entrant(
-        pruned_int8_cnn, "closed", ("cnn_marathon_offline", "memory_master_offline"), ("structured_pruning", "int8_quantization"),
+        pruned_int8_cnn, "closed", ("cnn_marathon_offline", "memory_master_offline"),
+        ("structured_pruning", "int8_quantization"),
         "50 % of the output channels of conv1, conv2 and fc1 pruned by L2 norm (prune.ln_structured, bias masked "
         "with them), one epoch of SGD fine-tuning (lr 0.01, momentum 0.9, batch 64) on the 4 000 bundled training "
         "images with the masks held, prune.shrink to remove the dead channels (32-64-128 -> 16-32-64), then INT8 "
@@ -145,7 +146,8 @@ def load_built(folder: Path) -> nn.Module:
 
 def readme(name: str, folder: Path, model: nn.Module, info: Entrant, results_dir: Path | None) -> str:
     stem = next(folder.glob("*.npz")).stem
-    shipped, baseline = (folder / f"{stem}.npz").stat().st_size, (SUBMISSIONS / "baseline" / f"{stem}.npz").stat().st_size
+    shipped = (folder / f"{stem}.npz").stat().st_size
+    baseline = (SUBMISSIONS / "baseline" / f"{stem}.npz").stat().st_size
     built = (f"- shipped weights `{stem}.npz`: {shipped:,} bytes (baseline {baseline:,}: {baseline / shipped:.2f}x "
              "smaller)")
     if stem == "mnist_cnn":
@@ -155,7 +157,8 @@ def readme(name: str, folder: Path, model: nn.Module, info: Entrant, results_dir
              "Built by the repository's own script from the TinyTorch optimization kit; it shows what a student "
              "can submit and what each technique buys when the harness measures it.", "",
              "## Techniques", "", *[f"- `{t}`" for t in info.techniques], "", info.what, "",
-             "## Performance report", "", "Measured by `scripts/build_entrants.py` on the shipped weights:", "", built, ""]
+             "## Performance report", "", "Measured by `scripts/build_entrants.py` on the shipped weights:", "",
+             built, ""]
     for event in info.events:
         lines += [f"### {event}", "", *harness_section(name, event, results_dir)]
     lines += ["## Reproduction", "", "```", f"python scripts/build_entrants.py {name}",

@@ -108,7 +108,8 @@ def _measured_text(report_path: Path) -> str:
         lines.append(f"- compression (shipped bytes): {scores['compression_ratio']:.2f}x")
     if optimized["accuracy"] is not None:
         delta = scores["accuracy_delta"]
-        lines.append(f"- accuracy {optimized['accuracy']:.1%}" + (f" ({delta:+.1f} points)" if delta is not None else ""))
+        points = f" ({delta:+.1f} points)" if delta is not None else ""
+        lines.append(f"- accuracy {optimized['accuracy']:.1%}{points}")
     if optimized["perplexity"] is not None:
         lines.append(f"- perplexity {optimized['perplexity']:.2f}")
     return "\n".join(lines)
