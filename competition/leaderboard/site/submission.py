@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from competition.leaderboard import fields, formatting
-from competition.leaderboard.categories import categories
 from competition.leaderboard.config import Config
 from competition.leaderboard.fields import Result
 from competition.leaderboard.formatting import NOT_MEASURED, with_ci
@@ -67,18 +66,11 @@ def provenance(result: Result) -> list[tuple[str, str]]:
     ]
 
 
-def _category_title(category_id: str) -> str:
-    return next((c.title for c in categories() if c.id == category_id), category_id)
-
-
 def _checks(result: Result) -> str:
     rules = [f"<li>{'passed' if q['passed'] else 'FAILED'}: {esc(q['rule'])}: "
              f"{esc(formatting.plain_reason(q['detail']))}</li>" for q in result["scores"]["qualification"]]
-    cats = [f"<li>{esc(_category_title(cid))}: {'eligible' if v['eligible'] else 'not eligible'}"
-            f"{': ' + esc(formatting.plain_reason(v['reason'])) if v['reason'] else ''}</li>"
-            for cid, v in sorted(result["scores"]["categories"].items())]
     errors = [f"<li>{esc(e['stage'])}: {esc(formatting.plain_reason(e['message']))}</li>" for e in result["errors"]]
-    return ("<h4>Thresholds</h4><ul>" + "".join(rules) + "</ul><h4>Categories</h4><ul>" + "".join(cats) + "</ul>"
+    return ("<h4>Thresholds</h4><ul>" + "".join(rules) + "</ul>"  # category verdicts: the Rankings table
             + (f"<h4>Errors</h4><ul>{''.join(errors)}</ul>" if errors else ""))
 
 
