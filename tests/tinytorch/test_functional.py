@@ -135,3 +135,15 @@ def test_embedding_gradient_sums_repeated_and_negative_indices(oracle, rng):
     (torch.nn.functional.embedding(torch.tensor(idx % 5), tweight) * torch.tensor(cotangent)).sum().backward()
     oracle.close(weight.grad, tweight.grad)
     assert F.embedding(tt.tensor(np.zeros((0,), np.int64)), weight).shape == (0, 3)
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
+def test_max_pool_in_sample_chunks_equals_torch(kernel, stride, padding, oracle, rng, monkeypatch):
+    """The pool runs a few samples at a time: one sample per chunk here, so every chunk boundary is crossed."""
+    from tinytorch.nn import spatial
+
+    monkeypatch.setattr(spatial, "_POOL_CHUNK_ELEMENTS", 1)
+    tf = oracle.torch.nn.functional
+    x = np.maximum(rng.standard_normal((3, 2, 6, 8)), 0)  # ReLU-like: ties at zero pick the first maximum
+    _compare(oracle, lambda t: F.max_pool2d(t, kernel, stride, padding),
+             lambda t: tf.max_pool2d(t, kernel, stride, padding), x)
