@@ -146,3 +146,15 @@ def test_chunked_inference_equals_single_pass(monkeypatch, rng):
         chunked = conv(x)
     assert chunked._ctx is None and chunked.data.flags["C_CONTIGUOUS"]
     np.testing.assert_allclose(chunked.data, whole, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (1, 3)])
+def test_input_gradient_in_sample_chunks_equals_torch(stride, padding, oracle, monkeypatch, rng):
+    """The input gradient runs a few samples at a time: one sample per chunk here, every boundary crossed."""
+    from tinytorch.nn import spatial
+
+    monkeypatch.setattr(spatial, "_GRAD_CHUNK_ELEMENTS", 1)
+    mine = nn.Conv2d(3, 4, 3, stride=stride, padding=padding)
+    theirs = oracle.torch.nn.Conv2d(3, 4, 3, stride=stride, padding=padding)
+    oracle.copy_weights(mine, theirs)
+    _run(oracle, mine, theirs, rng.standard_normal((3, 3, 7, 6)), atol=1e-4)
