@@ -102,26 +102,32 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
 _INFERENCE_CHUNK_ELEMENTS = 1 << 23
 
 
-def _patches(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int],
-             ones_row: bool) -> np.ndarray:
-    """Per sample, the (C*kh*kw [+ 1], OH*OW) patch matrix of ``padded`` (N, C, H, W): one copy of the strided
-    window view; with ``ones_row`` a last row of ones, so that a bias column in the weight matrix adds the bias."""
-    n, c = padded.shape[:2]
-    rows = c * kernel[0] * kernel[1]
-    cols = np.empty((n, rows + ones_row, out_hw[0] * out_hw[1]), dtype=padded.dtype)
-    cols[:, :rows].reshape(n, c, *kernel, *out_hw)[...] = windows(padded, kernel, stride).transpose(0, 1, 4, 5, 2, 3)
-    if ones_row:
-        cols[:, rows] = 1
-    return cols
+# Patch-matrix entries per chunk of the training forward: each chunk's patches are built and multiplied while
+# they are in cache (1 MB: 15 % faster than building all patches first, measured on conv2 of BaselineCNN).
+_PATCH_CHUNK_ELEMENTS = 1 << 18
 
 
 def _conv_forward(padded: np.ndarray, w2: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
                   out: np.ndarray) -> np.ndarray:
-    """Write the convolution of ``padded`` into ``out`` (N, O, OH, OW) as one batched GEMM ``w2 @ patches[n]``
-    (``w2`` (O, C*kh*kw [+ 1 bias column])) that lands directly in NCHW; return the patches."""
-    n, out_channels, oh, ow = out.shape
-    cols = _patches(padded, kernel, stride, (oh, ow), w2.shape[1] > padded.shape[1] * kernel[0] * kernel[1])
-    np.matmul(w2, cols, out=out.reshape(n, out_channels, oh * ow))
+    """Write the convolution of ``padded`` (N, C, H, W) into ``out`` (N, O, OH, OW); return the patches.
+
+    Per sample the patches form a (C*kh*kw [+ 1], OH*OW) matrix (one copy of the strided window view), with a
+    last row of ones when ``w2`` (O, C*kh*kw [+ 1]) carries a bias column; ``w2 @ patches[n]`` lands directly in
+    NCHW. Chunks of samples are built and multiplied in turn, so the GEMM reads patches that are still cached.
+    """
+    n, c = padded.shape[:2]
+    _, out_channels, oh, ow = out.shape
+    rows = c * kernel[0] * kernel[1]
+    cols = np.empty((n, w2.shape[1], oh * ow), dtype=padded.dtype)
+    view = windows(padded, kernel, stride).transpose(0, 1, 4, 5, 2, 3)
+    products = out.reshape(n, out_channels, oh * ow)
+    per_chunk = max(1, _PATCH_CHUNK_ELEMENTS // cols[0].size)
+    for start in range(0, n, per_chunk):
+        part = cols[start:start + per_chunk]
+        part[:, :rows].reshape(part.shape[0], c, *kernel, oh, ow)[...] = view[start:start + per_chunk]
+        if w2.shape[1] > rows:
+            part[:, rows] = 1
+        np.matmul(w2, part, out=products[start:start + per_chunk])
     return cols
 
 
