@@ -1,8 +1,14 @@
 """One contender of a run (candidate, baseline, A/A twin, import-only reference): its worker, driven and timed
-from the parent. The worker only computes; every second and byte here is read by the parent."""
+from the parent. The worker only computes; every second and byte here is read by the parent.
+
+Between its requests a contender's worker is stopped (Worker.pause, SIGSTOP of every process in its jail), outside
+the clock: a submission's background thread or child cannot burn the cores while another contender is timed (which
+slowed the baseline's rounds and inflated the speedup), nor compute between the store of its inputs and "go"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +39,7 @@ class Contender:
     def start(self, event_id: str | None, load: bool) -> "Contender":
         """Start the worker; import model.py (unless import-only) and call load(event) if `load`."""
         self.worker.start()
+        self.worker.pause()
         if event_id is not None:
             self.entry_points = self.request("import")[0]["entry_points"]
             if load:
@@ -52,14 +59,34 @@ class Contender:
     def request(self, op: str, arrays: list[np.ndarray] | tuple = (), timeout: float | None = None,
                 **params: object) -> tuple[dict, list[np.ndarray]]:
         """One worker request; a submission that hangs is killed after `timeout` (default REQUEST_TIMEOUT_S)."""
+        with self.awake():
+            return self._send(op, arrays, timeout, **params)
+
+    @contextmanager
+    def awake(self) -> Iterator[None]:
+        """The worker runs only inside this block (resumed before, paused after: neither is on a clock)."""
+        self.worker.resume()
+        try:
+            yield
+        finally:
+            self.worker.pause()
+
+    def _send(self, op: str, arrays: list[np.ndarray] | tuple = (), timeout: float | None = None,
+              **params: object) -> tuple[dict, list[np.ndarray]]:
         return self.worker.request(op, arrays, timeout=timeout or REQUEST_TIMEOUT_S, **params)
+
+    def clocked_request(self, op: str, arrays: list[np.ndarray] | tuple = (), timeout: float | None = None,
+                        **params: object) -> tuple[float, tuple[dict, list[np.ndarray]]]:
+        """(seconds on the parent's clock, reply) of one request; resuming and pausing the worker are not timed."""
+        with self.awake():
+            return clocked(self._send, op, arrays, timeout, **params)
 
     def timed(self, op: str, arrays: list[np.ndarray] | tuple = (), units: int = 0, timeout: float | None = None,
               **params: object) -> tuple[float, list[np.ndarray]]:
         """(seconds on the parent's clock, output arrays) of one request; its energy is added when it does `units`
         of the measured work (images or generated tokens; 0 for anything else, e.g. perplexity windows)."""
         before = self.rapl.read() if self.rapl and units else None
-        seconds, (_, out) = clocked(self.request, op, arrays, timeout, **params)
+        seconds, (_, out) = self.clocked_request(op, arrays, timeout, **params)
         if self.rapl and before is not None:
             self.joules += self.rapl.joules(before, self.rapl.read())
             self.energy_units += units
@@ -75,7 +102,7 @@ class Contender:
     def place(self, batches: list[np.ndarray]) -> tuple[float, list[str]]:
         """Store a round's inputs before its clock starts: (seconds of the store request, names to `take`)."""
         names = [f"round_input_{i}" for i in range(len(batches))]
-        return clocked(self.request, "store", batches, names=names)[0], names
+        return self.clocked_request("store", batches, names=names)[0], names
 
     def go(self, fn: str, names: list[str], units: int = 0, **kwargs: object) -> tuple[float, list]:
         """Timed fn(model, x, **kwargs) over placed inputs (the worker forgets them after this call)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from competition.measure.timing import clocked
 
 MIN_SECONDS = 0.2
 
@@ -17,7 +16,7 @@ MIN_SECONDS = 0.2
 def gemm_gflops(contender, n: int = 512, repeats: int = 3) -> float:
     """Median GFLOP/s of `repeats` parent-timed requests of float32 `a @ b` (n x n) in `contender`'s worker."""
     def run(loops: int) -> float:
-        return clocked(contender.request, "matmul", n=n, loops=loops)[0]
+        return contender.clocked_request("matmul", n=n, loops=loops)[0]
 
     loops = 1
     run(loops)  # warm-up: BLAS start-up, page faults

@@ -17,7 +17,7 @@ import numpy as np
 from competition.measure import energy, stats
 from competition.measure.contender import Contender
 from competition.measure.memory import peak_record
-from competition.measure.timing import charged, clocked
+from competition.measure.timing import charged
 
 
 @dataclass(frozen=True)
@@ -140,8 +140,8 @@ def clock_overhead(c: Contender, inputs: list[np.ndarray], output_shapes: list[t
 
     def once() -> float:
         if placed:
-            return clocked(c.request, "noop", shapes=shapes, take=c.place(inputs)[1])[0]
-        return clocked(c.request, "noop", inputs, shapes=shapes)[0]
+            return c.timed("noop", shapes=shapes, take=c.place(inputs)[1])[0]
+        return c.timed("noop", inputs, shapes=shapes)[0]
 
     return float(np.median([once() for _ in range(calls)]))
 

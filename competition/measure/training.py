@@ -14,7 +14,7 @@ from competition.measure.contender import Contender
 from competition.measure.draws import batches, perturbed
 from competition.measure.memory import peak_record
 from competition.measure.protocols import Context, Outcome, Trained, measurements
-from competition.measure.timing import clocked, interleaved_rounds
+from competition.measure.timing import interleaved_rounds
 from competition.sandbox.process import WorkerError
 
 
@@ -27,12 +27,12 @@ def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventDat
     classes = int(data.labels.max()) + 1
     c.restart(None, load=False)
     c.reset_peak_memory()
-    total = clocked(c.request, "import")[0]  # model.py's top level is submission code too
-    total += clocked(c.store, train_x=data.train_inputs, train_y=data.train_labels)[0]
-    total += clocked(c.request, "train_start", args=["train_x", "train_y"], event=event_id, seed=seed)[0]
+    total = c.timed("import")[0]  # model.py's top level is submission code too
+    total += c.timed("store", [data.train_inputs, data.train_labels], names=["train_x", "train_y"])[0]
+    total += c.timed("train_start", args=["train_x", "train_y"], event=event_id, seed=seed)[0]
     epochs, acc = 0, None
     while epochs < int(protocol["max_epochs"]) and total <= budget:
-        seconds, (header, _) = clocked(c.request, "train_next", timeout=budget - total + 60)
+        seconds, (header, _) = c.clocked_request("train_next", timeout=budget - total + 60)
         total += seconds
         if header.get("done"):
             break

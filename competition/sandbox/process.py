@@ -120,6 +120,31 @@ def mounts_below(folder: Path) -> list[str]:
     return [p for p in points if p == prefix or p.startswith(prefix + os.sep)]
 
 
+def descendant_pids(pid: int) -> list[int]:
+    """Host pids of every process below `pid`: the children of each of their threads, recursively. In a jail the
+    namespace init's descendants are the whole pid namespace (orphans are re-parented to it)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = [int(p) for p in task.read_text().split()]
+            except (OSError, ValueError):
+                continue
+            new = [c for c in children if c not in found]
+            found += new
+            todo += new
+    return found
+
+
+def process_state(pid: int) -> str:
+    """The one-letter state of host process `pid` ("R", "S", "T" stopped, "Z"...), "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
 def child_pids(pid: int) -> list[int]:
     """Host pids of the children of `pid` (from /proc/<pid>/task/<pid>/children, else a scan of /proc)."""
     try:
@@ -163,6 +188,7 @@ class Worker:
         self._ns_init: int | None = None  # host pid of the jail's pid-namespace init (bwrap's reaper)
         self._host_pid: int | None = None
         self._group: cgroup_mod.Cgroup | None = None
+        self._paused: list[int] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -278,9 +304,41 @@ class Worker:
         self.sandbox = SandboxRecord(network_isolated=isolated, method=method, limits=self.limits.as_record(),
                                      isolation="jail" if jailed else "process", memory_meter=self.memory_meter)
 
+    def pause(self) -> None:
+        """Stop (SIGSTOP) every process the worker started until `resume`: an idle worker computes nothing, so no
+        thread or child of a submission can burn CPU (slow the others, or precompute) while another request is timed.
+        Repeated until every process is seen stopped, so a child forked meanwhile is stopped too."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        root = self._ns_init if self._ns_init is not None else self._proc.pid
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            members = descendant_pids(root) + ([] if self._ns_init is not None else [root])
+            running_members = [pid for pid in members if process_state(pid) not in ("T", "t", "Z", "X", "")]
+            if not running_members:
+                break
+            for pid in running_members:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except (ProcessLookupError, PermissionError):
+                    continue
+                if pid not in self._paused:
+                    self._paused.append(pid)
+            time.sleep(0)
+
+    def resume(self) -> None:
+        """Continue (SIGCONT) every process `pause` stopped."""
+        for pid in self._paused:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._paused = []
+
     def close(self) -> None:
         """Ask the worker to exit, kill everything it started, remove its cgroup and the temporary copy."""
         if self._proc is not None:
+            self.resume()
             if self._proc.poll() is None and self._ns_init is None:
                 try:
                     channel.send(self._write_fd, {"op": "exit"})
@@ -364,7 +422,7 @@ class Worker:
         header, out = self._receive(timeout)
         if "error" in header:
             limit = self._limit_reason()
-            raise WorkerError(f"{self.label}: {header['error']}" + (f" (the worker {limit})" if limit else ""))
+            raise WorkerError(f"{self.label}: {inert(header['error'])}" + (f" (the worker {limit})" if limit else ""))
         return header, out
 
     def _receive(self, timeout: float | None) -> tuple[dict, list[np.ndarray]]:
@@ -438,6 +496,12 @@ class Worker:
         if self._tmp is None or not (self._tmp / "worker.log").exists():
             return ""
         return (self._tmp / "worker.log").read_bytes()[-n_chars:].decode("utf-8", "replace")
+
+
+def inert(text: object, limit: int = 2000) -> str:
+    """Text a worker sent, safe to print, store and render: at most `limit` characters, every control character
+    (terminal escape sequences, line breaks) replaced by a space."""
+    return "".join(c if c.isprintable() else " " for c in str(text)[:limit])
 
 
 def signal_reason(number: int) -> str:

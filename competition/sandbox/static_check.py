@@ -99,6 +99,7 @@ class _Checker(ast.NodeVisitor):
         self.filename = filename
         self.local_modules = local_modules
         self.problems: list[Problem] = []
+        self.called: set[int] = set()  # ids of the Name nodes that are called (getattr(...) is checked there)
 
     def _add(self, node: ast.AST, message: str, hint: str) -> None:
         self.problems.append(Problem(self.filename, message, hint, line=getattr(node, "lineno", None)))
@@ -128,7 +129,10 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if node.id in DATASET_LOADERS:
+        if node.id in REFLECTION_CALLS and id(node) not in self.called:  # e.g. functools.reduce(getattr, names, np)
+            self._add(node, f"'{node.id}' passed around as a value is not allowed",
+                      "call it directly with a literal attribute name")
+        elif node.id in DATASET_LOADERS:
             self._add(node, f"use of the dataset loader '{node.id}' is not allowed", _DATA_HINT)
         elif node.id in FORBIDDEN_NAMES:
             self._add(node, f"use of '{node.id}' is not allowed",
@@ -168,12 +172,13 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        self.called.add(id(func))
         if isinstance(func, ast.Name) and func.id in REFLECTION_CALLS and len(node.args) >= 2:
             name = node.args[1]
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
                 self._add(node, f"{func.id}() with a computed attribute name is not allowed",
                           "use a dict lookup or a literal attribute name")
-            elif name.value.startswith("__") or name.value in FORBIDDEN_ATTRIBUTES:
+            elif name.value.startswith("__") or name.value in FORBIDDEN_ATTRIBUTES | FORBIDDEN_MODULE_ATTRIBUTES:
                 self._add(node, f"{func.id}() on '{name.value}' is not allowed",
                           "dunder and interpreter-internal attributes are off limits")
         self._check_pickle_arguments(node)

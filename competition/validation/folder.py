@@ -9,6 +9,7 @@ from competition.problems import Problem
 from competition.rules import Limits
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_ENTRIES = 1000  # files and folders: a submission needs a handful; thousands only slow every copy
 REQUIRED_FILES = {
     "submission.yaml": "who you are, your division and events (copy it from `tito submission new NAME`)",
     "model.py": "the entry points load/predict/train/next_token_logits/generate (docs/architecture.md)",
@@ -43,9 +44,21 @@ def _required(folder: Path, needs_weights: bool) -> list[Problem]:
 def _files(folder: Path, limits: Limits) -> list[Problem]:
     problems: list[Problem] = []
     total = model = 0
-    for path in sorted(folder.rglob("*")):
+    paths = sorted(folder.rglob("*"))
+    if len(paths) > MAX_ENTRIES:
+        return [Problem(str(folder), f"the folder holds {len(paths)} files and folders, over the limit of "
+                        f"{MAX_ENTRIES}", "keep only what load/predict/train need")]
+    for path in paths:
+        if not path.name.isprintable():
+            problems.append(Problem(repr(str(path)), "file name holds control characters (line breaks, escapes)",
+                                    "rename it with letters, digits, '.', '-' or '_'"))
+            continue
         if path.is_symlink():
             problems.append(Problem(str(path), "symbolic links are not allowed", "replace the link by a real file"))
+            continue
+        if not path.is_file() and not path.is_dir():
+            problems.append(Problem(str(path), "special files (pipes, sockets, devices) are not allowed",
+                                    "keep only regular files and folders"))
             continue
         if not path.is_file() or "__pycache__" in path.parts:
             continue

@@ -1,0 +1,150 @@
+"""Red-team attacks on the integrated system (jail + parent-side meters), each checked from outside.
+
+The fixtures are tests/fixtures/submissions/redteam_*; they pass the static check once copied next to the honest
+entrant of test_protocol_attacks (honest.py + templates.npz), and run on its small quick protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import competition.run as run_module
+import tinytorch.data as ttd
+from competition.console.verdict import verdict_line
+from competition.measure.contender import Contender
+from competition.sandbox.limits import Limits
+from competition.sandbox.process import descendant_pids, process_state
+
+from competition.sandbox import jail
+from competition.sandbox.static_check import check_folder
+from competition.validation import validate_folder
+from tests.competition.test_protocol_attacks import FIXTURES, HONEST, REPO, entrant, measured, small, templates  # noqa: F401
+
+pytestmark = pytest.mark.slow
+JAILED = pytest.mark.skipif(not jail.status().available, reason=f"no OS jail here: {jail.status().reason}")
+
+
+def past_static_check(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fixtures reach `sys` through `getattr(np._core.numeric, "sys")`, which passed the static check until it
+    was closed there too; the static check is an early error, not the defence, so each attack is run past it."""
+    assert any("getattr() on 'sys' is not allowed" in p.message for p in check_folder(folder))
+    monkeypatch.setattr(run_module, "check_folder", lambda folder: [])
+    return folder
+
+
+@JAILED
+def test_cpu_burned_while_others_are_timed_buys_no_speedup(tmp_path: Path, templates: Path, small: None,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Background threads burn both cores whenever the candidate is not the one being timed: without freezing idle
+    contenders the baseline and its twin ran on a busy machine (a 'speedup' of the same work)."""
+    burner = past_static_check(entrant(tmp_path, templates, "redteam_burns_between_calls"), monkeypatch)
+    result = measured("cnn_marathon_offline", burner, entrant(tmp_path, templates, "honest"))
+    assert result["status"] == "ok", result["errors"]
+    assert result["candidate"]["accuracy"] == result["baseline"]["accuracy"]
+    # before idle workers were stopped: 1.18 to 1.40 for the same work; now the threads burn only in its own slot
+    assert result["scores"]["speedup"]["value"] < 1.1, result["scores"]["speedup"]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of host processes `pids` (threads included), read from /proc."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@JAILED
+def test_an_idle_contender_gets_no_cpu_between_its_requests(tmp_path: Path, templates: Path) -> None:
+    burner = entrant(tmp_path, templates, "redteam_burns_between_calls")
+    contender = Contender("candidate", burner, Limits(), blas_threads=1).start("cnn_marathon_offline", load=True)
+    try:
+        jailed = [contender.worker.host_pid, *descendant_pids(contender.worker.host_pid)]
+        before = cpu_seconds(jailed)
+        time.sleep(0.5)  # another contender's slot: the burner's two threads would take a second of CPU
+        assert cpu_seconds(jailed) - before < 0.05
+        assert all(process_state(pid) == "T" for pid in jailed)
+        with contender.awake():  # its own requests still work, and its threads run again meanwhile
+            assert process_state(contender.worker.host_pid) != "T"
+        assert contender.request("noop", shapes=[[1, 10]])[1][0].shape == (1, 10)
+    finally:
+        contender.close()
+    assert not any(Path(f"/proc/{pid}").exists() and process_state(pid) not in ("Z", "") for pid in jailed)
+
+
+def test_escape_codes_and_floods_in_error_text_stay_inert_and_bounded(tmp_path: Path, templates: Path, small: None,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    escaper = past_static_check(entrant(tmp_path, templates, "redteam_escape_codes"), monkeypatch)
+    result = measured("cnn_marathon_offline", escaper, entrant(tmp_path, templates, "honest"))
+    assert result["status"] == "failed" and result["candidate"] is None
+    message = result["errors"][-1]["message"]
+    assert "fake heading" in message and len(message) <= 2000  # the submission's text, bounded...
+    assert message.isprintable()  # ...without a single control character (no escape sequence, no line break)
+    json.loads(json.dumps(result))
+    line = verdict_line(result).plain
+    assert "\x1b" not in line and "\n" not in line and "\r" not in line
+
+
+def test_special_files_control_character_names_and_file_floods_fail_validation(tmp_path: Path) -> None:
+    folder = tmp_path / "entry"
+    shutil.copytree(REPO / "submissions" / "baseline", folder)
+    os.mkfifo(folder / "weights.npz.fifo")  # a reader of this blocks forever
+    (folder / "notes\n\x1b[2Jnotes.txt").write_text("x")
+    messages = [p.message for p in validate_folder(folder)]
+    assert "special files (pipes, sockets, devices) are not allowed" in messages
+    assert "file name holds control characters (line breaks, escapes)" in messages
+    assert all(str(p).isprintable() for p in validate_folder(folder))
+    flood = tmp_path / "flood"
+    shutil.copytree(REPO / "submissions" / "baseline", flood)
+    for i in range(1001):
+        (flood / f"f{i}.txt").write_text("")
+    assert any("over the limit of 1000" in p.message for p in validate_folder(flood))
+
+
+PRETRAINED = '''
+import numpy as np
+
+from honest import Net, predict  # noqa: F401 - predict is an entry point
+from weights_src import W1, W2
+
+
+def train(event, inputs, labels, seed):
+    model = Net(seed)
+    model.w1 = np.frombuffer(bytes.fromhex(W1), np.float16).reshape(784, 64).astype(np.float32)
+    model.w2 = np.frombuffer(bytes.fromhex(W2), np.float16).reshape(64, 10).astype(np.float32)
+    yield model
+'''
+
+
+@pytest.mark.xfail(strict=True, reason="open hole: a training entry can ship trained weights inside its source code "
+                   "(here hex strings in a .py file) and yield them at the first next(); the parent cannot tell a "
+                   "pretrained model from a fast learner (docs/measurement.md, 'Not guaranteed')")
+def test_weights_pretrained_into_source_code_gain_no_training_speedup(tmp_path: Path, templates: Path,
+                                                                       small: None) -> None:
+    honest = entrant(tmp_path, templates, "honest")
+    namespace: dict = {}
+    exec(compile(HONEST, "honest.py", "exec"), namespace)  # noqa: S102 - the test's own honest trainer
+    images, labels = ttd.bundled_mnist("train")
+    x = ttd.to_float_images(images).astype(np.float32)
+    net = namespace["Net"](0)
+    for epoch in range(20):
+        namespace["fit"](net, x, labels, epoch)
+    cheat = entrant(tmp_path / "cheat", templates, "honest")
+    (cheat / "model.py").write_text(PRETRAINED)
+    (cheat / "weights_src.py").write_text(f"W1 = {net.w1.astype(np.float16).tobytes().hex()!r}\n"
+                                          f"W2 = {net.w2.astype(np.float16).tobytes().hex()!r}\n")
+    assert check_folder(cheat) == []
+    result = measured("mlp_sprint_offline", cheat, honest)
+    assert result["status"] == "ok", result["errors"]
+    assert result["candidate"]["reached_target"] and result["candidate"]["epochs"] == 1
+    assert result["scores"]["speedup"]["value"] < 1.5, result["scores"]["speedup"]
