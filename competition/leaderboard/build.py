@@ -7,6 +7,9 @@ not count are shown as history with the reason.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from competition.leaderboard.admission import Policy
@@ -49,17 +52,32 @@ def load_leaderboard(store_dir: str | Path, awards_path: str | Path, config_path
     return assemble(counted, load_awards(awards_path), config, history, reveal)
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: a build allocates a few hundred thousand small dicts (the results)
+    that are all alive until it ends, so the collector's passes find nothing and cost a quarter of the time.
+    Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build(store_dir: str | Path, markdown_path: str | Path | None, site_dir: str | Path | None,
           awards_path: str | Path, config_path: str | Path, disqualified_path: str | Path | None = None,
           submissions_dir: str | Path | None = None, reveal: bool = False,
           index_path: str | Path | None = None) -> list[Path]:
     """Render LEADERBOARD.md and/or the site; returns the files written. Same inputs -> same bytes."""
-    lb = load_leaderboard(store_dir, awards_path, config_path, disqualified_path, submissions_dir, reveal,
-                          index_path)
-    written = []
-    if markdown_path is not None:
-        write_atomic(Path(markdown_path), render_markdown(lb))
-        written.append(Path(markdown_path))
-    if site_dir is not None:
-        written += write_site(lb, site_dir)
+    with _without_cycle_collection():
+        lb = load_leaderboard(store_dir, awards_path, config_path, disqualified_path, submissions_dir, reveal,
+                              index_path)
+        written = []
+        if markdown_path is not None:
+            write_atomic(Path(markdown_path), render_markdown(lb))
+            written.append(Path(markdown_path))
+        if site_dir is not None:
+            written += write_site(lb, site_dir)
     return written

@@ -79,20 +79,25 @@ class CheckIndex:
 PARALLEL_FROM = 200  # files to check before a process pool pays off
 
 
-def _check(item: tuple[str, bytes]) -> tuple[dict[str, Any], list[str] | None]:
-    """Schema and score check of one file's bytes (runs in a worker process for large cold builds)."""
+def _check(item: tuple[str, bytes]) -> list[str] | None:
+    """Schema and score check of one file's bytes: None, or [field, reason] of the score that does not follow
+    (runs in a worker process for large cold builds; only this small answer travels back)."""
     path, data = Path(item[0]), item[1]
-    result = parse_result(data, path)
-    problem = admission.score_problem(result, load_rules())
-    return result, None if problem is None else [problem.field, problem.reason]
+    problem = admission.score_problem(parse_result(data, path), load_rules())
+    return None if problem is None else [problem.field, problem.reason]
 
 
-def _check_all(items: list[tuple[str, bytes]]) -> list[tuple[dict[str, Any], list[str] | None]]:
+def _check_all(items: list[tuple[str, bytes]]) -> tuple[list[dict[str, Any]], list[list[str] | None]]:
+    """(parsed results, check entries) of the files' bytes; many files are checked by a process pool while this
+    process parses them for itself."""
     workers = os.cpu_count() or 1
     if len(items) < PARALLEL_FROM or workers < 2:
-        return [_check(item) for item in items]
-    with ProcessPoolExecutor(workers) as pool:
-        return list(pool.map(_check, items, chunksize=64))
+        entries = [_check(item) for item in items]
+        return [json.loads(data) for _, data in items], entries
+    with ProcessPoolExecutor(workers) as pool:  # a few large chunks per worker: less pickling round trips
+        pending = pool.map(_check, items, chunksize=max(64, len(items) // (4 * workers)))
+        parsed = [json.loads(data) for _, data in items]
+        return parsed, list(pending)
 
 
 def load_checked(store_dir: str | Path, index: CheckIndex) -> tuple[list[dict[str, Any]], dict[str, Problem | None]]:
@@ -107,7 +112,8 @@ def load_checked(store_dir: str | Path, index: CheckIndex) -> tuple[list[dict[st
             known.append((path, json.loads(data), index.entries[digest]))
         else:
             missing.append((path, digest, data))
-    for (path, digest, _), (result, entry) in zip(missing, _check_all([(str(p), d) for p, _, d in missing])):
+    parsed, entries = _check_all([(str(p), d) for p, _, d in missing])
+    for (path, digest, _), result, entry in zip(missing, parsed, entries):
         index.entries[digest] = entry
         index.changed = True
         known.append((path, result, entry))
