@@ -112,22 +112,56 @@ def _keyword(key: str, value: Any, root: dict[str, Any], compile_ref: Callable[[
 
 
 def _object_check(schema: dict[str, Any], root: dict[str, Any], compile_ref: Callable[[str], Check]) -> Check:
-    """properties + additionalProperties together (the extra keys are those not named in properties)."""
+    """type object + required + properties + additionalProperties in one pass (the extra keys are those not named
+    in properties)."""
     named = {key: _compile(sub, root, compile_ref) for key, sub in schema.get("properties", {}).items()}
+    required = frozenset(schema.get("required", ()))
     extra = schema.get("additionalProperties", True)
     extra_check = None if isinstance(extra, bool) else _compile(extra, root, compile_ref)
+    closed = extra is False and frozenset(named)
 
     def check(value: Any) -> bool:
-        if not isinstance(value, dict):
-            return True
+        if type(value) is not dict:
+            return False
+        if not required <= value.keys() or (closed and not value.keys() <= closed):
+            return False
         for key, item in value.items():
             sub = named.get(key)
             if sub is not None:
                 if not sub(item):
                     return False
-            elif extra is False or (extra_check is not None and not extra_check(item)):
+            elif extra_check is not None and not extra_check(item):
                 return False
         return True
+    return check
+
+
+LEAF = {"type", "enum", "const", "minimum", "maximum", "minLength", "maxLength", "pattern"}
+OBJECT = {"type", "required", "properties", "additionalProperties"}
+
+
+def _leaf_check(schema: dict[str, Any]) -> Check:
+    """A schema of scalar keywords only, as one closure (the common leaf: {"type": "string", "maxLength": 64})."""
+    kinds = [schema["type"]] if isinstance(schema.get("type"), str) else schema.get("type")
+    typed = _type_check(kinds) if kinds else None
+    options = [_equal_to(o) for o in (schema["enum"] if "enum" in schema else [schema["const"]])] \
+        if "enum" in schema or "const" in schema else None
+    low, high = schema.get("minimum"), schema.get("maximum")
+    shortest, longest = schema.get("minLength"), schema.get("maxLength")
+    regex = re.compile(schema["pattern"]) if "pattern" in schema else None
+
+    def check(v: Any) -> bool:
+        if typed is not None and not typed(v):
+            return False
+        if type(v) is str:
+            if (longest is not None and len(v) > longest) or (shortest is not None and len(v) < shortest):
+                return False
+            if regex is not None and regex.search(v) is None:
+                return False
+        elif _is_number(v):
+            if (low is not None and not v >= low) or (high is not None and not v <= high):
+                return False
+        return options is None or any(option(v) for option in options)
     return check
 
 
@@ -136,11 +170,23 @@ def _compile(schema: Any, root: dict[str, Any], compile_ref: Callable[[str], Che
         return lambda v: True
     if not isinstance(schema, dict):
         raise Unsupported(f"schema {schema!r}")
+    keys = set(schema) - ANNOTATIONS
+    if keys and keys <= LEAF:
+        return _leaf_check(schema)
+    if schema.get("type") == "object" and keys <= OBJECT:
+        return _object_check(schema, root, compile_ref)
     checks = [_keyword(key, value, root, compile_ref) for key, value in schema.items()
               if key not in ANNOTATIONS and key not in ("properties", "additionalProperties")]
     if "properties" in schema or "additionalProperties" in schema:
-        checks.append(_object_check(schema, root, compile_ref))
+        checks.append(_object_check_open(schema, root, compile_ref))
     return _all_of(checks)
+
+
+def _object_check_open(schema: dict[str, Any], root: dict[str, Any], compile_ref: Callable[[str], Check]) -> Check:
+    """properties + additionalProperties where the schema does not say "type": "object" (non-objects pass)."""
+    inner = _object_check({k: v for k, v in schema.items() if k in ("properties", "additionalProperties")}, root,
+                          compile_ref)
+    return lambda v: type(v) is not dict or inner(v)
 
 
 def compile_schema(schema: dict[str, Any]) -> Check:
