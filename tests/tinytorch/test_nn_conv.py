@@ -136,16 +136,19 @@ def test_conv_padding_strings_and_unsupported_options(oracle, rng):
         nn.AvgPool2d(2, count_include_pad=False)
 
 
-def test_chunked_inference_equals_single_pass(monkeypatch, rng):
+def test_chunked_patches_equal_a_single_pass(monkeypatch, oracle, rng):
     from tinytorch.nn import spatial
     conv = nn.Conv2d(3, 4, 3, padding=1)
     x = tt.tensor(rng.standard_normal((5, 3, 6, 6)).astype(np.float32))
     with tt.no_grad():
         whole = conv(x).data
-        monkeypatch.setattr(spatial, "_INFERENCE_CHUNK_ELEMENTS", 27 * 36 * 2)  # two images per chunk
+        monkeypatch.setattr(spatial, "_PATCH_CHUNK_ELEMENTS", 28 * 36 * 2)  # two images per chunk, 1 in the last
         chunked = conv(x)
     assert chunked._ctx is None and chunked.data.flags["C_CONTIGUOUS"]
     np.testing.assert_allclose(chunked.data, whole, rtol=1e-6, atol=1e-6)
+    theirs = oracle.torch.nn.Conv2d(3, 4, 3, padding=1)
+    oracle.copy_weights(conv, theirs)
+    _run(oracle, conv, theirs, x.data, atol=1e-4)  # the weight gradient rebuilds the patches in the same chunks
 
 
 @pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (1, 3)])

@@ -10,6 +10,8 @@ argmax offset so its backward is one pass.
 """
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -98,48 +100,38 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
     return np.ascontiguousarray(cropped.transpose(0, 3, 1, 2))
 
 
-# Patch-matrix entries per chunk without autograd: 32 MB of float32, the best of 2M..16M measured on the 2-core box.
-_INFERENCE_CHUNK_ELEMENTS = 1 << 23
-
-
-# Patch-matrix entries per chunk of the training forward: each chunk's patches are built and multiplied while
-# they are in cache (1 MB: 15 % faster than building all patches first, measured on conv2 of BaselineCNN).
+# Patch-matrix entries per chunk: each chunk's patches are built and multiplied while they are in cache (1 MB:
+# 15 % faster than building all patches first, measured on conv2 of BaselineCNN).
 _PATCH_CHUNK_ELEMENTS = 1 << 18
 
 
-def _conv_forward(padded: np.ndarray, w2: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-                  out: np.ndarray) -> np.ndarray:
-    """Write the convolution of ``padded`` (N, C, H, W) into ``out`` (N, O, OH, OW); return the patches.
-
-    Per sample the patches form a (C*kh*kw [+ 1], OH*OW) matrix (one copy of the strided window view), with a
-    last row of ones when ``w2`` (O, C*kh*kw [+ 1]) carries a bias column; ``w2 @ patches[n]`` lands directly in
-    NCHW. Chunks of samples are built and multiplied in turn, so the GEMM reads patches that are still cached.
-    """
+def _patch_chunks(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int], out_hw: tuple[int, int],
+                  ones_row: bool) -> Iterator[tuple[int, np.ndarray]]:
+    """(first sample, patches) for consecutive chunks of samples of ``padded`` (N, C, H, W), in one reused
+    cache-sized buffer. Per sample the patches form a (C*kh*kw [+ 1], OH*OW) matrix (one copy of the strided
+    window view), with a last row of ones when ``ones_row`` (a bias column in the weight matrix adds the bias)."""
     n, c = padded.shape[:2]
-    _, out_channels, oh, ow = out.shape
     rows = c * kernel[0] * kernel[1]
-    cols = np.empty((n, w2.shape[1], oh * ow), dtype=padded.dtype)
+    per_chunk = max(1, _PATCH_CHUNK_ELEMENTS // ((rows + ones_row) * out_hw[0] * out_hw[1]))
+    buffer = np.empty((min(per_chunk, n), rows + ones_row, out_hw[0] * out_hw[1]), dtype=padded.dtype)
+    if ones_row:
+        buffer[:, rows] = 1
     view = windows(padded, kernel, stride).transpose(0, 1, 4, 5, 2, 3)
-    products = out.reshape(n, out_channels, oh * ow)
-    per_chunk = max(1, _PATCH_CHUNK_ELEMENTS // cols[0].size)
     for start in range(0, n, per_chunk):
-        part = cols[start:start + per_chunk]
-        part[:, :rows].reshape(part.shape[0], c, *kernel, oh, ow)[...] = view[start:start + per_chunk]
-        if w2.shape[1] > rows:
-            part[:, rows] = 1
-        np.matmul(w2, part, out=products[start:start + per_chunk])
-    return cols
+        part = buffer[:min(per_chunk, n - start)]
+        part[:, :rows].reshape(part.shape[0], c, *kernel, *out_hw)[...] = view[start:start + per_chunk]
+        yield start, part
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
            padding: IntPair = 0) -> Tensor:
     """2-D cross-correlation, weight (out, in, kh, kw), like ``torch.nn.functional.conv2d`` (groups=1).
 
-    Each sample's patches form a (C*kh*kw + 1, OH*OW) matrix whose last row is ones, so one batched GEMM with
-    the weight matrix (O, C*kh*kw) plus a bias column writes contiguous NCHW output with the bias added (measured
-    1.6-3.5x faster than one big GEMM followed by a transposing bias pass). The weight gradient is the batched
-    ``g[n] @ patches[n].T`` summed over samples; its last column is the bias gradient. Without autograd the batch
-    is processed in chunks whose patch matrix stays cache-sized, which bounds memory and saves bandwidth.
+    The weight matrix (O, C*kh*kw) plus a bias column times each sample's patches (`_patch_chunks`) writes
+    contiguous NCHW output with the bias added (measured 1.6-3.5x faster than one big GEMM followed by a
+    transposing bias pass). The weight gradient rebuilds the patches chunk by chunk (as fast as keeping them,
+    measured, and 4*C*kh*kw*OH*OW bytes per sample lighter) and sums ``g[n] @ patches[n].T``; its last column is
+    the bias gradient.
     """
     x, w = input.data, weight.data
     stride, padding = _pair(stride), _pair(padding)
@@ -153,19 +145,19 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         w2 = np.concatenate([w2, bias.data.astype(dtype, copy=False)[:, None]], axis=1)
     padded = padded.astype(dtype, copy=False)
     result = np.empty((n, out_channels, oh, ow), dtype=dtype)
+    products = result.reshape(n, out_channels, oh * ow)
+    for start, patches in _patch_chunks(padded, (kh, kw), stride, (oh, ow), bias is not None):
+        np.matmul(w2, patches, out=products[start:start + patches.shape[0]])
     parents = (input, weight) if bias is None else (input, weight, bias)
-    if not (is_grad_enabled() and any(p.requires_grad for p in parents)):
-        chunk = max(1, _INFERENCE_CHUNK_ELEMENTS // (c * kh * kw * oh * ow))
-        for start in range(0, n, chunk):
-            _conv_forward(padded[start:start + chunk], w2, (kh, kw), stride, result[start:start + chunk])
-        return Tensor(result)
-    cols = _conv_forward(padded, w2, (kh, kw), stride, result)
 
     def backward(g: np.ndarray) -> tuple:
         grad_x = _input_grad(g, w, x.shape[2:], stride, padding) if input.requires_grad else None
         grad_w2 = None
         if weight.requires_grad or (bias is not None and bias.requires_grad):
-            grad_w2 = np.matmul(g.reshape(n, out_channels, -1), cols.transpose(0, 2, 1)).sum(axis=0)
+            g3 = g.reshape(n, out_channels, -1)
+            grad_w2 = np.zeros(w2.shape, dtype=g.dtype)
+            for start, patches in _patch_chunks(padded, (kh, kw), stride, (oh, ow), bias is not None):
+                grad_w2 += np.matmul(g3[start:start + patches.shape[0]], patches.transpose(0, 2, 1)).sum(axis=0)
         grad_w = grad_w2[:, :c * kh * kw].reshape(w.shape) if weight.requires_grad else None
         if bias is None:
             return grad_x, grad_w
