@@ -76,15 +76,18 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
     first = tuple(p if p <= k - 1 else 0 for p, k in zip(padding, (kh, kw)))
     rows, cols = (size + 2 * (p - f) for size, p, f in zip(input_hw, padding, first))
     gh, gw = rows + kh - 1, cols + kw - 1
-    grid = np.zeros((n, gh, gw, o), dtype=g.dtype)
     top, left = kh - 1 - first[0], kw - 1 - first[1]
-    grid[:, top:top + (oh - 1) * stride[0] + 1:stride[0],
-         left:left + (ow - 1) * stride[1] + 1:stride[1]] = g.transpose(0, 2, 3, 1)
-    grad = np.empty((n, gh, gw, c), dtype=g.dtype)
+    (h, w_in), (ch, cw) = input_hw, (p - f for p, f in zip(padding, first))
     kernel = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
-    per_chunk = max(1, _GRAD_CHUNK_ELEMENTS // grid[0].size)
+    per_chunk = max(1, _GRAD_CHUNK_ELEMENTS // (gh * gw * o))
+    grid = np.zeros((min(per_chunk, n), gh, gw, o), dtype=g.dtype)  # margins and stride gaps stay zero
+    grad = np.empty((min(per_chunk, n), gh, gw, c), dtype=g.dtype)
+    result = np.empty((n, c, h, w_in), dtype=g.dtype)
     for start in range(0, n, per_chunk):  # whole samples: every row a kept pixel reads lies in its own sample
-        flat, out = grid[start:start + per_chunk].reshape(-1, o), grad[start:start + per_chunk].reshape(-1, c)
+        count = min(per_chunk, n - start)
+        grid[:count, top:top + (oh - 1) * stride[0] + 1:stride[0],
+             left:left + (ow - 1) * stride[1] + 1:stride[1]] = g[start:start + count].transpose(0, 2, 3, 1)
+        flat, out = grid[:count].reshape(-1, o), grad[:count].reshape(-1, c)
         length = flat.shape[0] - (kh - 1) * gw - (kw - 1)
         term = np.empty((length, c), dtype=g.dtype)
         for i in range(kh):
@@ -95,9 +98,8 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
                 else:
                     np.matmul(flat[shift:shift + length], kernel[i, j], out=term)
                     out[:length] += term
-    (h, w_in), (ch, cw) = input_hw, (p - f for p, f in zip(padding, first))
-    cropped = grad[:, ch:ch + h, cw:cw + w_in]
-    return np.ascontiguousarray(cropped.transpose(0, 3, 1, 2))
+        result[start:start + count] = grad[:count, ch:ch + h, cw:cw + w_in].transpose(0, 3, 1, 2)
+    return result
 
 
 # Patch-matrix entries per chunk: each chunk's patches are built and multiplied while they are in cache (1 MB:
