@@ -95,7 +95,7 @@ def _check_all(items: list[tuple[str, bytes]]) -> tuple[list[dict[str, Any]], li
         entries = [_check(item) for item in items]
         return [json.loads(data) for _, data in items], entries
     with ProcessPoolExecutor(workers) as pool:  # a few large chunks per worker: less pickling round trips
-        pending = pool.map(_check, items, chunksize=max(64, len(items) // (4 * workers)))
+        pending = pool.map(_check, items, chunksize=max(64, len(items) // (16 * workers)))
         parsed = [json.loads(data) for _, data in items]
         return parsed, list(pending)
 

@@ -143,7 +143,8 @@ OBJECT = {"type", "required", "properties", "additionalProperties"}
 def _leaf_check(schema: dict[str, Any]) -> Check:
     """A schema of scalar keywords only, as one closure (the common leaf: {"type": "string", "maxLength": 64})."""
     kinds = [schema["type"]] if isinstance(schema.get("type"), str) else schema.get("type")
-    typed = _type_check(kinds) if kinds else None
+    classes = frozenset(c for name in kinds for c in CLASSES[name]) if kinds else None
+    whole_floats = bool(kinds) and "integer" in kinds and "number" not in kinds
     options = [_equal_to(o) for o in (schema["enum"] if "enum" in schema else [schema["const"]])] \
         if "enum" in schema or "const" in schema else None
     low, high = schema.get("minimum"), schema.get("maximum")
@@ -151,14 +152,15 @@ def _leaf_check(schema: dict[str, Any]) -> Check:
     regex = re.compile(schema["pattern"]) if "pattern" in schema else None
 
     def check(v: Any) -> bool:
-        if typed is not None and not typed(v):
+        kind = type(v)
+        if classes is not None and kind not in classes and not (whole_floats and kind is float and v.is_integer()):
             return False
-        if type(v) is str:
+        if kind is str:
             if (longest is not None and len(v) > longest) or (shortest is not None and len(v) < shortest):
                 return False
             if regex is not None and regex.search(v) is None:
                 return False
-        elif _is_number(v):
+        elif kind is int or kind is float:
             if (low is not None and not v >= low) or (high is not None and not v <= high):
                 return False
         return options is None or any(option(v) for option in options)

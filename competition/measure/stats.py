@@ -29,10 +29,13 @@ def median_ci(
         raise ValueError("median_ci got a non-finite value")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    median = float(np.median(data))
+    order = np.argsort(data, kind="stable")
+    ordered = data[order]
+    middle = data.size // 2  # the median as np.median computes it: the middle value, or the mean of the two
+    median = float(ordered[middle] if data.size % 2 else (ordered[middle - 1] + ordered[middle]) / 2.0)
     if data.size == 1:
         return median, median, median
-    medians, resamples = _resample_medians(data, n_resamples, seed)
+    medians, resamples = _resample_medians(ordered, order, n_resamples, seed)
     alpha = (1.0 - confidence) / 2.0
     lo, hi = (_counted_quantile(medians, resamples, q) for q in (alpha, 1.0 - alpha))
     return median, float(lo), float(hi)
@@ -49,29 +52,29 @@ def _draw_counts(n: int, n_resamples: int, seed: int) -> np.ndarray:
     return counts
 
 
-def _resample_medians(data: np.ndarray, n_resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _resample_medians(ordered: np.ndarray, order: np.ndarray, n_resamples: int,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The resample medians of np.median(data[draws], axis=1) as (distinct values ascending, how many resamples
-    have each).
+    have each), from the values sorted (`ordered` = data[order]).
 
     With the values sorted, a resample's k-th smallest draw is the sorted value at the first position where the
     running count of its draws (in sorted order) exceeds k; ties keep this exact since equal values are equal.
     A median is then one or two sorted positions, so the resamples fall into at most n * n groups."""
-    order = np.argsort(data, kind="stable")
-    ordered = data[order]
-    counts = _draw_counts(data.size, n_resamples, seed)[order]
-    upper = data.size // 2  # the median's (upper) middle position
-    position = np.uint8 if data.size < 256 else np.intp
+    size = ordered.size
+    counts = _draw_counts(size, n_resamples, seed)[order]
+    upper = size // 2  # the median's (upper) middle position
+    position = np.uint8 if size < 256 else np.intp
     below_lower, below_upper = np.zeros(n_resamples, position), np.zeros(n_resamples, position)
     running, mask = np.zeros(n_resamples, dtype=counts.dtype), np.empty(n_resamples, dtype=bool)
     for row in counts:
         running += row
         below_lower += np.less_equal(running, upper - 1, out=mask)
         below_upper += np.less_equal(running, upper, out=mask)
-    if data.size % 2:
-        groups = np.bincount(below_upper, minlength=data.size)
+    if size % 2:
+        groups = np.bincount(below_upper, minlength=size)
         values = ordered
     else:
-        groups = np.bincount(below_lower.astype(np.intp) * data.size + below_upper, minlength=data.size ** 2)
+        groups = np.bincount(below_lower.astype(np.intp) * size + below_upper, minlength=size ** 2)
         values = (ordered[:, None] + ordered[None, :]).ravel() / 2.0  # same float as (a + b) / 2 in np.median
     used = groups > 0
     values, groups = values[used], groups[used]
