@@ -2,11 +2,11 @@
 
 Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it, a cache-sized chunk of
 samples at a time, into per-sample (C*kh*kw + 1, OH*OW) matrices (a ones row carries the bias) for batched GEMMs
-that write NCHW directly. Its input gradient is a gather, not a scatter: the full correlation of the (stride-dilated, padded) output gradient
-with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on shifted contiguous row blocks of one flat
-channels-last grid (no im2col copy, no col2im scatter-add). The pools work on one strided slice per kernel offset
-(`_offset_slices`): a loop over kh*kw offsets, never over pixels or channels; max-pool records each window's
-argmax offset so its backward is one pass.
+that write NCHW directly. Its input gradient is a gather, not a scatter: the full correlation of the
+(stride-dilated, padded) output gradient with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on
+shifted contiguous row blocks of a flat channels-last grid (no im2col copy, no col2im scatter-add). The pools
+work on one strided slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or
+channels; max-pool records each window's argmax offset so its backward is one pass.
 """
 from __future__ import annotations
 
