@@ -173,28 +173,31 @@ class Identity(BasePruningMethod):
         return default_mask
 
 
-class RandomUnstructured(BasePruningMethod):
+class _Unstructured(BasePruningMethod):
+    """Prune the `amount` entries with the smallest `scores`."""
+
     def __init__(self, amount: float | int) -> None:
         _validate_amount_init(amount)
         self.amount = amount
 
-    def compute_mask(self, t: np.ndarray, default_mask: np.ndarray) -> np.ndarray:
-        count = _units_to_prune(self.amount, t.size)
-        mask = default_mask.copy()
-        mask.reshape(-1)[_smallest(random.generator().random(t.size), count)] = 0
-        return mask
-
-
-class L1Unstructured(BasePruningMethod):
-    def __init__(self, amount: float | int) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
+    def scores(self, t: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def compute_mask(self, t: np.ndarray, default_mask: np.ndarray) -> np.ndarray:
         count = _units_to_prune(self.amount, t.size)
         mask = default_mask.copy()
-        mask.reshape(-1)[_smallest(np.abs(t).reshape(-1), count)] = 0
+        mask.reshape(-1)[_smallest(self.scores(t), count)] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    def scores(self, t: np.ndarray) -> np.ndarray:
+        return random.generator().random(t.size)
+
+
+class L1Unstructured(_Unstructured):
+    def scores(self, t: np.ndarray) -> np.ndarray:
+        return np.abs(t).reshape(-1)
 
 
 class _Structured(BasePruningMethod):
