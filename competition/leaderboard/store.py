@@ -60,7 +60,7 @@ def _consistent(result: dict[str, Any], path: Path) -> dict[str, Any]:
 def store_files(store_dir: str | Path) -> list[Path]:
     """The result files of a store, sorted by name."""
     store = Path(store_dir)
-    return sorted(store.glob("*.json")) if store.is_dir() else []
+    return sorted(store.glob("*.json"), key=lambda path: path.name) if store.is_dir() else []
 
 
 def load_store(store_dir: str | Path) -> list[dict[str, Any]]:
