@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from typing import Callable
 
 import numpy as np
 import torch
@@ -28,24 +26,7 @@ import tinytorch as tt
 from tinytorch import nn
 from tinytorch.models import GPT, BaselineCNN, torch_twins
 
-Timer = Callable[[], object]
-
-
-def interleaved(timers: dict[str, Timer], repeats: int, warmup: int = 1) -> dict[str, list[float]]:
-    """Seconds of each timer over ``repeats`` rounds; each round runs every timer, rotating the order."""
-    names = list(timers)
-    for _ in range(warmup):
-        for name in names:
-            timers[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for round_index in range(repeats):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            started = time.perf_counter()
-            timers[name]()
-            samples[name].append(time.perf_counter() - started)
-    return samples
-
+from interleave import interleaved  # benchmarks/interleave.py, beside this script
 
 def bench_kv(repeats: int) -> tuple[dict[str, list[float]], str]:
     from tinytorch.models import pretrained  # noqa: PLC0415

@@ -11,8 +11,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
-from typing import Callable
 
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 if "--threads" in sys.argv[:-1]:  # must happen before NumPy's BLAS and PyTorch start their thread pools
@@ -29,24 +27,14 @@ from tinytorch import nn  # noqa: E402
 from tinytorch.models import GPT, MLP, BaselineCNN  # noqa: E402
 from tinytorch.models import torch_twins  # noqa: E402
 
+from interleave import Timer, interleaved as interleaved_samples  # noqa: E402  (benchmarks/interleave.py)
+
 console = Console(width=132)
-Timer = Callable[[], object]
 
 
 def interleaved(timers: dict[str, Timer], repeats: int, warmup: int = 1) -> dict[str, float]:
-    """Median seconds of each timer over ``repeats`` rounds; each round runs all timers, rotating the order."""
-    names = list(timers)
-    for _ in range(warmup):
-        for name in names:
-            timers[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for round_index in range(repeats):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            started = time.perf_counter()
-            timers[name]()
-            samples[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    """Median seconds of each timer over ``repeats`` interleaved rounds."""
+    return {name: statistics.median(values) for name, values in interleaved_samples(timers, repeats, warmup).items()}
 
 
 def thread_report() -> str:
