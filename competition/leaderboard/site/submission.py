@@ -119,8 +119,7 @@ def render_submission(lb: Leaderboard, name: str) -> str:
         f'<p class="links">{" · ".join(links)}</p>'
         "<h2>Techniques</h2><ul>" + "".join(f"<li>{esc(t)}</li>" for t in sub["techniques_used"])
         + ("" if sub["techniques_used"] else "<li>none listed</li>") + "</ul>"
-        + "<h2>Awards and badges</h2>"
-        + (f"<ul>{''.join(honours)}</ul>" if honours else '<p class="empty">None yet.</p>')
+        + (f"<h2>Awards and badges</h2><ul>{''.join(honours)}</ul>" if honours else "")
         + f"<h2>Rankings</h2>{_ranks(lb, name)}"
         + '<div class="results">' + "".join(result_section(r, lb.config) for r in current) + "</div>"
         + f"<h2>Run history</h2>{_history(lb, name)}"
