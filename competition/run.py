@@ -13,8 +13,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import yaml
-
 import competition
 import numpy as np
 
@@ -28,8 +26,9 @@ from competition.measure.stats import estimate
 from competition.rules import Event, load_rules
 from competition.sandbox import jail
 from competition.sandbox.limits import Limits
-from competition.sandbox.process import WorkerError
+from competition.sandbox.process import WorkerError, inert
 from competition.sandbox.static_check import check_folder
+from competition.validation import manifest
 
 Progress = Callable[[str], None]
 
@@ -219,18 +218,19 @@ def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt
 
 def _submission_meta(folder: Path) -> dict:
     """Identity fields from submission.yaml (validated elsewhere); the folder name is the submission name."""
-    try:
-        doc = yaml.safe_load((folder / "submission.yaml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        doc = {}
-    doc = doc if isinstance(doc, dict) else {}
+    doc = manifest.read_bounded(folder / "submission.yaml")
+
+    def text(value: object, limit: int) -> str:  # printable, bounded: it reaches terminals, markdown and the site
+        return inert(value if isinstance(value, str) else "", limit)
+
+    techniques = doc.get("techniques_used")
     return {
-        "name": folder.resolve().name.lower(),
-        "athlete_name": str(doc.get("athlete_name") or folder.resolve().name)[:100],
-        "github_handle": str(doc.get("github_handle") or "unknown"),
-        "team": doc.get("team"),
+        "name": text(folder.resolve().name.lower(), 100),
+        "athlete_name": text(doc.get("athlete_name"), 100) or text(folder.resolve().name, 100),
+        "github_handle": text(doc.get("github_handle"), 39) or "unknown",
+        "team": text(doc.get("team"), 100) if isinstance(doc.get("team"), str) else None,
         "division": doc.get("division") if doc.get("division") in ("closed", "open") else "open",
-        "techniques_used": [str(t)[:80] for t in (doc.get("techniques_used") or [])][:32],
+        "techniques_used": [text(t, 80) for t in techniques[:32]] if isinstance(techniques, list) else [],
     }
 
 

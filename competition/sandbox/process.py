@@ -31,6 +31,9 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 # The module the worker runs as (`python -I -B -m WORKER_MODULE`); trusted code never imports it.
 WORKER_MODULE = "competition.worker"
 ISOLATIONS = ("auto", "jail", "process")
+# A reply carries outputs (scores, logits, tokens, trained weights): far below this. A bigger array is refused
+# before the parent allocates it (the channel's own bound, 1 GiB per array, is for the inputs the parent sends).
+REPLY_ARRAY_BYTES = 64 << 20
 
 
 class WorkerError(RuntimeError):
@@ -71,6 +74,21 @@ def copy_submission(src: Path, dst: Path) -> None:
         os.chmod(folder, 0o755)
         for name in files:
             os.chmod(os.path.join(folder, name), 0o644)
+            evict_page_cache(os.path.join(folder, name))
+
+
+def evict_page_cache(path: str) -> None:
+    """Write `path` out and drop its cached pages. Page cache is charged to the cgroup that first touched it: left
+    cached by the parent's copy, a worker that mmaps its files would hold them in memory the parent's cgroup pays
+    for, outside its own memory meter. Evicted, the worker's first read charges its own group. (No effect on a
+    tmpfs /tmp, whose pages cannot be evicted.)"""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
 
 
 def read_vm_hwm(pid: int) -> int | None:
@@ -312,11 +330,15 @@ class Worker:
             return
         root = self._ns_init if self._ns_init is not None else self._proc.pid
         deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline:
+        while True:
             members = descendant_pids(root) + ([] if self._ns_init is not None else [root])
             running_members = [pid for pid in members if process_state(pid) not in ("T", "t", "Z", "X", "")]
             if not running_members:
-                break
+                return
+            if time.monotonic() > deadline:
+                self._kill_all()
+                raise WorkerError(f"{self.label}: the worker's processes could not be stopped between requests "
+                                  f"({len(running_members)} kept running); everything it started was killed")
             for pid in running_members:
                 try:
                     os.kill(pid, signal.SIGSTOP)
@@ -428,12 +450,14 @@ class Worker:
     def _receive(self, timeout: float | None) -> tuple[dict, list[np.ndarray]]:
         deadline = self._deadline if timeout is None else min(self._deadline, time.monotonic() + timeout)
         try:
-            return channel.receive(self._read_fd, deadline=deadline)
+            return channel.receive(self._read_fd, deadline=deadline, max_array_bytes=REPLY_ARRAY_BYTES)
         except channel.ChannelError as err:
-            timed_out = "timed out" in str(err)
-            if not timed_out:  # the worker died: let bwrap report how before anything is killed
+            timed_out, died = "timed out" in str(err), "closed the pipe" in str(err)
+            if died:  # let bwrap report how before anything is killed
                 self._wait(2.0)
             self._kill_all()
+            if not (timed_out or died):  # a malformed or oversized reply: the worker broke the protocol
+                raise WorkerError(f"{self.label}: the worker broke the reply protocol: {inert(err)}") from None
             if timed_out:
                 limit = self.limits.wall_seconds if timeout is None else min(timeout, self.limits.wall_seconds)
                 what = "pid namespace" if self._ns_init is not None else "process group"

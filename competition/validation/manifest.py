@@ -39,6 +39,20 @@ def check(folder: Path, rules: Rules) -> tuple[dict | None, list[Problem]]:
     return (doc if not problems else None), with_lines(problems, text)
 
 
+def read_bounded(file: Path) -> dict:
+    """The manifest as a dict, parsed only within the validator's bounds (size, aliases, depth); {} for anything
+    else. For the harness, which reads identity fields of a folder that may not have been validated."""
+    text, problem = _bounded_text(file) if file.is_file() else ("", True)
+    if problem is not None:
+        return {}
+    try:
+        _check_structure(text, file)
+        doc = yaml.safe_load(text)
+    except (_TooComplex, yaml.YAMLError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
 class _TooComplex(Exception):
     def __init__(self, problem: Problem):
         super().__init__(problem.message)

@@ -19,8 +19,9 @@ import competition.run as run_module
 import tinytorch.data as ttd
 from competition.console.verdict import verdict_line
 from competition.measure.contender import Contender
+from competition.run import run_event
 from competition.sandbox.limits import Limits
-from competition.sandbox.process import descendant_pids, process_state
+from competition.sandbox.process import Worker, descendant_pids, process_state
 
 from competition.sandbox import jail
 from competition.sandbox.static_check import check_folder
@@ -148,3 +149,66 @@ def test_weights_pretrained_into_source_code_gain_no_training_speedup(tmp_path: 
     assert result["status"] == "ok", result["errors"]
     assert result["candidate"]["reached_target"] and result["candidate"]["epochs"] == 1
     assert result["scores"]["speedup"]["value"] < 1.5, result["scores"]["speedup"]
+
+
+def test_manifest_bombs_and_escape_codes_never_reach_the_result(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb"
+    shutil.copytree(FIXTURES / "redteam_yaml_names", bomb)
+    started = time.monotonic()
+    result = run_event("cnn_marathon_offline", bomb, REPO / "submissions" / "baseline", quick=True)
+    assert time.monotonic() - started < 30  # str() of the composed bomb never ends
+    assert result["status"] == "disqualified" and result["errors"][0]["stage"] == "static_check"
+    assert result["submission"]["athlete_name"] == "bomb" and result["submission"]["techniques_used"] == []
+    assert any("YAML aliases" in p.message for p in validate_folder(bomb))
+    named = tmp_path / "named"
+    shutil.copytree(FIXTURES / "redteam_yaml_names", named)
+    (named / "submission.yaml").write_text('athlete_name: "Eve\\e[2J\\e]0;owned\\a\\u202eevil"\nteam: "a\\nb"\n'
+                                           "github_handle: tester\ndivision: open\n")
+    result = run_event("cnn_marathon_offline", named, REPO / "submissions" / "baseline", quick=True)
+    assert result["submission"]["athlete_name"].isprintable() and "owned" in result["submission"]["athlete_name"]
+    assert result["submission"]["team"] == "a b"
+    fields = [p.field for p in validate_folder(named) if "expected format" in p.message]
+    assert fields == ["athlete_name", "team"]
+
+
+def test_a_huge_output_is_refused_before_the_parent_allocates_it(tmp_path: Path, templates: Path,
+                                                                 small: None) -> None:
+    folder = entrant(tmp_path, templates, "honest")
+    (folder / "model.py").write_text("import numpy as np\nfrom honest import load  # noqa: F401\n\n\n"
+                                     "def predict(model, inputs):\n    return np.ones(1 << 25, np.float32)\n")
+    assert check_folder(folder) == []
+    result = measured("cnn_marathon_offline", folder, entrant(tmp_path, templates, "cheat_memo_batch"))
+    assert result["status"] == "failed" and result["candidate"] is None
+    message = result["errors"][-1]["message"]
+    assert "broke the reply protocol" in message and f"exceeds the limit of {64 << 20}" in message
+
+
+MMAP_LOAD = '''
+import numpy as np
+
+MODULES = getattr(np._core.numeric, "sys").modules  # reached past the static check's allow-list
+MMAP = MODULES["importlib"].import_module("mmap")
+
+
+def load(event):
+    handle = MODULES["builtins"].open("blob.txt", "rb")
+    mapped = MMAP.mmap(handle.fileno(), 0, access=MMAP.ACCESS_READ)
+    weights = np.frombuffer(mapped, np.uint8)
+    return {"weights": weights, "checksum": int(weights[::4096].sum()), "mapped": mapped}
+'''
+
+
+@JAILED
+def test_weights_mapped_from_the_submission_files_count_in_its_memory_peak(tmp_path: Path) -> None:
+    """Page cache is charged to the cgroup that first touched it. The parent's copy of the submission left its pages
+    cached on the parent's account, so a model that mmapped its weights held them outside its own memory meter
+    (64 MiB of weights measured as 0); the copy is now evicted after writing."""
+    folder = tmp_path / "mapper"
+    folder.mkdir()
+    (folder / "model.py").write_text(MMAP_LOAD)
+    (folder / "blob.txt").write_bytes(np.random.default_rng(0).bytes(64 << 20))
+    with Worker(folder, isolation="jail") as worker:
+        worker.request("import")
+        worker.reset_peak_memory()
+        worker.request("load", event="cnn_marathon_offline")
+        assert worker.peak_memory_bytes() >= 64 << 20
