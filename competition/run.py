@@ -52,7 +52,7 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
     stage = ["measure"]  # the stage running now, named in the error if it fails
     if problems:
         result["status"] = "disqualified"
-        result["errors"] = [{"stage": "static_check", "message": str(p)[:2000]} for p in problems[:50]]
+        result["errors"] = [{"stage": "static_check", "message": inert(p, 2000)} for p in problems[:50]]
     else:
         try:
             ratios = _measure(event, submission_dir, baseline_dir, cfg, rng, result, say, stage)

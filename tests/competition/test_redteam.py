@@ -21,7 +21,7 @@ from competition.console.verdict import verdict_line
 from competition.measure.contender import Contender
 from competition.run import run_event
 from competition.sandbox.limits import Limits
-from competition.sandbox.process import Worker, descendant_pids, process_state
+from competition.sandbox.process import Worker, WorkerError, descendant_pids, process_state
 
 from competition.sandbox import jail
 from competition.sandbox.static_check import check_folder
@@ -212,3 +212,36 @@ def test_weights_mapped_from_the_submission_files_count_in_its_memory_peak(tmp_p
         worker.reset_peak_memory()
         worker.request("load", event="cnn_marathon_offline")
         assert worker.peak_memory_bytes() >= 64 << 20
+
+
+FLOOD = '''
+LINE = "\\x1b[2J flood " * 1000 + "\\n"
+
+
+def load(event):
+    for _ in range(20_000):  # 200 MB of escape codes to the worker's stdout
+        print(LINE, end="")
+'''
+
+
+@JAILED
+def test_an_output_flood_stops_at_the_file_size_limit(tmp_path: Path) -> None:
+    folder = tmp_path / "flood"
+    folder.mkdir()
+    (folder / "model.py").write_text(FLOOD)
+    assert check_folder(folder) == []
+    with Worker(folder, isolation="jail") as worker:
+        worker.request("import")
+        with pytest.raises(WorkerError, match="File too large") as failure:
+            worker.request("load", event="cnn_marathon_offline")
+        assert str(failure.value).isprintable()
+        assert (worker._tmp / "worker.log").stat().st_size <= Limits().file_size_bytes
+
+
+def test_file_names_with_escape_codes_reach_the_result_inert(tmp_path: Path) -> None:
+    folder = tmp_path / "names"
+    shutil.copytree(FIXTURES / "redteam_yaml_names", folder)
+    (folder / "evil\\n\\x1b[2J.py").write_text("import os\\n")
+    result = run_event("cnn_marathon_offline", folder, REPO / "submissions" / "baseline", quick=True)
+    assert result["status"] == "disqualified" and len(result["errors"]) == 2
+    assert all(error["message"].isprintable() for error in result["errors"])
