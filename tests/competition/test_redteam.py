@@ -1,7 +1,10 @@
-"""Red-team attacks on the integrated system (jail + parent-side meters), each checked from outside.
+"""Red-team attacks on the integrated system (jail + parent-side meters), each checked from outside: result status
+and reason, numbers, CPU time and process states read from /proc, the memory meter, the log file's size.
 
-The fixtures are tests/fixtures/submissions/redteam_*; they pass the static check once copied next to the honest
-entrant of test_protocol_attacks (honest.py + templates.npz), and run on its small quick protocol.
+Fixtures: tests/fixtures/submissions/redteam_* or written to tmp_path, run next to the honest entrant of
+test_protocol_attacks (honest.py + templates.npz) on its small quick protocol. Attacks that reach `sys` through a
+numpy module passed the static check before it was closed there; they are run past it (`past_static_check`),
+because the jail and the parent, not the static check, are the defence. Open holes are xfail(strict=True).
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from competition.console.verdict import verdict_line
 from competition.measure.contender import Contender
 from competition.run import run_event
 from competition.sandbox.limits import Limits
-from competition.sandbox.process import Worker, WorkerError, descendant_pids, process_state
-
 from competition.sandbox import jail
+from competition.sandbox.process import Worker, WorkerError, descendant_pids, process_state
 from competition.sandbox.static_check import check_folder
 from competition.validation import validate_folder
-from tests.competition.test_protocol_attacks import FIXTURES, HONEST, REPO, entrant, measured, small, templates  # noqa: F401
+from tests.competition.test_protocol_attacks import (FIXTURES, HONEST, REPO, entrant, measured,  # noqa: F401
+                                                     small, templates)
 
 pytestmark = pytest.mark.slow
 JAILED = pytest.mark.skipif(not jail.status().available, reason=f"no OS jail here: {jail.status().reason}")
