@@ -5,6 +5,8 @@ and memory.peak (reset per open file by writing to it). v1 (this machine): one d
 (limit_in_bytes, max_usage_in_bytes reset by writing 0) and pids (pids.max). The group is created next to the
 parent's own group where the parent may write there, else `Cgroup.create` returns None and rlimits are the limit.
 The child joins from preexec (before it drops privileges); `close` removes the directories once the group is empty.
+Where the cpuset controller is available too, the group is also bound to one CPU (`cpu`): a submission's own threads
+then share the one core the baseline's single BLAS thread gets, whatever they do to their affinity.
 """
 
 from __future__ import annotations
@@ -48,21 +50,44 @@ class Cgroup:
     def __init__(self, kind: str, dirs: dict[str, Path]) -> None:
         self.kind = kind
         self.dirs = dirs  # controller name (or "" for v2) -> directory
+        self.cpuset = False  # True once the group is bound to one CPU by the cpuset controller
         self._peak_fd: int | None = None
 
     @classmethod
-    def create(cls, label: str, memory_bytes: int, processes: int) -> "Cgroup | None":
-        """A new group limited to `memory_bytes` and `processes`, or None where this process may not make one."""
+    def create(cls, label: str, memory_bytes: int, processes: int, cpu: int | None = None) -> "Cgroup | None":
+        """A new group limited to `memory_bytes` and `processes` (and to CPU `cpu` where the cpuset controller can
+        be used), or None where this process may not make one."""
         name = f"{PREFIX}{label}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         kind = version()
         try:
-            if kind == "v1":
-                return cls._create_v1(name, memory_bytes, processes)
-            if kind == "v2":
-                return cls._create_v2(name, memory_bytes, processes)
+            group = (cls._create_v1(name, memory_bytes, processes) if kind == "v1" else
+                     cls._create_v2(name, memory_bytes, processes) if kind == "v2" else None)
         except OSError:
             return None
-        return None
+        if group is not None and cpu is not None:
+            group.cpuset = group._bind_cpu(name, cpu)
+        return group
+
+    def _bind_cpu(self, name: str, cpu: int) -> bool:
+        """Restrict the group to `cpu` with the cpuset controller; False where it cannot be used (affinity only)."""
+        try:
+            if self.kind == "v1":
+                if not (ROOT / "cpuset").is_dir():
+                    return False
+                path = ROOT / "cpuset" / _own_path("cpuset").lstrip("/") / name
+                remove_orphans(path.parent)
+                path.mkdir()
+                self.dirs["cpuset"] = path
+                _write(path / "cpuset.mems", (path.parent / "cpuset.mems").read_text().strip())
+                _write(path / "cpuset.cpus", cpu)
+                return True
+            base = self.dirs[""].parent
+            if "cpuset" not in (base / "cgroup.subtree_control").read_text().split():
+                _write(base / "cgroup.subtree_control", "+cpuset")
+            _write(self.dirs[""] / "cpuset.cpus", cpu)
+            return True
+        except OSError:
+            return False
 
     @classmethod
     def _create_v1(cls, name: str, memory_bytes: int, processes: int) -> "Cgroup":

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import competition
-from competition.sandbox import cgroup
+from competition.sandbox import cgroup, limits as limits_mod
 
 NOBODY = 65534
 JAIL_LIB = "/jail/lib"  # the worker's import path: only the packages bound below
@@ -221,6 +221,7 @@ class Plan:
         """Runs in the child between fork and exec: join the cgroup, stage the binds, drop root to nobody."""
         if self.group is not None:
             self.group.join()
+        limits_mod.pin_to_worker_cpu()
         if self.binds:
             _stage_mounts(self.binds)
         if self.drop_root:

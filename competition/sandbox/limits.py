@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 from dataclasses import asdict, dataclass
 
@@ -44,3 +45,15 @@ def apply(limits: Limits) -> None:
     """setrlimit every limit on the calling process (call in the child, e.g. from preexec_fn)."""
     for name, pair in rlimits(limits).items():
         resource.setrlimit(getattr(resource, name), pair)
+
+
+def worker_cpu() -> int:
+    """The one CPU every worker of this harness runs on: the last one this process may use. Candidate, baseline and
+    A/A twin then get the same core, so a submission's own threads cannot outnumber the baseline's one BLAS thread."""
+    return max(os.sched_getaffinity(0))
+
+
+def pin_to_worker_cpu() -> None:
+    """Bind the calling process (and so everything it starts) to worker_cpu(); call in the child's preexec. Code that
+    later widens its own affinity is bound by the cgroup cpuset where there is one (docs/architecture.md)."""
+    os.sched_setaffinity(0, {worker_cpu()})

@@ -252,7 +252,8 @@ class Worker:
         """bwrap around the worker; returns the method text of the sandbox record."""
         limits = self.limits
         self._tmp.chmod(0o711)  # bwrap, running as nobody, must reach the stage folders below it
-        self._group = cgroup_mod.Cgroup.create(self.label, limits.memory_bytes, limits.processes)
+        self._group = cgroup_mod.Cgroup.create(self.label, limits.memory_bytes, limits.processes,
+                                               limits_mod.worker_cpu())
         info_r, info_w = os.pipe()
         command = ["-I", "-B", "-c", jail.bootstrap(limits_mod.rlimits(limits), WORKER_MODULE),
                    *self._worker_args(fds, jail.SUBMISSION)]
@@ -272,8 +273,9 @@ class Worker:
             self._kill_all()
             raise WorkerError(self._death_message("bubblewrap did not start the jail"))
         user = f"uid {jail.NOBODY}" if plan.drop_root else f"uid {os.getuid()}"
-        limit = (f"cgroup {self._group.kind} memory+pids, rlimits" if self._group else
-                 "rlimits (no writable cgroup)")
+        cpu = f"CPU {limits_mod.worker_cpu()} ({'cpuset' if self._group and self._group.cpuset else 'affinity'})"
+        limit = (f"cgroup {self._group.kind} memory+pids, rlimits, {cpu}" if self._group else
+                 f"rlimits (no writable cgroup), {cpu}")
         return (f"bubblewrap: user/pid/mount/net/ipc/uts/cgroup namespaces, {user}, read-only root, private /tmp, "
                 f"empty environment; limits: {limit}")
 
@@ -286,6 +288,7 @@ class Worker:
         def preexec() -> None:  # runs in the child between fork and exec
             os.write(status_w, (network.isolate() or "").encode())
             limits_mod.apply(limits)
+            limits_mod.pin_to_worker_cpu()
 
         cmd = [sys.executable, "-I", "-B", "-m", WORKER_MODULE, *self._worker_args(fds, str(root))]
         try:
