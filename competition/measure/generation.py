@@ -77,7 +77,7 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
 
     ctx.progress(f"timing {rounds} interleaved rounds of {new_tokens}-token generation")
     values = interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders},
-                                rounds, rng)
+                                rounds, rng, ctx.progress)
     references = [reference.tolist() for _, reference in prompts]
     out, logits = {}, {}
     for label in ("candidate", "baseline"):

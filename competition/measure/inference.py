@@ -65,7 +65,8 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
             first_outputs.setdefault(label, values)
         return math.nan  # the round's value needs every contender's placements: fastest_passes below
 
-    interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders}, rounds, rng)
+    interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders}, rounds, rng,
+                       ctx.progress)
     values = fastest_passes(passes, ("baseline", "baseline_aa"))
     ctx.progress("single-sample latency")
     singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]

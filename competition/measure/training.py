@@ -13,7 +13,7 @@ from competition.measure import energy, stats, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import batches, perturbed
 from competition.measure.memory import peak_record
-from competition.measure.protocols import Context, Outcome, Trained, measurements
+from competition.measure.protocols import Context, Outcome, RunConfig, Trained, measurements
 from competition.measure.timing import interleaved_rounds
 from competition.sandbox.process import WorkerError
 
@@ -88,6 +88,7 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         this_round = {label: (lambda _r, label=label: once(label, r, test, order)) for label in contenders}
         for label, new in interleaved_rounds(this_round, 1, rng).items():
             values[label].extend(new)
+        ctx.progress(f"training round {r + 1}/{expected_rounds(r + 1, time.perf_counter() - started, cfg)}")
     out = {}
     for label in ("candidate", "baseline"):
         last = runs[label][-1]
@@ -105,3 +106,9 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
     trained = {label: Trained(trained_state(contenders[label]), inputs, runs[label][-1]["outputs"])
                for label in ("candidate", "baseline")}
     return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]), trained=trained)
+
+
+def expected_rounds(done: int, elapsed_s: float, cfg: RunConfig) -> int:
+    """How many training rounds the budget will allow at the pace so far (for the progress display's ETA)."""
+    fitting = int(cfg.training_budget_s / (elapsed_s / done)) if elapsed_s > 0 else cfg.training_rounds
+    return max(done, min(cfg.training_rounds, max(cfg.min_training_rounds, fitting)))

@@ -26,6 +26,24 @@ def test_interleaved_rounds_visit_everyone_each_round_in_varying_order() -> None
     assert len(set(rounds)) == 6
 
 
+def test_interleaved_rounds_report_round_r_of_n_after_each_round() -> None:
+    heard: list[str] = []
+    measure = {label: (lambda r: float(r)) for label in "ab"}
+    timing.interleaved_rounds(measure, rounds=3, rng=np.random.default_rng(0), progress=heard.append)
+    assert heard == ["round 1/3", "round 2/3", "round 3/3"]
+
+
+def test_expected_training_rounds_follow_the_pace_within_the_configured_bounds() -> None:
+    from competition.measure.protocols import RunConfig
+    from competition.measure.training import expected_rounds
+
+    cfg = RunConfig(training_rounds=80, min_training_rounds=3, training_budget_s=45.0)
+    assert expected_rounds(1, 5.0, cfg) == 9  # 5 s a round: 9 fit in 45 s
+    assert expected_rounds(2, 60.0, cfg) == 3  # slower than the budget: the minimum still runs
+    assert expected_rounds(5, 0.5, cfg) == 80  # fast rounds stop at the cap
+    assert expected_rounds(4, 200.0, cfg) == 4  # never fewer than the rounds already done
+
+
 def test_slow_placement_is_charged_to_the_round() -> None:
     assert timing.charged(1.0, 0.5, 0.010) == pytest.approx(1.49)  # 0.49 s of work hidden in the store is charged
     assert timing.charged(1.0, 0.009, 0.010) == 1.0  # a quicker store earns nothing
