@@ -3,7 +3,7 @@
 
 When the attention weights are not returned and no dropout applies (``need_weights=False``, as in
 TransformerEncoderLayer), the attention step is one fused autograd op with a hand-written backward that keeps only
-the probabilities: the same forward arithmetic as ``F.attention``, fewer temporaries. For self-attention the op
+the exponentiated scores: ``F.attention``'s result up to float rounding, fewer (L, L) passes. For self-attention the op
 (`fused_self_attention`) also splits and merges the heads of the packed in-projection, so its gradient is one
 packed array; otherwise `fused_attention` takes q, k, v."""
 from __future__ import annotations
@@ -18,29 +18,32 @@ from .module import Module, Parameter
 
 
 class _AttentionCore:
-    """softmax(q k^T / sqrt(d) + mask) v on (..., L, d) arrays with the arithmetic of ``F.attention``; keeps only
-    the probabilities P for the backward: dV = P^T g; dP = g V^T; dS = P * (dP - rowsum(dP * P));
-    dQ = dS K / sqrt(d); dK = dS^T (Q / sqrt(d))."""
+    """softmax(q k^T / sqrt(d) + mask) v on (..., L, d) arrays with the arithmetic of ``F.attention``, except that
+    the row normalisation is applied to (L, d) arrays instead of the (L, L) scores: it keeps E = exp(S - rowmax)
+    and r = 1 / rowsum(E), so P = r E and out = r (E V). Backward with D = rowsum(g * out) (= rowsum(dP * P)):
+    dV = E^T (r g); dS = r E (g V^T - D); dQ = dS K / sqrt(d); dK = dS^T (Q / sqrt(d))."""
 
     def __init__(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None) -> None:
         self.scale = q.dtype.type(1.0 / np.sqrt(q.shape[-1]))
         self.q_scaled, self.k, self.v = q * self.scale, k, v
-        probs = self.q_scaled @ np.swapaxes(k, -1, -2)
+        exps = self.q_scaled @ np.swapaxes(k, -1, -2)
         if mask is not None:
-            probs += mask
-        probs -= probs.max(axis=-1, keepdims=True)
-        np.exp(probs, out=probs)
-        probs /= probs.sum(axis=-1, keepdims=True)
-        self.probs = probs
-        self.out = probs @ v
+            exps += mask
+        exps -= exps.max(axis=-1, keepdims=True)
+        np.exp(exps, out=exps)
+        self.exps = exps
+        self.inv_sums = np.reciprocal(exps.sum(axis=-1, keepdims=True))
+        self.out = exps @ v
+        self.out *= self.inv_sums
 
     def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        grad_scores = g @ np.swapaxes(self.v, -1, -2)  # dP, turned into dS in place
-        grad_scores -= (grad_scores * self.probs).sum(axis=-1, keepdims=True)
-        grad_scores *= self.probs
+        g_scaled = g * self.inv_sums
+        grad_scores = g_scaled @ np.swapaxes(self.v, -1, -2)  # r dP, turned into dS in place
+        grad_scores -= np.einsum("...ld,...ld->...l", g_scaled, self.out)[..., None]
+        grad_scores *= self.exps
         grad_q = grad_scores @ self.k
         grad_q *= self.scale
-        return grad_q, np.swapaxes(grad_scores, -1, -2) @ self.q_scaled, np.swapaxes(self.probs, -1, -2) @ g
+        return grad_q, np.swapaxes(grad_scores, -1, -2) @ self.q_scaled, np.swapaxes(self.exps, -1, -2) @ g_scaled
 
 
 def fused_attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None = None) -> Tensor:
