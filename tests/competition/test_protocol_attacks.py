@@ -182,7 +182,7 @@ def test_training_hidden_in_predict_is_timed(tmp_path: Path, templates: Path, sm
     assert result["status"] == "ok", result["errors"]
     cand, base = result["candidate"], result["baseline"]
     assert cand["reached_target"] and base["reached_target"]
-    # the cheat's single "epoch" is instant, but the 8 epochs inside its first predict are on the clock
+    # the cheat's single "epoch" is instant, but the 16 epochs inside its first predict are on the clock
     assert cand["epochs"] == 1 and result["scores"]["speedup"]["value"] < 1.5
 
 
