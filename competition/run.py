@@ -47,12 +47,13 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
     rng, seed_sha256 = draws.secret_seed()
     submission_dir, baseline_dir = Path(submission_dir), Path(baseline_dir)
     result = _skeleton(event, submission_dir, runner_class, _now(), cfg, seed_sha256)
-    problems = check_folder(submission_dir)
+    problems = [("static_check", p) for p in check_folder(submission_dir)] + _closed_problems(
+        event, submission_dir, baseline_dir, result)
     ratios = None
     stage = ["measure"]  # the stage running now, named in the error if it fails
     if problems:
         result["status"] = "disqualified"
-        result["errors"] = [{"stage": "static_check", "message": inert(p, 2000)} for p in problems[:50]]
+        result["errors"] = [{"stage": where, "message": inert(p, 2000)} for where, p in problems[:50]]
     else:
         try:
             ratios = _measure(event, submission_dir, baseline_dir, cfg, rng, result, say, stage)
@@ -67,6 +68,19 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
                                      aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class)
     result["finished_at"] = _stamp(_now())
     return result
+
+
+def _closed_problems(event: Event, folder: Path, baseline_dir: Path, result: dict) -> list[tuple[str, object]]:
+    """A closed entry's static conformance (every .npz in the folder, the baseline's keys under the kit's forms), as
+    `tito submit --validate-only` checks it: a failure disqualifies before any submission code runs."""
+    if result["submission"]["division"] != "closed":
+        return []
+    problems = conformance.check_folder(folder, baseline_dir, [event.id])
+    if problems:
+        result["conformance"] = {"division": "closed", "verdict": "fails", "max_abs_diff": None, "tolerance": None,
+                                 "reason": inert(f"the shipped weights are not the baseline's architecture: "
+                                                 f"{problems[0]}", 480)}
+    return [("conformance", p) for p in problems]
 
 
 def run_events(event_ids: Iterable[str], submission_dir: Path, baseline_dir: Path, runner_class: str = "local",

@@ -184,3 +184,24 @@ def test_a_private_split_on_the_runner_is_what_gets_scored(tmp_path: Path, pair:
     assert result["status"] == "ok", result["errors"]
     dataset = result["event"]["dataset"]
     assert dataset["visibility"] == "private" and dataset["split"] == "private" and dataset["n_examples"] == 300
+
+
+def test_a_closed_entry_whose_weights_are_not_the_baselines_is_refused_before_it_runs(tmp_path: Path) -> None:
+    """The benchmark runs the folder-wide closed check too (not only --validate-only): an extra layer in the shipped
+    weights disqualifies with the key named, and no worker is started."""
+    import shutil
+
+    import numpy as np
+
+    baseline = Path(__file__).resolve().parents[2] / "submissions" / "baseline"
+    folder = tmp_path / "wider"
+    shutil.copytree(baseline, folder)
+    state = dict(np.load(folder / "mnist_cnn.npz"))
+    state["classifier.5.weight"] = np.zeros((10, 10), np.float32)
+    np.savez(folder / "mnist_cnn.npz", **state)
+    result = run_event("cnn_marathon_offline", folder, baseline, quick=True)
+    validate_result(result)
+    assert result["status"] == "disqualified" and result["candidate"] is None
+    assert {e["stage"] for e in result["errors"]} == {"conformance"}
+    assert "classifier.5.weight" in " ".join(e["message"] for e in result["errors"])
+    assert result["conformance"]["verdict"] == "fails" and result["scores"]["qualified"] is False
