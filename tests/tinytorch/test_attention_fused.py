@@ -47,17 +47,31 @@ def test_multihead_attention_picks_the_fused_ops_only_without_weights_or_dropout
     np.testing.assert_allclose(fused.data, weighted.data, rtol=1e-6, atol=1e-6)  # equal up to float rounding
 
 
-def test_fused_self_attention_gradients_equal_torch(oracle, rng):
+@pytest.mark.parametrize("length", [5, 70])  # 70: the causal two-block split (first 35 queries, first 35 keys)
+def test_fused_self_attention_gradients_equal_torch(length, oracle, rng):
     mine, theirs = tt.nn.MultiheadAttention(8, 2, batch_first=True), oracle.torch.nn.MultiheadAttention(
         8, 2, batch_first=True)
     oracle.copy_weights(mine, theirs)
-    x, tx = oracle.pair(rng.standard_normal((2, 5, 8)).astype(np.float32))
-    out = mine(x, x, x, need_weights=False, is_causal=True, attn_mask=tt.from_numpy(F.causal_mask(5, 5)))[0]
+    x, tx = oracle.pair(rng.standard_normal((2, length, 8)).astype(np.float32))
+    mask = F.causal_mask(length, length)
+    out = mine(x, x, x, need_weights=False, is_causal=True, attn_mask=tt.from_numpy(mask))[0]
     tout = theirs(tx, tx, tx, need_weights=False, is_causal=True,
-                  attn_mask=oracle.torch.nn.Transformer.generate_square_subsequent_mask(5))[0]
+                  attn_mask=oracle.torch.nn.Transformer.generate_square_subsequent_mask(length))[0]
     oracle.close(out, tout)
     g = rng.standard_normal(out.shape).astype(np.float32)
     (out * tt.tensor(g)).sum().backward()
     (tout * oracle.torch.tensor(g)).sum().backward()
     oracle.close(x.grad, tx.grad)
     oracle.grads_close(mine, theirs)
+
+
+def test_causal_split_only_for_a_blocked_upper_right_quarter():
+    from tinytorch.nn.attention import _causal_split
+
+    causal = F.causal_mask(70, 70)
+    assert _causal_split(causal, 70) == 35
+    assert _causal_split(causal[None, None], 70) == 35
+    assert _causal_split(np.zeros((70, 70), np.float32), 70) == 0
+    assert _causal_split(np.full((2, 1, 1, 70), -np.inf, np.float32), 70) == 0  # a padding mask broadcasts rows
+    assert _causal_split(None, 70) == 0
+    assert _causal_split(F.causal_mask(8, 8), 8) == 0  # too short to pay
