@@ -47,7 +47,7 @@ def test_multihead_attention_picks_the_fused_ops_only_without_weights_or_dropout
     np.testing.assert_allclose(fused.data, weighted.data, rtol=1e-6, atol=1e-6)  # equal up to float rounding
 
 
-@pytest.mark.parametrize("length", [5, 70])  # 70: the causal two-block split (first 35 queries, first 35 keys)
+@pytest.mark.parametrize("length", [5, 70])  # 70: causal query blocks ending at 17, 35, 52, 70
 def test_fused_self_attention_gradients_equal_torch(length, oracle, rng):
     mine, theirs = tt.nn.MultiheadAttention(8, 2, batch_first=True), oracle.torch.nn.MultiheadAttention(
         8, 2, batch_first=True)
@@ -65,13 +65,16 @@ def test_fused_self_attention_gradients_equal_torch(length, oracle, rng):
     oracle.grads_close(mine, theirs)
 
 
-def test_causal_split_only_for_a_blocked_upper_right_quarter():
-    from tinytorch.nn.attention import _causal_split
+def test_causal_blocks_only_where_the_mask_blocks_every_later_key():
+    from tinytorch.nn.attention import _causal_stops
 
     causal = F.causal_mask(70, 70)
-    assert _causal_split(causal, 70) == 35
-    assert _causal_split(causal[None, None], 70) == 35
-    assert _causal_split(np.zeros((70, 70), np.float32), 70) == 0
-    assert _causal_split(np.full((2, 1, 1, 70), -np.inf, np.float32), 70) == 0  # a padding mask broadcasts rows
-    assert _causal_split(None, 70) == 0
-    assert _causal_split(F.causal_mask(8, 8), 8) == 0  # too short to pay
+    assert _causal_stops(causal, 70) == [17, 35, 52, 70]
+    assert _causal_stops(causal[None, None], 70) == [17, 35, 52, 70]
+    leaky = causal.copy()
+    leaky[10, 60] = 0.0  # query 10 may see key 60: no block may stop before key 61
+    assert _causal_stops(leaky, 70) == [70]
+    assert _causal_stops(np.zeros((70, 70), np.float32), 70) == [70]
+    assert _causal_stops(np.full((2, 1, 1, 70), -np.inf, np.float32), 70) == [70]  # a padding mask broadcasts rows
+    assert _causal_stops(None, 70) == [70]
+    assert _causal_stops(F.causal_mask(8, 8), 8) == [8]  # too short to pay
