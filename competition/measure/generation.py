@@ -12,7 +12,7 @@ from competition.measure import stats, text, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import batches
 from competition.measure.protocols import (Context, Outcome, clock_overhead, energy_of, measurements, memory_of,
-                                           planned_rounds, ratios_of)
+                                           planned_rounds, ratios_of, respawner)
 from competition.measure.timing import interleaved_rounds
 from competition.sandbox.process import WorkerError
 
@@ -77,7 +77,7 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
 
     ctx.progress(f"timing {rounds} interleaved rounds of {new_tokens}-token generation")
     values = interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders},
-                                rounds, rng, ctx.progress)
+                                rounds, rng, ctx.progress, respawner(contenders, event_id, cfg))
     references = [reference.tolist() for _, reference in prompts]
     out, logits = {}, {}
     for label in ("candidate", "baseline"):

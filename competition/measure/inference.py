@@ -12,7 +12,7 @@ from competition.measure import stats, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import ImageDraws, batches, perturbed
 from competition.measure.protocols import (Context, Outcome, clock_overhead, energy_of, fastest_passes, measurements,
-                                           memory_of, planned_repeats, planned_rounds, ratios_of)
+                                           memory_of, planned_repeats, planned_rounds, ratios_of, respawner)
 from competition.measure.timing import interleaved_rounds
 
 
@@ -66,7 +66,7 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         return math.nan  # the round's value needs every contender's placements: fastest_passes below
 
     interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders}, rounds, rng,
-                       ctx.progress)
+                       ctx.progress, respawner(contenders, event_id, cfg))
     values = fastest_passes(passes, ("baseline", "baseline_aa"))
     ctx.progress("single-sample latency")
     singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]

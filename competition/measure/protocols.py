@@ -37,12 +37,13 @@ class RunConfig:
     overhead_calls: int = 7
     greedy_samples: int = 8  # secret positions per generation checked beyond the first context window
     blas_threads: int = 1
+    respawn_every: int = 3  # rounds per worker process (0: one process for the whole run), see respawner()
     seed: int = 0  # of the bootstrap only (the run's draws use a secret seed, measure/draws.py)
 
 
 FULL = RunConfig()
 QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=3, min_training_rounds=1,
-                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, overhead_calls=3)
+                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, overhead_calls=3, respawn_every=0)
 LABELS = ("candidate", "baseline", "baseline_aa")
 MIN_ROUND_S = 0.1  # short passes are repeated until a contender's round lasts about this long...
 MAX_REPEATS = 16
@@ -148,3 +149,19 @@ def clock_overhead(c: Contender, inputs: list[np.ndarray], output_shapes: list[t
 
 def memory_of(c: Contender, ctx: Context) -> dict:
     return peak_record(c.peak_memory(), ctx.floor, ctx.meter)
+
+
+def respawner(contenders: dict[str, Contender], event_id: str, cfg: RunConfig) -> Callable[[int], None] | None:
+    """Fresh workers for every contender each cfg.respawn_every rounds (before_round of interleaved_rounds). Two
+    identical workers can differ by a few per cent for their whole life (where their buffers landed in memory): with
+    one process per contender that luck is a hidden bias the rounds cannot see; spread over several processes it
+    becomes variance the bootstrap interval does see."""
+    if cfg.respawn_every <= 0:
+        return None
+
+    def respawn(r: int) -> None:
+        if r and r % cfg.respawn_every == 0:
+            for c in contenders.values():
+                c.restart(event_id, load=True)
+                c.reset_peak_memory()
+    return respawn

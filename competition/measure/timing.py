@@ -47,11 +47,14 @@ def slot_orders(labels: list[str], rounds: int, rng: np.random.Generator) -> lis
 
 
 def interleaved_rounds(measure: Mapping[str, Callable[[int], float]], rounds: int, rng: np.random.Generator,
-                       progress: Callable[[str], None] | None = None) -> dict[str, list[float]]:
+                       progress: Callable[[str], None] | None = None,
+                       before_round: Callable[[int], None] | None = None) -> dict[str, list[float]]:
     """Call each `measure[label](round)` once per round in that round's random slot order; per-label values.
-    `progress` hears "round r/N" after each round (the console turns it into a bar with an ETA)."""
+    `before_round(r)` runs before each round (e.g. fresh workers); `progress` hears "round r/N" after it."""
     values: dict[str, list[float]] = {label: [] for label in measure}
     for r, order in enumerate(slot_orders(list(measure), rounds, rng)):
+        if before_round is not None:
+            before_round(r)
         for label in order:
             values[label].append(measure[label](r))
         if progress is not None:

@@ -33,6 +33,37 @@ def test_interleaved_rounds_report_round_r_of_n_after_each_round() -> None:
     assert heard == ["round 1/3", "round 2/3", "round 3/3"]
 
 
+def test_before_round_runs_ahead_of_every_round() -> None:
+    events: list[str] = []
+    measure = {label: (lambda r, label=label: events.append(f"{label}{r}") or 0.0) for label in "ab"}
+    timing.interleaved_rounds(measure, rounds=3, rng=np.random.default_rng(0),
+                              before_round=lambda r: events.append(f"fresh{r}"))
+    assert [e for e in events if e.startswith("fresh")] == ["fresh0", "fresh1", "fresh2"]
+    assert all(events[3 * r] == f"fresh{r}" for r in range(3))
+
+
+def test_respawner_gives_every_contender_a_fresh_worker_every_k_rounds() -> None:
+    from competition.measure.protocols import RunConfig, respawner
+
+    class Fake:
+        def __init__(self) -> None:
+            self.restarts, self.resets = 0, 0
+
+        def restart(self, event_id: str, load: bool) -> None:
+            assert event_id == "cnn_marathon_offline" and load
+            self.restarts += 1
+
+        def reset_peak_memory(self) -> None:
+            self.resets += 1
+
+    contenders = {label: Fake() for label in ("candidate", "baseline", "baseline_aa")}
+    assert respawner(contenders, "cnn_marathon_offline", RunConfig(respawn_every=0)) is None
+    respawn = respawner(contenders, "cnn_marathon_offline", RunConfig(respawn_every=2))
+    for r in range(7):
+        respawn(r)
+    assert all(c.restarts == 3 and c.resets == 3 for c in contenders.values())  # before rounds 2, 4 and 6
+
+
 def test_expected_training_rounds_follow_the_pace_within_the_configured_bounds() -> None:
     from competition.measure.protocols import RunConfig
     from competition.measure.training import expected_rounds

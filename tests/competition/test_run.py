@@ -205,3 +205,30 @@ def test_a_closed_entry_whose_weights_are_not_the_baselines_is_refused_before_it
     assert {e["stage"] for e in result["errors"]} == {"conformance"}
     assert "classifier.5.weight" in " ".join(e["message"] for e in result["errors"])
     assert result["conformance"]["verdict"] == "fails" and result["scores"]["qualified"] is False
+
+
+def test_a_run_with_fresh_workers_between_rounds_scores_normally(monkeypatch: pytest.MonkeyPatch) -> None:
+    """respawn_every: every contender gets a new worker process before rounds 1 and 2; the timed outputs still
+    verify and the result is complete."""
+    import dataclasses
+
+    from competition.measure import protocols
+    from competition.measure.contender import Contender
+
+    restarts: list[str] = []
+    original = Contender.restart
+
+    def counting(self, event_id, load):
+        restarts.append(self.label)
+        return original(self, event_id, load)
+
+    monkeypatch.setattr(Contender, "restart", counting)
+    monkeypatch.setattr(protocols, "QUICK", dataclasses.replace(protocols.QUICK, rounds=3, min_rounds=3,
+                                                                respawn_every=1))
+    baseline = Path(__file__).resolve().parents[2] / "submissions" / "baseline"
+    result = run_event("cnn_marathon_offline", baseline, baseline, quick=True)
+    validate_result(result)
+    assert result["status"] == "ok", result["errors"]
+    assert sorted(restarts) == sorted(["candidate", "baseline", "baseline_aa"] * 2)
+    assert result["candidate"]["accuracy"] == result["baseline"]["accuracy"] > 0.9
+    assert result["candidate"]["peak_memory"]["external_bytes"]
