@@ -156,9 +156,14 @@ def _leaders(lb: Leaderboard) -> list[str]:
         leaders = [row for row in board.ranked if row.rank == 1]
         where = f"{board.division}, {board.runner_class}" + ("" if board.official else " (unofficial)")
         who = ", ".join(report_link(r.name) for r in leaders) or "no entry beats the baseline yet"
-        speed = formatting.speedup(leaders[0].result) if leaders else ""
-        rows.append([md(board.event_name), where, who, speed])
-    return [_table(["Event", "Ranking", "Leader", "Speedup [95% CI]"], rows), ""] if rows else []
+        rows.append([md(board.event_name), where, who, _ranked_value(board, leaders[0]) if leaders else ""])
+    return [_table(["Event", "Ranking", "Leader", "Ranked by"], rows), ""] if rows else []
+
+
+def _ranked_value(board: Board, row: Row) -> str:
+    """The leader's value of the metric the ranking sorts by (speedup, or peak memory for Memory Master, ...)."""
+    value = next(c.text(row) for c in columns_for(board) if c.id == board.metric.column)
+    return f"{board.metric.label}: {value}"
 
 
 def _section(title: str, body: list[str], intro: str = "") -> list[str]:

@@ -201,3 +201,18 @@ def test_cli_build_reports_a_bad_awards_file(sample_store, tmp_path, capsys):
                  "--site", str(tmp_path / "site"), "--awards", str(awards), "--config", str(tmp_path / "none.yaml")])
     assert code == 1 and "awards.yaml: entry 1 [award]" in capsys.readouterr().err
     assert not (tmp_path / "L.md").exists()
+
+
+def test_leaders_show_the_value_each_ranking_sorts_by():
+    """Memory Master ranks peak memory, so its leader line shows peak memory, not a speedup."""
+    results = [make_scored_result("lean", event_id="memory_master_offline", runner_class="local", speedup=1.0,
+                                  accuracy=0.97, baseline_accuracy=0.97, peak_memory=20_000_000,
+                                  baseline_peak=40_000_000),
+               make_scored_result("fast", event_id="cnn_marathon_offline", runner_class="local", speedup=2.0,
+                                  accuracy=0.96, baseline_accuracy=0.96)]
+    text = _markdown(results)
+    leaders = text[text.index("## Leaders"):text.index("## Unofficial results")]
+    memory_line = next(line for line in leaders.splitlines() if "Memory Master" in line)
+    speed_line = next(line for line in leaders.splitlines() if "CNN Marathon" in line)
+    assert "lean" in memory_line and "Peak memory:" in memory_line and "Speedup" not in memory_line
+    assert "fast" in speed_line and "Speedup: 2.00x" in speed_line
