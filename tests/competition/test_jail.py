@@ -90,7 +90,8 @@ def test_jailed_worker_record_meter_and_extra_environment(tmp_path: Path) -> Non
     assert record["isolation"] == "jail" and record["network_isolated"] is True
     assert record["memory_meter"] == worker.memory_meter != "none"
     assert "('OPENBLAS_CORETYPE', 'Haswell')" in str(info.value) and "('HOME', '/tmp')" in str(info.value)
-    assert after - before >= 64 << 20  # the 64 MiB array the worker now holds, seen from outside
+    assert after - before >= 0.95 * (64 << 20)  # the 64 MiB array the worker now holds, seen from outside
+    # (a little slack: the group may drop a few pages of cache between the two reads)
 
 
 @needs_jail
