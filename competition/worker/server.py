@@ -97,11 +97,21 @@ class Server:
 
     def op_layers(self, msg: dict, arrays: list) -> tuple[dict, list]:
         """Diagnostic per-layer profile for `tito profile` (timed in here, so never part of a result)."""
-        from competition.worker import profile_hooks
+        from dataclasses import asdict
+
+        from tinytorch.nn import Module
+        from tinytorch.profiler import PerformanceProfiler
+        from tinytorch.profiler.performance import BETWEEN_LAYERS
+
         fn, kwargs = self.entry(msg["fn"]), dict(msg.get("kwargs", {}))
         args = [self.stored[name] for name in msg.get("args", [])]
-        call = lambda: fn(self.model, *args, **kwargs)  # noqa: E731
-        return {"layers": profile_hooks.record_layers(self.model, call, bool(msg.get("trace_memory", True)))}, []
+        if not isinstance(self.model, Module):
+            fn(self.model, *args, **kwargs)
+            return {"layers": []}, []
+        profiler = PerformanceProfiler(self.model, trace_memory=bool(msg.get("trace_memory", True)))
+        with profiler.profile(msg["fn"]):
+            fn(self.model, *args, **kwargs)
+        return {"layers": [asdict(layer) for layer in profiler.layers if layer.name != BETWEEN_LAYERS]}, []
 
     def entry(self, name: str):
         if self.submission is None:
