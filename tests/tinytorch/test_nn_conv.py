@@ -161,3 +161,16 @@ def test_input_gradient_in_sample_chunks_equals_torch(stride, padding, oracle, m
     theirs = oracle.torch.nn.Conv2d(3, 4, 3, stride=stride, padding=padding)
     oracle.copy_weights(mine, theirs)
     _run(oracle, mine, theirs, rng.standard_normal((3, 3, 7, 6)), atol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=3, padding=1), dict(kernel_size=(2, 3), stride=(2, 1)),
+                                    dict(kernel_size=1, bias=False), dict(kernel_size=3, stride=2, padding=3)])
+def test_channels_last_patches_match_torch(kwargs, oracle, rng, monkeypatch):
+    """More channels than output columns: the patches are built channels-last (pixel rows), in several chunks."""
+    from tinytorch.nn import spatial
+
+    monkeypatch.setattr(spatial, "_PATCH_CHUNK_ELEMENTS", 1)  # one image per chunk
+    mine, theirs = nn.Conv2d(16, 8, **kwargs), oracle.torch.nn.Conv2d(16, 8, **kwargs)
+    oracle.copy_weights(mine, theirs)
+    out = _run(oracle, mine, theirs, rng.standard_normal((3, 16, 7, 6)), atol=1e-4)
+    assert spatial._channels_last(16, out.shape[3]) and out.data.flags["C_CONTIGUOUS"]
