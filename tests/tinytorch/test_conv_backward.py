@@ -6,7 +6,7 @@ import pytest
 
 import tinytorch as tt
 from tinytorch.nn import functional as F
-from tinytorch.nn.spatial import _first_max, _input_grad, _pool_windows
+from tinytorch.nn.spatial import _axis_slices, _input_grad, _running_max
 
 
 def _torch_grads(torch, x, w, b, g, stride, padding):
@@ -62,12 +62,11 @@ def test_input_grad_is_the_adjoint_of_the_convolution(rng):
     assert np.vdot(out, g) == pytest.approx(np.vdot(x, grad_x), rel=1e-10)
 
 
-def test_max_pool_records_the_first_maximum_of_each_window():
-    padded = np.array([[[[1, 3, 0, 0], [3, 2, 0, 0]]]], dtype=np.float32)  # two 2x2 windows: tie 3/3, all zeros
-    slices = _pool_windows(padded, (2, 2), (2, 2))
-    out = np.array([[[[3, 0]]]], dtype=np.float32)
-    first, codes = _first_max(padded, out, slices)
-    assert first.tolist() == [[[[codes[1], codes[0]]]]] and codes == [1, 2, 4, 8]
+def test_running_max_records_the_first_maximum():
+    source = np.array([[[[1, 3, 3, 0], [3, 2, 0, 0], [0, 5, 0, 7]]]], dtype=np.float32)  # ties 3/3, 0/0; a 7
+    out, arg = np.empty((1, 1, 3, 2), dtype=np.float32), np.empty((1, 1, 3, 2), dtype=np.uint8)
+    _running_max(source, _axis_slices(3, 2, 2, 2), out, arg)
+    assert out.tolist() == [[[[3, 3], [3, 0], [5, 7]]]] and arg.tolist() == [[[[1, 0], [0, 0], [1, 1]]]]
 
 
 @pytest.mark.parametrize("kernel,stride,padding,width", [

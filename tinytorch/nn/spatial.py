@@ -6,12 +6,12 @@ OH*OW) matrices for batched GEMMs that write NCHW directly, or, when channels ou
 channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larger GEMM). Its input gradient is a gather, not a scatter: the full correlation of the
 (stride-dilated, padded) output gradient with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on
 shifted contiguous row blocks of a flat channels-last grid (no im2col copy, no col2im scatter-add). The pools
-work on one strided slice per kernel offset (`_offset_slices`): a loop over kh*kw offsets, never over pixels or
-channels; max-pool records each window's argmax offset so its backward is one pass.
+work on one strided slice per kernel offset (`_offset_slices`): a loop over kernel offsets, never over pixels or
+channels; max-pool is separable (columns, then rows) and records each stage's argmax offset for its backward.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -218,73 +218,84 @@ def _pool_windows(padded: np.ndarray, kernel: tuple[int, int], stride: tuple[int
     return _offset_slices(kernel, stride, out_hw)  # type: ignore[arg-type]
 
 
-# Padded-input entries per chunk of the max-pool passes: 512 KB of float32 stays in L2 across the ~2*kh*kw
-# strided passes over it (measured faster than whole-batch passes for BaselineCNN's 8 MB pool input).
+# Padded-input entries per chunk of the max-pool passes: 512 KB of float32 stays in L2 across the passes over it
+# (measured faster than whole-batch passes for BaselineCNN's 8 MB pool input).
 _POOL_CHUNK_ELEMENTS = 1 << 17
 
 
+def _axis_slices(axis: int, kernel: int, stride: int, count: int) -> list[tuple]:
+    """For each kernel offset along ``axis`` (2 = H, 3 = W) of an (N, C, H, W) array: the strided slice it sees."""
+    steps = [slice(None)] * 4
+    return [tuple(steps[:axis] + [slice(k, k + stride * (count - 1) + 1, stride)] + steps[axis + 1:])
+            for k in range(kernel)]
+
+
+def _running_max(source: np.ndarray, slices: list[tuple], out: np.ndarray, arg: np.ndarray | None = None,
+                 codes: Callable[[int], Any] | None = None) -> None:
+    """``out`` = elementwise max of ``source`` under ``slices``; ``arg`` (when given) = ``codes(k)`` (default k) of
+    the first slice k that reaches it. Codes must exceed every earlier slice's codes: a later slice takes over only where it
+    is strictly greater, so ``arg`` is a running ``max(arg, better * codes(k))`` (masked writes are several times
+    slower in NumPy, measured)."""
+    np.copyto(out, source[slices[0]])
+    if arg is not None:
+        codes = codes or arg.dtype.type
+        np.copyto(arg, codes(0), casting="unsafe")
+        better = np.empty(out.shape, dtype=bool)
+    for k, window in enumerate(slices[1:], 1):
+        if arg is not None:
+            np.greater(source[window], out, out=better)
+            np.maximum(arg, better * codes(k), out=arg, casting="unsafe")
+        np.maximum(out, source[window], out=out)
+
+
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
-    """Max over kh x kw windows as an elementwise max of kh*kw strided slices (measured several times faster
-    in NumPy than reshape + max over the small window axes), a few samples at a time so that the passes hit
-    the cache. With autograd the forward also records, per window, which offset holds its first maximum
-    (PyTorch's choice, `_first_max`); the backward then writes each output gradient to that one input
-    position, chunk by chunk as well."""
+    """Max over kh x kw windows, separably: a running max over the kw column offsets (strided slices along W),
+    then over the kh row offsets of that (whole rows), a few samples at a time so that the passes hit the cache
+    (kw + kh passes instead of kh*kw: the forward 1.3x faster, measured). With autograd the column stage records
+    which offset holds each row's first maximum, and the row stage turns it into the window's first maximum in
+    row-major order, ``i * kw + j`` (PyTorch's choice on ties); the backward writes each output gradient to that
+    one input position in one pass per offset."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     padded = _pad(input.data, padding, -np.inf)
-    slices = _pool_windows(padded, kernel, stride)
-    out = np.empty(padded[slices[0]].shape, dtype=padded.dtype)
+    n, c, hp, wp = padded.shape
+    oh, ow = ((size - k) // st + 1 for size, k, st in zip((hp, wp), kernel, stride))
+    cols, rows = _axis_slices(3, kernel[1], stride[1], ow), _axis_slices(2, kernel[0], stride[0], oh)
     record = is_grad_enabled() and input.requires_grad
+    code_type = np.min_scalar_type(kernel[0] * kernel[1] - 1)
+    out = np.empty((n, c, oh, ow), dtype=padded.dtype)
+    first = np.empty((n, c, oh, ow), dtype=code_type) if record else None
     chunk = max(1, _POOL_CHUNK_ELEMENTS // max(1, padded[0].size))
-    starts = range(0, padded.shape[0], chunk)
-    firsts, codes = [], []
-    for start in starts:
-        part, part_out = padded[start:start + chunk], out[start:start + chunk]
-        np.copyto(part_out, part[slices[0]])
-        for window in slices[1:]:
-            np.maximum(part_out, part[window], out=part_out)
-        if record:
-            first, codes = _first_max(part, part_out, slices)
-            firsts.append(first)
+    row_max = np.empty((min(chunk, n), c, hp, ow), dtype=padded.dtype)
+    col_arg = np.empty(row_max.shape, dtype=code_type) if record else None
+    for start in range(0, n, chunk):
+        part, count = slice(start, start + chunk), min(chunk, n - start)
+        if not record:
+            _running_max(padded[part], cols, row_max[:count])
+            _running_max(row_max[:count], rows, out[part])
+            continue
+        arg = col_arg[:count]
+        _running_max(padded[part], cols, row_max[:count], arg)
+        _running_max(row_max[:count], rows, out[part], first[part],
+                     lambda i: arg[rows[i]] + code_type.type(i * kernel[1]))  # row i, column arg[...]
     if not record:
         return Tensor(out)
-    tiled = stride == kernel and all(size % k == 0 for size, k in zip(padded.shape[2:], kernel))
+    slices = _offset_slices(kernel, stride, (oh, ow))
+    tiled = stride == kernel and (hp, wp) == (oh * kernel[0], ow * kernel[1])
 
     def backward(g: np.ndarray) -> tuple:
         grad = (np.empty if tiled else np.zeros)(padded.shape, dtype=g.dtype)
-        for start, first in zip(starts, firsts):
-            hit = np.empty(first.shape, dtype=bool)
-            part, part_g = grad[start:start + chunk], g[start:start + chunk]
-            for code, window in zip(codes, slices):
-                np.equal(first, code, out=hit)
+        for start in range(0, n, chunk):
+            part = slice(start, start + chunk)
+            hit = np.empty(first[part].shape, dtype=bool)
+            for code, window in enumerate(slices):
+                np.equal(first[part], code, out=hit)
                 if tiled:  # every input position lies in exactly one window: write each offset's share once
-                    np.multiply(part_g, hit, out=part[window])
+                    np.multiply(g[part], hit, out=grad[part][window])
                 else:
-                    part[window] += part_g * hit
+                    grad[part][window] += g[part] * hit
         return (_crop(grad, padding),)
 
     return tensor_op(out, (input,), backward)
-
-
-def _first_max(padded: np.ndarray, out: np.ndarray, slices: list[tuple]) -> tuple[np.ndarray, list]:
-    """Per window, a code for the first kernel offset whose value equals the window's max, and each offset's code.
-
-    Up to 64 offsets the code is ``1 << k``: bit k of a mask is set where offset k reaches the max, and
-    ``mask & -mask`` keeps the lowest set bit (unsigned arithmetic on contiguous arrays: a few cheap passes, where
-    boolean-mask assignment would be slow). Larger windows store the offset itself.
-    """
-    hit = np.empty(out.shape, dtype=bool)
-    if len(slices) > 64:
-        first = np.zeros(out.shape, dtype=np.int64)
-        for offset in range(len(slices) - 1, -1, -1):
-            np.equal(padded[slices[offset]], out, out=hit)
-            np.copyto(first, offset, where=hit)
-        return first, list(range(len(slices)))
-    bits = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if np.iinfo(t).bits >= len(slices))
-    mask = np.zeros(out.shape, dtype=bits)
-    for offset, window in enumerate(slices):
-        np.equal(padded[window], out, out=hit)
-        mask |= hit.astype(bits) << bits(offset)
-    return mask & (bits(0) - mask), [bits(1) << bits(k) for k in range(len(slices))]
 
 
 def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
