@@ -22,6 +22,7 @@ from competition.datasets import load_event_data
 from competition.measure import (draws, energy, flops, gemm, generation, hardware, inference, memory, protocols,
                                  provenance, training, verify, weights)
 from competition.measure.contender import Contender, start_all
+from competition.measure.source_payload import payload_problems
 from competition.measure.stats import estimate
 from competition.rules import Event, load_rules
 from competition.sandbox import jail
@@ -47,8 +48,9 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
     rng, seed_sha256 = draws.secret_seed()
     submission_dir, baseline_dir = Path(submission_dir), Path(baseline_dir)
     result = _skeleton(event, submission_dir, runner_class, _now(), cfg, seed_sha256)
-    problems = [("static_check", p) for p in check_folder(submission_dir)] + _closed_problems(
-        event, submission_dir, baseline_dir, result)
+    training = [event.id] if event.kind == "training" else []
+    problems = [("static_check", p) for p in check_folder(submission_dir) + payload_problems(submission_dir, training)]
+    problems += _closed_problems(event, submission_dir, baseline_dir, result)
     ratios = None
     stage = ["measure"]  # the stage running now, named in the error if it fails
     if problems:

@@ -9,20 +9,22 @@ import time
 import numpy as np
 
 from competition.datasets import EventData
-from competition.measure import energy, stats, verify
+from competition.measure import energy, scramble, stats, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import batches, perturbed
 from competition.measure.memory import peak_record
 from competition.measure.protocols import Context, Outcome, RunConfig, Trained, measurements
+from competition.measure.scramble import Scramble
 from competition.measure.timing import interleaved_rounds
 from competition.sandbox.process import WorkerError
 
 
 def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, test: list[np.ndarray],
-                     seed: int) -> dict:
+                     seed: int, task: Scramble) -> dict:
     """One training round in a fresh worker. The clock runs over every request in which the submission's code runs
     (importing model.py, sending the training data, train(), each next(), predict on the test images after each
-    epoch) until the yielded model first reaches the target; its accuracy comes from those timed predictions."""
+    epoch) until the yielded model first reaches the target; its accuracy comes from those timed predictions.
+    `data` and `test` are already scrambled by `task`; `data.labels` are the original classes of `test`'s rows."""
     target, budget = float(protocol["target_accuracy"]), float(protocol["time_budget_s"])
     classes = int(data.labels.max()) + 1
     c.restart(None, load=False)
@@ -40,7 +42,7 @@ def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventDat
         seconds, outs = c.call("predict", test)
         total += seconds
         scores = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, test)])
-        acc = float(np.mean(scores.argmax(axis=1) == data.labels))
+        acc = float(np.mean(task.scores(scores).argmax(axis=1) == data.labels))
         if acc >= target and total <= budget:
             return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, "peak": c.peak_memory(),
                     "outputs": scores}
@@ -62,16 +64,17 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
             ctx: Context) -> Outcome:
     """Training wall time to the target accuracy, in interleaved rounds, each contender in a fresh worker per round
     (nothing, not even a trained model, survives from one round to the next). The test images are evaluated in
-    batches of 1 000, perturbed and in a new order each round; labels are re-ordered to match in the parent."""
+    batches of 1 000, perturbed and in a new order each round; labels are re-ordered to match in the parent. Each
+    round also draws a secret scramble of the pixels and classes (competition.measure.scramble), the same for every
+    contender of the round, so a model trained before the run scores chance."""
     cfg, rng = ctx.cfg, ctx.rng
     runs: dict[str, list[dict]] = {label: [] for label in contenders}
     round_seed = int(rng.integers(0, 2**31 - 1))
+    classes = int(data.labels.max()) + 1
     test_inputs: list[np.ndarray] = []
 
-    def once(label: str, r: int, test: list[np.ndarray], order: np.ndarray) -> float:
-        shuffled = EventData(data.name, data.split, labels=data.labels[order], train_inputs=data.train_inputs,
-                             train_labels=data.train_labels)
-        run = _train_to_target(contenders[label], event_id, protocol, shuffled, test, round_seed)
+    def once(label: str, test: list[np.ndarray], round_data: EventData, task: Scramble) -> float:
+        run = _train_to_target(contenders[label], event_id, protocol, round_data, test, round_seed, task)
         runs[label].append(run)
         return run["time_s"] or math.nan
 
@@ -83,9 +86,12 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         if r >= cfg.min_training_rounds and elapsed * (r + 1) / r > cfg.training_budget_s:
             break  # one more round of the average length would overrun the budget
         order = rng.permutation(len(data.inputs))
-        test = batches(perturbed(data.inputs[order], rng), 1000)
+        task = scramble.draw(rng, int(np.prod(data.inputs.shape[1:])), classes)
+        test = batches(task.images(perturbed(data.inputs[order], rng)), 1000)
+        round_data = EventData(data.name, data.split, labels=data.labels[order],
+                               train_inputs=task.images(data.train_inputs), train_labels=task.labels(data.train_labels))
         test_inputs[:] = test
-        this_round = {label: (lambda _r, label=label: once(label, r, test, order)) for label in contenders}
+        this_round = {label: (lambda _r, label=label: once(label, test, round_data, task)) for label in contenders}
         for label, new in interleaved_rounds(this_round, 1, rng).items():
             values[label].extend(new)
         ctx.progress(f"training round {r + 1}/{expected_rounds(r + 1, time.perf_counter() - started, cfg)}")

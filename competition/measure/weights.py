@@ -3,7 +3,7 @@
 What a worker gets: for inference and generation events, the submission's code (.py), its data files (.json,
 .txt) and only the .npz weight files that load(event) cannot do without (found by starting a worker without each
 file in turn, `needed_npz`); for training events the code alone (a training event trains from scratch: shipped
-weights would let train() yield a pretrained model).
+weights would let train() yield a pretrained model), with comments and docstrings blanked (measure/source_payload.py).
 
 model_size_bytes: the array bytes of those .npz files (shape x itemsize from each array's header, read without
 pickle; object arrays refused) plus the file bytes of every other file the worker gets (code and data files, so
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from competition.measure import source_payload
 from competition.validation.weights import npz_specs
 
 CODE_SUFFIXES = frozenset({".py"})
@@ -44,12 +45,18 @@ def npz_summary(path: Path) -> tuple[int, int]:
     return sum(v * dtype.itemsize for v, (_, dtype) in zip(values, specs)), sum(values)
 
 
-def copy_files(src: Path, names: list[str]) -> Path:
-    """A new temporary folder holding copies of `names` (top-level files of `src`)."""
+def copy_files(src: Path, names: list[str], transform: Callable[[str], str] | None = None) -> Path:
+    """A new temporary folder holding copies of `names` (top-level files of `src`), each text passed through
+    `transform` when given (a file it cannot transform is copied as it is)."""
     dst = Path(tempfile.mkdtemp(prefix="tito-shipped-")) / src.resolve().name
     dst.mkdir()
     for name in names:
         shutil.copyfile(src / name, dst / name)
+        if transform is not None:
+            try:
+                (dst / name).write_text(transform((src / name).read_text(encoding="utf-8")), encoding="utf-8")
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                pass  # left as shipped: it fails the static check and the import
     return dst
 
 
@@ -76,7 +83,7 @@ def shipped(folder: Path, kind: str, loads: Callable[[Path], bool]) -> Shipped:
     """The worker's files for an event of `kind` and their size (see the module docstring)."""
     folder = Path(folder)
     if kind == "training":
-        return Shipped(copy_files(folder, _top_files(folder, CODE_SUFFIXES)), (), None, None)
+        return Shipped(copy_files(folder, _top_files(folder, CODE_SUFFIXES), source_payload.stripped), (), None, None)
     npz = needed_npz(folder, loads)
     others = _top_files(folder, CODE_SUFFIXES | DATA_SUFFIXES)
     summaries = [npz_summary(folder / name) for name in npz]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from competition.measure.source_payload import payload_problems
 from competition.problems import Problem
 from competition.validation.base import CannotValidate
 from competition.rules import Rules
@@ -19,8 +20,10 @@ SIGNATURES = {
 
 
 def check(folder: Path, rules: Rules, manifest: dict | None) -> list[Problem]:
-    """Static-check problems of every .py file plus entry points missing from model.py."""
-    return _static(folder) + _entry_points(folder, rules, manifest)
+    """Static-check problems of every .py file, entry points missing from model.py, and literal data beyond what a
+    training entry may carry."""
+    training = [e for e in (manifest or {}).get("events", []) if rules.event(e).kind == "training"]
+    return _static(folder) + _entry_points(folder, rules, manifest) + payload_problems(folder, training)
 
 
 def _static(folder: Path) -> list[Problem]:

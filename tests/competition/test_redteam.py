@@ -22,6 +22,7 @@ import competition.run as run_module
 import tinytorch.data as ttd
 from competition.console.verdict import verdict_line
 from competition.measure.contender import Contender
+from competition.measure.source_payload import payload_problems
 from competition.run import run_event
 from competition.sandbox.limits import Limits
 from competition.sandbox import jail
@@ -130,12 +131,9 @@ def train(event, inputs, labels, seed):
 '''
 
 
-@pytest.mark.xfail(strict=True, reason="open hole: a training entry can ship trained weights inside its source code "
-                   "(here hex strings in a .py file) and yield them at the first next(); the parent cannot tell a "
-                   "pretrained model from a fast learner (docs/measurement.md, 'Not guaranteed')")
-def test_weights_pretrained_into_source_code_gain_no_training_speedup(tmp_path: Path, templates: Path,
-                                                                       small: None) -> None:
-    honest = entrant(tmp_path, templates, "honest")
+def pretrained_cheat(tmp_path: Path, templates: Path) -> Path:
+    """A training entry that yields, at its first next(), a model trained before the run: its weights are written
+    as hex strings into a .py file (a training event's worker gets the code alone, no weight files)."""
     namespace: dict = {}
     exec(compile(HONEST, "honest.py", "exec"), namespace)  # noqa: S102 - the test's own honest trainer
     images, labels = ttd.bundled_mnist("train")
@@ -147,11 +145,53 @@ def test_weights_pretrained_into_source_code_gain_no_training_speedup(tmp_path: 
     (cheat / "model.py").write_text(PRETRAINED)
     (cheat / "weights_src.py").write_text(f"W1 = {net.w1.astype(np.float16).tobytes().hex()!r}\n"
                                           f"W2 = {net.w2.astype(np.float16).tobytes().hex()!r}\n")
-    assert check_folder(cheat) == []
-    result = measured("mlp_sprint_offline", cheat, honest)
+    return cheat
+
+
+def test_weights_written_into_training_code_are_refused_before_any_code_runs(tmp_path: Path, templates: Path,
+                                                                             small: None) -> None:
+    cheat = pretrained_cheat(tmp_path, templates)
+    assert check_folder(cheat) == []  # the sandbox's static check has no objection...
+    problems = payload_problems(cheat, ["mlp_sprint_offline"])  # ...the bound on data in a training entry's code has
+    assert len(problems) == 1 and "weights_src.py 198.5 KiB" in problems[0].message
+    assert "at most 4 KiB" in problems[0].message and "train from the data given" in problems[0].hint
+    result = measured("mlp_sprint_offline", cheat, entrant(tmp_path, templates, "honest"))
+    assert result["status"] == "disqualified" and result["candidate"] is None
+    assert "of string and number literals" in result["errors"][0]["message"]
+
+
+def test_a_pretrained_model_past_the_bound_scores_chance_on_the_round_scrambled_task(
+        tmp_path: Path, templates: Path, small: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the scramble this cheat reached the target at its first next(): a 40x 'speedup' for no training."""
+    monkeypatch.setattr(run_module, "payload_problems", lambda folder, events: [])
+    result = measured("mlp_sprint_offline", pretrained_cheat(tmp_path, templates), entrant(tmp_path, templates, "honest"))
     assert result["status"] == "ok", result["errors"]
-    assert result["candidate"]["reached_target"] and result["candidate"]["epochs"] == 1
-    assert result["scores"]["speedup"]["value"] < 1.5, result["scores"]["speedup"]
+    assert result["baseline"]["reached_target"] and result["baseline"]["accuracy"] > 0.9
+    assert not result["candidate"]["reached_target"] and result["candidate"]["accuracy"] < 0.3
+    assert result["scores"]["qualified"] is False
+
+
+SELF_READER = '''
+"""PAYLOAD-IN-A-MODULE-DOCSTRING"""
+from honest import Net, predict  # noqa: F401 - PAYLOAD-IN-A-COMMENT
+
+
+def train(event, inputs, labels, seed):
+    """PAYLOAD-IN-A-DOCSTRING"""
+    raise RuntimeError("seen: " + " ".join(open(__file__).read().split()) + " doc: " + repr(train.__doc__))
+'''
+
+
+def test_a_training_worker_reading_its_own_source_finds_no_comments_or_docstrings(
+        tmp_path: Path, templates: Path, small: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = entrant(tmp_path / "reader", templates, "honest")
+    (reader / "model.py").write_text(SELF_READER)
+    monkeypatch.setattr(run_module, "check_folder", lambda folder: [])  # open() is the static check's early error
+    result = measured("mlp_sprint_offline", reader, entrant(tmp_path, templates, "honest"))
+    message = result["errors"][-1]["message"]
+    assert result["status"] == "failed" and "seen:" in message, result["errors"]
+    assert "def train(event, inputs, labels, seed):" in message and "doc: ''" in message  # the code is all there...
+    assert "PAYLOAD" not in message  # ...but no comment or docstring reaches the worker
 
 
 def test_manifest_bombs_and_escape_codes_never_reach_the_result(tmp_path: Path) -> None:
