@@ -84,3 +84,20 @@ def test_max_pool_gradient_equals_torch_with_ties(kernel, stride, padding, width
     np.testing.assert_allclose(out.data, torch.nn.functional.max_pool2d(torch.tensor(x), kernel, stride,
                                                                          padding).numpy())
     np.testing.assert_allclose(tx.grad.data, ref.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("stride,padding", [(1, 1), (2, 0), (1, 3), ((2, 1), (0, 2))])
+@pytest.mark.parametrize("chunk_elements", [1, 600, 1500, 1 << 20])
+def test_input_grad_in_uneven_chunks_equals_torch(stride, padding, chunk_elements, torch, rng, monkeypatch):
+    """Chunks of one, two or three samples leave a shorter last chunk, whose windows read the grid's spare rows."""
+    from tinytorch.nn import spatial
+
+    monkeypatch.setattr(spatial, "_GRAD_CHUNK_ELEMENTS", chunk_elements)
+    x = rng.standard_normal((5, 3, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.conv2d(tx, torch.tensor(w), None, stride, padding)
+    g = rng.standard_normal(tuple(out.shape)).astype(np.float32)
+    out.backward(torch.tensor(g))
+    grad_x = _input_grad(g, w, x.shape[2:], spatial._pair(stride), spatial._pair(padding))
+    np.testing.assert_allclose(grad_x, tx.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -67,43 +67,49 @@ def _input_grad(g: np.ndarray, w: np.ndarray, input_hw: tuple[int, int], stride:
                 padding: tuple[int, int]) -> np.ndarray:
     """d loss / d input of a convolution: the full correlation of the stride-dilated ``g`` with the flipped kernel.
 
-    ``g`` (N, O, OH, OW) is written, dilated by the stride, into a zero channels-last grid (N, Gh, Gw, O), with
-    Gh = H + kh - 1 and Gw = W + kw - 1, at offset (kh - 1 - ph, kw - 1 - pw). Flattened to (N*Gh*Gw, O) rows, input
-    pixel q receives ``grid[q + shift] @ W[:, :, i, j]`` from kernel offset (i, j), ``shift = (kh-1-i) * Gw +
-    (kw-1-j)``: one GEMM per offset on a contiguous block of rows, no im2col copy and no scatter. Rows that fall in
-    the grid's margins are computed and cropped away. (Pixel rows x channels is the GEMM shape OpenBLAS runs
-    fastest here: measured 27 % faster than channels x pixels.) A few samples at a time, so that the kh*kw
-    products and sums stay in cache (``_GRAD_CHUNK_ELEMENTS``: 1.4x faster than the whole batch, measured).
+    ``g`` (N, O, OH, OW) is written, dilated by the stride, into a zero channels-last grid (N, Gh, Gw, O) at offset
+    (kh - 1 - ph, kw - 1 - pw). Flattened to (N*Gh*Gw, O) rows, input pixel q receives ``grid[q + shift] @
+    W[:, :, i, j]`` from kernel offset (i, j), ``shift = (kh-1-i) * Gw + (kw-1-j)``: one GEMM per offset on a
+    contiguous block of rows, no im2col copy and no scatter. Gh and Gw are as small as the windows allow: a window
+    that runs past a row's (or sample's) end reads the zero margin at the start of the next one, which is why one
+    zero margin serves both sides (BaselineCNN conv2: 17 x 17 rows per sample instead of 18 x 18). Rows that fall in
+    the margins are computed and cropped away. (Pixel rows x channels is the GEMM shape OpenBLAS runs fastest here:
+    measured 27 % faster than channels x pixels.) A few samples at a time, so that the kh*kw products and sums stay
+    in cache (``_GRAD_CHUNK_ELEMENTS``: 1.4x faster than the whole batch, measured).
     """
     n, o, oh, ow = g.shape
     _, c, kh, kw = w.shape
+    (h, w_in), (sh, sw) = input_hw, stride
     # Rows/columns of the padded input computed: just the input, unless padding exceeds kernel - 1 (then all).
     first = tuple(p if p <= k - 1 else 0 for p, k in zip(padding, (kh, kw)))
-    rows, cols = (size + 2 * (p - f) for size, p, f in zip(input_hw, padding, first))
-    gh, gw = rows + kh - 1, cols + kw - 1
     top, left = kh - 1 - first[0], kw - 1 - first[1]
-    (h, w_in), (ch, cw) = input_hw, (p - f for p, f in zip(padding, first))
+    ch, cw = (p - f for p, f in zip(padding, first))
+    # Wide enough for the data, and for a kept pixel's window to end before the next row's (sample's) data starts.
+    gh = max(top + sh * (oh - 1) + 1, ch + h + kh - 1 - top)
+    gw = max(left + sw * (ow - 1) + 1, cw + w_in + kw - 1 - left)
     kernel = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, O, C)
-    per_chunk = max(1, _GRAD_CHUNK_ELEMENTS // (gh * gw * o))
-    grid = np.zeros((min(per_chunk, n), gh, gw, o), dtype=g.dtype)  # margins and stride gaps stay zero
-    grad = np.empty((min(per_chunk, n), gh, gw, c), dtype=g.dtype)
+    per_chunk = min(n, max(1, _GRAD_CHUNK_ELEMENTS // (gh * gw * o)))
+    # Margins and gaps stay zero. Kept pixels of the last sample read into the kh spare rows; in a shorter last chunk
+    # the unused slots keep stale data, but only in rows >= top, which no kept pixel's window reaches.
+    grid = np.zeros((per_chunk * gh + kh, gw, o), dtype=g.dtype)
+    grad = np.empty((per_chunk * gh * gw, c), dtype=g.dtype)
+    term = np.empty_like(grad)
     result = np.empty((n, c, h, w_in), dtype=g.dtype)
-    for start in range(0, n, per_chunk):  # whole samples: every row a kept pixel reads lies in its own sample
+    for start in range(0, n, per_chunk):
         count = min(per_chunk, n - start)
-        grid[:count, top:top + (oh - 1) * stride[0] + 1:stride[0],
-             left:left + (ow - 1) * stride[1] + 1:stride[1]] = g[start:start + count].transpose(0, 2, 3, 1)
-        flat, out = grid[:count].reshape(-1, o), grad[:count].reshape(-1, c)
-        length = flat.shape[0] - (kh - 1) * gw - (kw - 1)
-        term = np.empty((length, c), dtype=g.dtype)
+        samples = grid[:count * gh].reshape(count, gh, gw, o)
+        samples[:, top:top + (oh - 1) * sh + 1:sh, left:left + (ow - 1) * sw + 1:sw] = \
+            g[start:start + count].transpose(0, 2, 3, 1)
+        flat, length = grid.reshape(-1, o), count * gh * gw
+        out, part = grad[:length], term[:length]
         for i in range(kh):
             for j in range(kw):
                 shift = (kh - 1 - i) * gw + (kw - 1 - j)
-                if i == j == 0:
-                    np.matmul(flat[shift:shift + length], kernel[i, j], out=out[:length])
-                else:
-                    np.matmul(flat[shift:shift + length], kernel[i, j], out=term)
-                    out[:length] += term
-        result[start:start + count] = grad[:count, ch:ch + h, cw:cw + w_in].transpose(0, 3, 1, 2)
+                np.matmul(flat[shift:shift + length], kernel[i, j], out=out if i == j == 0 else part)
+                if i or j:
+                    out += part
+        pixels = out.reshape(count, gh, gw, c)[:, ch:ch + h, cw:cw + w_in]
+        result[start:start + count] = pixels.transpose(0, 3, 1, 2)
     return result
 
 
