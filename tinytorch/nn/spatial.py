@@ -3,9 +3,10 @@
 Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it, a cache-sized chunk of
 samples at a time, into patch matrices with a ones row/column that carries the bias: per-sample (C*kh*kw + 1,
 OH*OW) matrices for batched GEMMs that write NCHW directly, or, when channels outnumber output columns, one
-channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larger GEMM). Its input gradient is a gather, not a scatter: the full correlation of the
-(stride-dilated, padded) output gradient with the flipped kernel, computed by `_input_grad` as kh*kw GEMMs on
-shifted contiguous row blocks of a flat channels-last grid (no im2col copy, no col2im scatter-add). The pools
+channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larger GEMM). Its input gradient is a
+gather, not a scatter: the full correlation of the (stride-dilated, padded) output gradient with the flipped kernel,
+computed by `_input_grad` as kh*kw GEMMs on shifted contiguous row blocks of a flat channels-last grid (no im2col
+copy, no col2im scatter-add). The pools
 work on one strided slice per kernel offset (`_offset_slices`): a loop over kernel offsets, never over pixels or
 channels; max-pool is separable (columns, then rows) and records each stage's argmax offset for its backward.
 """
@@ -241,9 +242,9 @@ def _axis_slices(axis: int, kernel: int, stride: int, count: int) -> list[tuple]
 def _running_max(source: np.ndarray, slices: list[tuple], out: np.ndarray, arg: np.ndarray | None = None,
                  codes: Callable[[int], Any] | None = None) -> None:
     """``out`` = elementwise max of ``source`` under ``slices``; ``arg`` (when given) = ``codes(k)`` (default k) of
-    the first slice k that reaches it. Codes must exceed every earlier slice's codes: a later slice takes over only where it
-    is strictly greater, so ``arg`` is a running ``max(arg, better * codes(k))`` (masked writes are several times
-    slower in NumPy, measured)."""
+    the first slice k that reaches it. Codes must exceed every earlier slice's codes: a later slice takes over only
+    where it is strictly greater, so ``arg`` is a running ``max(arg, better * codes(k))`` (masked writes are several
+    times slower in NumPy, measured)."""
     np.copyto(out, source[slices[0]])
     if arg is not None:
         codes = codes or arg.dtype.type
