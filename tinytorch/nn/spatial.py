@@ -6,9 +6,9 @@ OH*OW) matrices for batched GEMMs that write NCHW directly, or, when channels ou
 channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larger GEMM). Its input gradient is a
 gather, not a scatter: the full correlation of the (stride-dilated, padded) output gradient with the flipped kernel,
 computed by `_input_grad` as kh*kw GEMMs on shifted contiguous row blocks of a flat channels-last grid (no im2col
-copy, no col2im scatter-add). The pools
-work on one strided slice per kernel offset (`_offset_slices`): a loop over kernel offsets, never over pixels or
-channels; max-pool is separable (columns, then rows) and records each stage's argmax offset for its backward.
+copy, no col2im scatter-add). The pools work on one strided slice per kernel offset (`_offset_slices`): a loop over
+kernel offsets, never over pixels or channels; max-pool is separable (columns, then rows) and records each window's
+first-maximum offset for its backward.
 """
 from __future__ import annotations
 
@@ -123,8 +123,8 @@ _PATCH_CHUNK_ELEMENTS = 1 << 18
 
 def _channels_last(channels: int, out_width: int) -> bool:
     """Whether patches are built channels-last: their copy then moves runs of C floats instead of OW, and the GEMMs
-    take whole chunks of pixels (conv2 of BaselineCNN, C=32 > OW=16: forward 10 % and weight gradient 35 % faster,
-    measured; conv1, C=3 < OW=32: 2x slower that way)."""
+    take whole chunks of pixels (conv2 of BaselineCNN, C=32 > OW=16: weight gradient 1.4x faster, forward 3 %,
+    measured; conv1, C=3 < OW=32: both 1.7-2x slower that way)."""
     return channels >= out_width
 
 
@@ -260,7 +260,7 @@ def _running_max(source: np.ndarray, slices: list[tuple], out: np.ndarray, arg: 
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
     """Max over kh x kw windows, separably: a running max over the kw column offsets (strided slices along W),
     then over the kh row offsets of that (whole rows), a few samples at a time so that the passes hit the cache
-    (kw + kh passes instead of kh*kw: the forward 1.3x faster, measured). With autograd the column stage records
+    (kw + kh passes instead of kh*kw: the forward about 1.1x faster, measured). With autograd the column stage records
     which offset holds each row's first maximum, and the row stage turns it into the window's first maximum in
     row-major order, ``i * kw + j`` (PyTorch's choice on ties); the backward writes each output gradient to that
     one input position in one pass per offset."""
