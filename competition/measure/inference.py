@@ -55,18 +55,19 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
     passes: dict[str, list[list[tuple[float, float]]]] = {label: [] for label in contenders}
     first_outputs: dict[str, np.ndarray] = {}
 
-    def time_round(label: str, r: int) -> float:
-        """Time the round's passes (each on its own fresh draw); keep (placement, call) seconds of each."""
-        passes[label].append([])
-        for idx, xs in round_inputs[r]:
-            placed, seconds, values = predict(contenders[label], idx, xs)
-            predictions[label].append((idx, values.argmax(axis=1)))
-            passes[label][-1].append((placed, seconds))
-            first_outputs.setdefault(label, values)
+    def time_pass(label: str, r: int) -> float:
+        """Time the contender's next pass of round r (each pass on its own fresh draw); keep (placement, call)."""
+        if len(passes[label]) == r:
+            passes[label].append([])
+        idx, xs = round_inputs[r][len(passes[label][r])]
+        placed, seconds, values = predict(contenders[label], idx, xs)
+        predictions[label].append((idx, values.argmax(axis=1)))
+        passes[label][r].append((placed, seconds))
+        first_outputs.setdefault(label, values)
         return math.nan  # the round's value needs every contender's placements: fastest_passes below
 
-    interleaved_rounds({label: (lambda r, label=label: time_round(label, r)) for label in contenders}, rounds, rng,
-                       ctx.progress, respawner(contenders, event_id, cfg))
+    interleaved_rounds({label: (lambda r, label=label: time_pass(label, r)) for label in contenders}, rounds, rng,
+                       ctx.progress, respawner(contenders, event_id, cfg), passes=repeats)
     values = fastest_passes(passes, ("baseline", "baseline_aa"))
     ctx.progress("single-sample latency")
     singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]

@@ -8,13 +8,15 @@ store takes longer than the baseline's store of the same bytes in the same round
 second beyond that to the round's time. A thread that starts work when the inputs arrive gains only the gap between
 the store's reply and "go" (a few microseconds: the parent sends "go" at once).
 
-Slot order: the contenders of a round run one after another in an order drawn per round from the run's secret
-generator, balanced so that no contender is more often first (or right after another) than the others.
+Slot order: a round is one or more sweeps; in each sweep the contenders run one after another in an order drawn from
+the run's secret generator, balanced so that no contender is more often first (or right after another) than the
+others.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -48,15 +50,23 @@ def slot_orders(labels: list[str], rounds: int, rng: np.random.Generator) -> lis
 
 def interleaved_rounds(measure: Mapping[str, Callable[[int], float]], rounds: int, rng: np.random.Generator,
                        progress: Callable[[str], None] | None = None,
-                       before_round: Callable[[int], None] | None = None) -> dict[str, list[float]]:
-    """Call each `measure[label](round)` once per round in that round's random slot order; per-label values.
+                       before_round: Callable[[int], None] | None = None, passes: int = 1) -> dict[str, list[float]]:
+    """Per-label values of `rounds` rounds. A round is `passes` sweeps; each sweep calls every `measure[label](round)`
+    once, in its own slot order, so a contender's passes are spread over the round between the others' instead of
+    run back to back (a burst of the machine's other load then hits every contender's passes alike, and each keeps
+    an unhurt one). The round's value of a label is its fastest pass (NaN only if every pass is NaN).
     `before_round(r)` runs before each round (e.g. fresh workers); `progress` hears "round r/N" after it."""
     values: dict[str, list[float]] = {label: [] for label in measure}
-    for r, order in enumerate(slot_orders(list(measure), rounds, rng)):
+    orders = iter(slot_orders(list(measure), rounds * passes, rng))
+    for r in range(rounds):
         if before_round is not None:
             before_round(r)
-        for label in order:
-            values[label].append(measure[label](r))
+        seen: dict[str, list[float]] = {label: [] for label in measure}
+        for _ in range(passes):
+            for label in next(orders):
+                seen[label].append(measure[label](r))
+        for label, times in seen.items():
+            values[label].append(float(np.nanmin(times)) if not all(np.isnan(times)) else math.nan)
         if progress is not None:
             progress(f"round {r + 1}/{rounds}")
     return values

@@ -221,7 +221,7 @@ class Plan:
         """Runs in the child between fork and exec: join the cgroup, stage the binds, drop root to nobody."""
         if self.group is not None:
             self.group.join()
-        limits_mod.pin_to_worker_cpu()
+        limits_mod.place_worker()
         if self.binds:
             _stage_mounts(self.binds)
         if self.drop_root:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
+import sys
 from dataclasses import asdict, dataclass
+
+PR_SET_THP_DISABLE, PR_GET_THP_DISABLE = 41, 42  # linux/prctl.h
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None  # loaded before any fork
 
 
 @dataclass(frozen=True)
@@ -56,4 +61,28 @@ def worker_cpu() -> int:
 def pin_to_worker_cpu() -> None:
     """Bind the calling process (and so everything it starts) to worker_cpu(); call in the child's preexec. Code that
     later widens its own affinity is bound by the cgroup cpuset where there is one (docs/architecture.md)."""
-    os.sched_setaffinity(0, {worker_cpu()})
+    if hasattr(os, "sched_setaffinity"):  # Linux; macOS has no CPU affinity to set
+        os.sched_setaffinity(0, {worker_cpu()})
+
+
+def place_worker() -> None:
+    """The same machine for every contender; call in the child's preexec. Pins it to worker_cpu() and turns off
+    transparent huge pages for it and everything it starts (kept across exec; a process cannot turn them back on
+    without calling prctl itself). NumPy asks for huge pages for every array of 4 MiB or more, and whether a buffer
+    got them was luck of the moment that stayed with a process for its life: two identical workers differed by
+    5.8 % (sd over pairs) with them and 2.4 % without, at a cost of 20 % in absolute speed for every contender
+    alike (benchmarks/process_luck.py)."""
+    pin_to_worker_cpu()
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
+
+
+def huge_pages_disabled(pid: int | str = "self") -> bool | None:
+    """Whether process `pid` runs with transparent huge pages off (THP_enabled: 0 in /proc), None if unknown."""
+    try:
+        for line in open(f"/proc/{pid}/status", encoding="ascii"):
+            if line.startswith("THP_enabled:"):
+                return line.split()[1] == "0"
+    except OSError:
+        return None
+    return None

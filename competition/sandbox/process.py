@@ -274,6 +274,8 @@ class Worker:
             raise WorkerError(self._death_message("bubblewrap did not start the jail"))
         user = f"uid {jail.NOBODY}" if plan.drop_root else f"uid {os.getuid()}"
         cpu = f"CPU {limits_mod.worker_cpu()} ({'cpuset' if self._group and self._group.cpuset else 'affinity'})"
+        if limits_mod.huge_pages_disabled(self._ns_init):
+            cpu += ", no transparent huge pages"
         limit = (f"cgroup {self._group.kind} memory+pids, rlimits, {cpu}" if self._group else
                  f"rlimits (no writable cgroup), {cpu}")
         return (f"bubblewrap: user/pid/mount/net/ipc/uts/cgroup namespaces, {user}, read-only root, private /tmp, "
@@ -288,7 +290,7 @@ class Worker:
         def preexec() -> None:  # runs in the child between fork and exec
             os.write(status_w, (network.isolate() or "").encode())
             limits_mod.apply(limits)
-            limits_mod.pin_to_worker_cpu()
+            limits_mod.place_worker()
 
         cmd = [sys.executable, "-I", "-B", "-m", WORKER_MODULE, *self._worker_args(fds, str(root))]
         try:

@@ -26,6 +26,17 @@ def test_interleaved_rounds_visit_everyone_each_round_in_varying_order() -> None
     assert len(set(rounds)) == 6
 
 
+def test_passes_of_a_round_are_spread_between_the_others_and_the_fastest_counts() -> None:
+    order: list[str] = []
+    times = {"a": iter([3.0, 1.0, 2.0, 5.0, 4.0, 6.0]), "b": iter([2.0, math.nan, 7.0, math.nan, math.nan, math.nan])}
+    measure = {label: (lambda r, label=label: order.append(label) or next(times[label])) for label in "ab"}
+    values = timing.interleaved_rounds(measure, rounds=2, rng=np.random.default_rng(3), passes=3)
+    assert values["a"] == [1.0, 4.0] and values["b"][0] == 2.0 and math.isnan(values["b"][1])
+    sweeps = [order[i:i + 2] for i in range(0, 12, 2)]
+    assert all(sorted(sweep) == ["a", "b"] for sweep in sweeps)  # a, b alternate: never a's three passes in a row
+    assert [s[0] for s in sweeps].count("a") == 3  # and each is first in half the sweeps
+
+
 def test_interleaved_rounds_report_round_r_of_n_after_each_round() -> None:
     heard: list[str] = []
     measure = {label: (lambda r: float(r)) for label in "ab"}

@@ -119,7 +119,8 @@ def test_training_event_end_to_end(pair: tuple[Path, Path]) -> None:
     assert result["status"] == "ok", result["errors"]
     cand = result["candidate"]
     assert cand["reached_target"] is True and cand["accuracy"] >= 0.9 and 1 <= cand["epochs"] <= 30
-    assert 1 <= cand["time_s"]["n"] <= 3 and cand["time_s"]["n"] == result["noise"]["rounds"]
+    # this small net reaches the 92 % target after 8 to 18 epochs; a round that misses it by max_epochs gives no time
+    assert 1 <= cand["time_s"]["n"] <= result["noise"]["rounds"] <= 3
     assert cand["peak_memory"]["external_bytes"] > 0 and cand["model_size_bytes"] is None
     assert result["scores"]["speedup"]["value"] > 1.2  # one noisy round: only the direction is certain
 
