@@ -7,12 +7,13 @@ test_jail_attacks.py.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 
-from competition.sandbox.limits import Limits
+from competition.sandbox.limits import Limits, huge_pages_disabled, worker_cpu
 from competition.sandbox.process import Worker, WorkerError, running
 from competition.sandbox.static_check import check_folder
 
@@ -127,3 +128,14 @@ def test_reassigning_the_guards_module_globals_does_not_disarm_it(tmp_path: Path
         worker.request("import", timeout=60)
         with pytest.raises(WorkerError, match="sandbox: reading '/etc/passwd' is not allowed"):
             worker.request("load", event="x", timeout=60)
+
+
+@pytest.mark.parametrize("isolation", ["process", "auto"])
+def test_every_worker_runs_on_the_one_worker_cpu_without_huge_pages(isolation: str) -> None:
+    """Read from outside, in /proc: the same CPU and the same page size for every contender (limits.place_worker)."""
+    with Worker(None, isolation=isolation) as worker:
+        pid = worker.host_pid
+        assert huge_pages_disabled(pid) is True
+        assert os.sched_getaffinity(pid) == {worker_cpu()}
+        if worker.sandbox_record()["isolation"] == "jail":
+            assert "no transparent huge pages" in worker.sandbox_record()["method"]
