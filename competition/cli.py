@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -105,6 +106,17 @@ def _add_data(sub: Any) -> None:
     download.set_defaults(func=cmd_data_download)
 
 
+def _positive_float(text: str) -> float:
+    """argparse type: a number > 0 (a clear usage error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _add_benchmark(sub: Any) -> None:
     bench = sub.add_parser("benchmark", help="measure a submission against the baseline").add_subparsers(metavar="ACTION")
     run = bench.add_parser("run", help="run events and write result JSON files")
@@ -115,6 +127,8 @@ def _add_benchmark(sub: Any) -> None:
     run.add_argument("--runner-class", choices=RUNNER_CLASSES, default="local")
     run.add_argument("--out", type=Path, default=Path(".tito/results"), help="directory for result JSON files")
     run.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run, not for the leaderboard")
+    run.add_argument("--budget-scale", type=_positive_float, default=1.0, metavar="X",
+                     help="X times the rounds and timing budget (e.g. 4 on a noisy machine, for a tighter A/A interval)")
     run.add_argument("--wide", action="store_true", help="every column (the default table fits 80 columns)")
     run.add_argument("--json", action="store_true", help="print the results as JSON")
     run.set_defaults(func=cmd_benchmark_run)
@@ -395,7 +409,7 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
         for index, event_id in enumerate(runnable, 1):
             show.event(index, event_id)
             result = run_event(event_id, submission, BASELINE_DIR, runner_class=args.runner_class, quick=args.quick,
-                               progress=show)
+                               progress=show, budget_scale=args.budget_scale)
             rows.append((result, write_result(result, args.out)))
             show.event_done(index)
     if args.json:

@@ -35,8 +35,9 @@ Progress = Callable[[str], None]
 
 
 def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_class: str = "local",
-              quick: bool = False, progress: Progress | None = None) -> dict:
+              quick: bool = False, progress: Progress | None = None, budget_scale: float = 1.0) -> dict:
     """Measure `submission_dir` on `event_id` against `baseline_dir` on this machine; return the result dict.
+    `budget_scale` multiplies the rounds and timing budgets of a full run (protocols.scaled).
     Raises jail.JailUnavailable for runner classes that must be jailed when the jail does not work here."""
     say = progress or (lambda message: None)
     jail_state = jail.require(runner_class)
@@ -44,10 +45,11 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
         say(f"WARNING: the OS jail is not available ({jail_state.reason}); the submission runs in a plain process "
             "sandbox and this result will never be ranked")
     event = load_rules().event(event_id)
-    cfg = protocols.QUICK if quick else protocols.FULL
+    cfg = protocols.QUICK if quick else protocols.scaled(protocols.FULL, budget_scale)
     rng, seed_sha256 = draws.secret_seed()
     submission_dir, baseline_dir = Path(submission_dir), Path(baseline_dir)
-    result = _skeleton(event, submission_dir, runner_class, _now(), cfg, seed_sha256)
+    result = _skeleton(event, submission_dir, runner_class, _now(), cfg, seed_sha256, quick,
+                       1.0 if quick else float(budget_scale))
     training = [event.id] if event.kind == "training" else []
     problems = [("static_check", p) for p in check_folder(submission_dir) + payload_problems(submission_dir, training)]
     problems += _closed_problems(event, submission_dir, baseline_dir, result)
@@ -204,7 +206,7 @@ def _limits(event: Event, cfg: protocols.RunConfig) -> Limits:
 
 
 def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt.datetime,
-              cfg: protocols.RunConfig, seed_sha256: str) -> dict:
+              cfg: protocols.RunConfig, seed_sha256: str, quick: bool, budget_scale: float) -> dict:
     meta = _submission_meta(submission_dir)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     return {
@@ -221,8 +223,8 @@ def _skeleton(event: Event, submission_dir: Path, runner_class: str, started: dt
         "status": "ok",
         "errors": [],
         "sandbox": {"network_isolated": False, "method": "not started", "limits": {}},
-        "config": {"quick": cfg is protocols.QUICK, "rounds": 0, "blas_threads": cfg.blas_threads,
-                   "seed_sha256": seed_sha256},
+        "config": {"quick": quick, "rounds": 0, "blas_threads": cfg.blas_threads,
+                   "seed_sha256": seed_sha256, "budget_scale": budget_scale},
         "conformance": {"division": meta["division"], "verdict": "not_checked", "max_abs_diff": None,
                         "tolerance": None, "reason": "the run did not reach the conformance check"},
         "candidate": None,

@@ -85,6 +85,9 @@ def _keyword(key: str, value: Any, root: dict[str, Any], compile_ref: Callable[[
     if key in ("minimum", "maximum"):
         below = key == "minimum"
         return lambda v: not _is_number(v) or (v >= value if below else v <= value)
+    if key in ("exclusiveMinimum", "exclusiveMaximum"):
+        below = key == "exclusiveMinimum"
+        return lambda v: not _is_number(v) or (v > value if below else v < value)
     if key in ("minLength", "maxLength"):
         shortest = key == "minLength"
         return lambda v: not isinstance(v, str) or (len(v) >= value if shortest else len(v) <= value)
@@ -136,7 +139,8 @@ def _object_check(schema: dict[str, Any], root: dict[str, Any], compile_ref: Cal
     return check
 
 
-LEAF = {"type", "enum", "const", "minimum", "maximum", "minLength", "maxLength", "pattern"}
+LEAF = {"type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+        "pattern"}
 OBJECT = {"type", "required", "properties", "additionalProperties"}
 
 
@@ -148,6 +152,7 @@ def _leaf_check(schema: dict[str, Any]) -> Check:
     options = [_equal_to(o) for o in (schema["enum"] if "enum" in schema else [schema["const"]])] \
         if "enum" in schema or "const" in schema else None
     low, high = schema.get("minimum"), schema.get("maximum")
+    above, under = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
     shortest, longest = schema.get("minLength"), schema.get("maxLength")
     regex = re.compile(schema["pattern"]) if "pattern" in schema else None
 
@@ -162,6 +167,8 @@ def _leaf_check(schema: dict[str, Any]) -> Check:
                 return False
         elif kind is int or kind is float:
             if (low is not None and not v >= low) or (high is not None and not v <= high):
+                return False
+            if (above is not None and not v > above) or (under is not None and not v < under):
                 return False
         return options is None or any(option(v) for option in options)
     return check

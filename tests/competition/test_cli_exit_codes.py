@@ -75,7 +75,8 @@ def _fake_result(event_id: str, status: str = "ok") -> dict:
 def stub_harness(monkeypatch, tmp_path):
     calls = []
 
-    def run_event(event_id, submission_dir, baseline_dir, runner_class="local", quick=False, progress=None):
+    def run_event(event_id, submission_dir, baseline_dir, runner_class="local", quick=False, progress=None,
+                  budget_scale=1.0):
         calls.append((event_id, Path(submission_dir), runner_class, quick))
         progress("measuring")
         return _fake_result(event_id, "failed" if event_id == "transformer_decathlon" else "ok")

@@ -329,3 +329,15 @@ def test_flops_are_counted_by_the_parent_only_for_closed_inference_from_shipped_
     assert flops.pass_flops("mlp_sprint_offline", "training", "closed", baseline, images) is None
     record = flops.throughput(2_000_000_000, 0.5, 8.0)
     assert record == {"achieved_gflops": 4.0, "percent_of_peak": 50.0}
+
+
+def test_budget_scale_multiplies_rounds_and_budgets_and_refuses_nonsense() -> None:
+    from competition.measure.protocols import FULL, scaled
+
+    four = scaled(FULL, 4)
+    assert (four.rounds, four.timing_budget_s) == (4 * FULL.rounds, 4 * FULL.timing_budget_s)
+    assert (four.training_rounds, four.training_budget_s) == (4 * FULL.training_rounds, 4 * FULL.training_budget_s)
+    assert four.min_rounds == FULL.min_rounds and four.repeats == FULL.repeats  # the protocol itself is unchanged
+    assert scaled(FULL, 1) == FULL
+    with pytest.raises(ValueError, match="positive"):
+        scaled(FULL, 0)

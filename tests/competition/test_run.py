@@ -108,6 +108,7 @@ def test_inference_event_end_to_end(pair: tuple[Path, Path]) -> None:
     assert memory["external_bytes"] > memory["rss_delta_bytes"] > 0
     config = result["config"]
     assert config["quick"] is True and config["rounds"] == result["noise"]["rounds"] and config["blas_threads"] == 1
+    assert config["budget_scale"] == 1.0
     assert len(config["seed_sha256"]) == 64 and result["event"]["dataset"]["visibility"] == "public"
     assert result["conformance"]["division"] == "open" and result["conformance"]["verdict"] == "not_checked"
 

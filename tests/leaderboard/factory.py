@@ -136,7 +136,7 @@ def make_result(
         "finished_at": _stamp(started + timedelta(minutes=5)),
         "status": status,
         "errors": [] if status == "ok" else [{"stage": "run", "message": "worker crashed"}],
-        "config": {"quick": False, "rounds": 10, "blas_threads": 1, "seed_sha256": "e" * 64},
+        "config": {"quick": False, "rounds": 10, "blas_threads": 1, "seed_sha256": "e" * 64, "budget_scale": 1.0},
         "sandbox": {"network_isolated": True, "isolation": "jail", "method": "test", "limits": {"cpu_seconds": 600}},
         "candidate": _measurements(accuracy, 2.0 / (speedup or 1.0), peak_memory, model_size, energy_joules,
                                    perplexity),
@@ -228,7 +228,7 @@ def make_scored_result(
         side["peak_memory"]["external_bytes"] = peak
     ratios = None if speedup is None else [speedup * (1 + spread * (2 * i / (rounds - 1) - 1)) for i in range(rounds)]
     result["candidate"], result["baseline"] = candidate, baseline
-    result["config"] = {"quick": quick, "rounds": rounds, "blas_threads": 1, "seed_sha256": "e" * 64}
+    result["config"] = {"quick": quick, "rounds": rounds, "blas_threads": 1, "seed_sha256": "e" * 64, "budget_scale": 1.0}
     result["sandbox"]["isolation"] = isolation
     result["scores"] = scoring.score(event, candidate, baseline, speedup_ratios=ratios,
                                      aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class)

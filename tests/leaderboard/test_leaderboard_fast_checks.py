@@ -68,6 +68,8 @@ def test_compiler_refuses_what_it_does_not_know():
         compile_schema({"type": "object", "patternProperties": {"^x": {"type": "string"}}})
     check = compile_schema({"type": "integer", "minimum": 0})
     assert check(3) and check(3.0) and not check(True) and not check(-1) and not check(2.5)
+    positive = compile_schema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10})
+    assert positive(0.5) and not positive(0) and not positive(10) and not positive(-1)
 
 
 def _median_ci_by_resampling(values, confidence=0.95, n_resamples=10_000, seed=0):
