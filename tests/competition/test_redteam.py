@@ -4,7 +4,8 @@ and reason, numbers, CPU time and process states read from /proc, the memory met
 Fixtures: tests/fixtures/submissions/redteam_* or written to tmp_path, run next to the honest entrant of
 test_protocol_attacks (honest.py + templates.npz) on its small quick protocol. Attacks that reach `sys` through a
 numpy module passed the static check before it was closed there; they are run past it (`past_static_check`),
-because the jail and the parent, not the static check, are the defence. Open holes are xfail(strict=True).
+because the jail and the parent, not the static check, are the defence. An open hole would be marked
+xfail(strict=True); none is open.
 """
 
 from __future__ import annotations
