@@ -10,6 +10,7 @@ import pytest
 import tinytorch as tt
 import tinytorch.quantization as tq
 from tinytorch import nn
+from tinytorch.nn import spatial
 from tinytorch.nn.intrinsic import ConvReLU2d, LinearReLU
 
 
@@ -55,13 +56,20 @@ def test_fuse_modules_matches_torch_state_and_outputs(bias, oracle, rng):
     assert type(mine[0]) is nn.Conv2d  # not in place by default
 
 
-def test_fused_conv_relu_kernel_is_exact_for_any_geometry(rng):
+@pytest.mark.parametrize("chunk_elements", [1, 1 << 12, 1 << 18])  # one image per chunk, a few, all at once
+def test_fused_conv_relu_kernel_is_exact_for_any_geometry(chunk_elements, monkeypatch, rng):
+    """The fused module runs conv2d's own forward (channels-first and channels-last patches alike), rectifying each
+    chunk: bit-equal to the pair, whatever the chunking."""
+    monkeypatch.setattr(spatial, "_PATCH_CHUNK_ELEMENTS", chunk_elements)
     for conv in (nn.Conv2d(3, 5, 3, padding=1), nn.Conv2d(3, 5, (3, 2), stride=2, padding=(1, 0), bias=False),
-                 nn.Conv2d(2, 4, 1)):
+                 nn.Conv2d(2, 4, 1), nn.Conv2d(16, 6, 3, padding=1), nn.Conv2d(12, 4, 2, stride=2, bias=False)):
         fused = ConvReLU2d(conv, nn.ReLU())
         x = tt.tensor(rng.standard_normal((70, conv.in_channels, 9, 8)).astype(np.float32))
         with tt.no_grad():
-            np.testing.assert_array_equal(fused(x).data, conv(x).relu().data)
+            out = fused(x).data
+            np.testing.assert_array_equal(out, conv(x).relu().data)
+        assert out.flags["C_CONTIGUOUS"] and (out >= 0).all() and (out == 0).any()
+    assert spatial._channels_last(16, 8) and not spatial._channels_last(3, 8)  # both layouts were exercised
 
 
 def test_fused_modules_backpropagate_like_the_pair(rng):
