@@ -3,10 +3,11 @@
 Conv sees the input through `windows` (im2col as a zero-copy strided view) and copies it, a cache-sized chunk of
 samples at a time, into patch matrices with a ones row/column that carries the bias: per-sample (C*kh*kw + 1,
 OH*OW) matrices for batched GEMMs that write NCHW directly, or, when channels outnumber output columns, one
-channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larger GEMM). Its input gradient is a
-gather, not a scatter: the full correlation of the (stride-dilated, padded) output gradient with the flipped kernel,
-computed by `_input_grad` as kh*kw GEMMs on shifted contiguous row blocks of a flat channels-last grid (no im2col
-copy, no col2im scatter-add). The pools work on one strided slice per kernel offset (`_offset_slices`): a loop over
+channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larger GEMM). That forward,
+`_conv_forward`, is also the fused ``nn.intrinsic.ConvReLU2d``'s, which rectifies each chunk in cache. The input
+gradient is a gather, not a scatter: the full correlation of the (stride-dilated, padded) output gradient with the
+flipped kernel, computed by `_input_grad` as kh*kw GEMMs on shifted contiguous row blocks of a flat channels-last grid
+(no im2col copy, no col2im scatter-add). The pools work on one strided slice per kernel offset (`_offset_slices`): a loop over
 kernel offsets, never over pixels or channels; max-pool is separable (columns, then rows) and records each window's
 first-maximum offset for its backward.
 """
