@@ -7,9 +7,9 @@ channels-last (pixels, kh*kw*C + 1) matrix per chunk (longer copy runs, one larg
 `_conv_forward`, is also the fused ``nn.intrinsic.ConvReLU2d``'s, which rectifies each chunk in cache. The input
 gradient is a gather, not a scatter: the full correlation of the (stride-dilated, padded) output gradient with the
 flipped kernel, computed by `_input_grad` as kh*kw GEMMs on shifted contiguous row blocks of a flat channels-last grid
-(no im2col copy, no col2im scatter-add). The pools work on one strided slice per kernel offset (`_offset_slices`): a loop over
-kernel offsets, never over pixels or channels; max-pool is separable (columns, then rows) and records each window's
-first-maximum offset for its backward.
+(no im2col copy, no col2im scatter-add). The pools work on one strided slice per kernel offset (`_offset_slices`):
+a loop over kernel offsets, never over pixels or channels; max-pool is separable (columns, then rows) and records each
+window's first-maximum offset for its backward.
 """
 from __future__ import annotations
 
