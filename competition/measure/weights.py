@@ -45,18 +45,20 @@ def npz_summary(path: Path) -> tuple[int, int]:
     return sum(v * dtype.itemsize for v, (_, dtype) in zip(values, specs)), sum(values)
 
 
-def copy_files(src: Path, names: list[str], transform: Callable[[str], str] | None = None) -> Path:
-    """A new temporary folder holding copies of `names` (top-level files of `src`), each text passed through
-    `transform` when given (a file it cannot transform is copied as it is)."""
+def copy_files(src: Path, names: list[str], transform: Callable[[Path], str] | None = None) -> Path:
+    """A new temporary folder holding copies of `names` (top-level files of `src`), or, with `transform`, the text it
+    makes of each file (written as UTF-8; a file it cannot read as source is left out, so nothing reaches the worker
+    untransformed)."""
     dst = Path(tempfile.mkdtemp(prefix="tito-shipped-")) / src.resolve().name
     dst.mkdir()
     for name in names:
-        shutil.copyfile(src / name, dst / name)
-        if transform is not None:
-            try:
-                (dst / name).write_text(transform((src / name).read_text(encoding="utf-8")), encoding="utf-8")
-            except (SyntaxError, UnicodeDecodeError, ValueError):
-                pass  # left as shipped: it fails the static check and the import
+        if transform is None:
+            shutil.copyfile(src / name, dst / name)
+            continue
+        try:
+            (dst / name).write_text(transform(src / name), encoding="utf-8")
+        except (SyntaxError, UnicodeDecodeError, LookupError, ValueError):
+            continue  # not Python source: the static check refuses it before any run
     return dst
 
 
@@ -83,7 +85,8 @@ def shipped(folder: Path, kind: str, loads: Callable[[Path], bool]) -> Shipped:
     """The worker's files for an event of `kind` and their size (see the module docstring)."""
     folder = Path(folder)
     if kind == "training":
-        return Shipped(copy_files(folder, _top_files(folder, CODE_SUFFIXES), source_payload.stripped), (), None, None)
+        code = copy_files(folder, _top_files(folder, CODE_SUFFIXES), source_payload.stripped_file)
+        return Shipped(code, (), None, None)
     npz = needed_npz(folder, loads)
     others = _top_files(folder, CODE_SUFFIXES | DATA_SUFFIXES)
     summaries = [npz_summary(folder / name) for name in npz]

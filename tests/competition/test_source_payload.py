@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from competition.measure import weights
 from competition.measure.source_payload import LITERAL_LIMIT_BYTES, literal_bytes, payload_problems, stripped
 
 SOURCE = '''"""Module docstring
@@ -46,3 +47,20 @@ def test_payload_bound_names_the_files_that_hold_the_data(tmp_path: Path) -> Non
     assert "blob.py 8.0 KiB" in problem.message and "big_comments" not in problem.message
     assert "mlp_sprint may hold at most 4 KiB" in problem.message
     assert payload_problems(tmp_path, []) == []  # inference entries ship weights as files; no bound here
+
+
+def test_a_training_worker_gets_plain_utf8_code_whatever_the_file_encoding(tmp_path: Path) -> None:
+    """A latin-1 file (PEP 263 coding line) cannot keep its comments by not being UTF-8."""
+    (tmp_path / "model.py").write_bytes(b"# -*- coding: latin-1 -*-\n# payload \xe9\xe9\xe9\n"
+                                        b"NAME = 'caf\xe9'  # more payload\n")
+    (tmp_path / "notes.py").write_bytes(b"\xff\xfe not python at all\n")
+    staged = weights.shipped(tmp_path, "training", loads=lambda folder: True)
+    try:
+        code = (staged.folder / "model.py").read_text(encoding="utf-8")
+        assert "payload" not in code and "coding" not in code
+        namespace: dict = {}
+        exec(compile(code, "model.py", "exec"), namespace)  # noqa: S102 - the test's own source
+        assert namespace["NAME"] == "café"
+        assert not (staged.folder / "notes.py").exists()  # unreadable as source: not shipped at all
+    finally:
+        weights.discard(staged)
