@@ -4,9 +4,9 @@ A training event is timed from scratch, so a model (or the statistics to undo th
 measure/scramble.py) written into the code as literals would be knowledge bought before the clock started. The
 worker of a training event therefore gets each .py file with its comments and docstrings blanked (line numbers kept,
 so tracebacks still point at the right line; nothing the program can read is lost but text meant for people), and
-the string, bytes and number literals left in it are bounded by LITERAL_LIMIT_BYTES per entry. Not bounded: data
-encoded in the code's own structure (identifiers, computed expressions); maintainers review the code before an
-official run (docs/measurement.md, "Training events").
+the string, bytes and number literals left in it, with the file names, are bounded by LITERAL_LIMIT_BYTES per entry.
+Not bounded: data encoded in the code's own structure (identifiers, computed expressions); maintainers review the
+code before an official run (docs/measurement.md, "Training events").
 """
 
 from __future__ import annotations
@@ -75,23 +75,23 @@ def literal_bytes(source: str) -> int:
 
 
 def payload_problems(folder: Path, events: list[str]) -> list[Problem]:
-    """One problem if the .py files of `folder` together hold more literal bytes than a training entry may
-    (`events`: the training events it enters, for the message; nothing to check when empty)."""
+    """One problem if the .py files of `folder` together hold more literal bytes (their names included) than a
+    training entry may (`events`: the training events it enters, for the message; nothing to check when empty)."""
     if not events:
         return []
     counted: list[tuple[str, int]] = []
     for path in sorted(folder.glob("*.py")):
-        try:
-            counted.append((path.name, literal_bytes(stripped_file(path))))
+        try:  # a file's name is data the worker can list too
+            counted.append((path.name, len(path.name.encode()) + literal_bytes(stripped_file(path))))
         except (SyntaxError, UnicodeDecodeError, LookupError, ValueError):
             continue  # does not import either; the static check reports it
     total = sum(n for _, n in counted)
     if total <= LITERAL_LIMIT_BYTES:
         return []
     largest = ", ".join(f"{name} {_size(n)}" for name, n in sorted(counted, key=lambda c: -c[1])[:3] if n)
-    return [Problem(str(folder), f"the code holds {_size(total)} of string and number literals ({largest}); "
-                    f"an entry of {', '.join(events)} may hold at most {LITERAL_LIMIT_BYTES // 1024} KiB outside "
-                    "comments and docstrings",
+    return [Problem(str(folder), f"the code holds {_size(total)} of string and number literals and file names "
+                    f"({largest}); an entry of {', '.join(events)} may hold at most "
+                    f"{LITERAL_LIMIT_BYTES // 1024} KiB outside comments and docstrings",
                     "train from the data given: a training event starts from scratch, so weights or statistics "
                     "written into the code are not allowed (docs/measurement.md, 'Training events')")]
 

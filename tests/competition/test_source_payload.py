@@ -44,9 +44,17 @@ def test_payload_bound_names_the_files_that_hold_the_data(tmp_path: Path) -> Non
     (tmp_path / "blob.py").write_text(f"W = {'ab' * LITERAL_LIMIT_BYTES!r}\n")
     (tmp_path / "big_comments.py").write_text("# " + "x" * 10 * LITERAL_LIMIT_BYTES + "\n")  # comments are free
     [problem] = payload_problems(tmp_path, ["mlp_sprint"])
-    assert "blob.py 8.0 KiB" in problem.message and "big_comments" not in problem.message
+    assert "blob.py 8.0 KiB" in problem.message and "big_comments.py 15 bytes" in problem.message  # its name only
     assert "mlp_sprint may hold at most 4 KiB" in problem.message
     assert payload_problems(tmp_path, []) == []  # inference entries ship weights as files; no bound here
+
+
+def test_file_names_count_as_data(tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text("X = 1\n")
+    assert payload_problems(tmp_path, ["mlp_sprint"]) == []
+    for i in range(40):  # 40 names of 110 hex digits: 4.4 KiB the worker could read back with a directory listing
+        (tmp_path / f"m{i:02d}_{'ab' * 54}.py").write_text("")
+    assert "KiB of string and number literals" in payload_problems(tmp_path, ["mlp_sprint"])[0].message
 
 
 def test_a_training_worker_gets_plain_utf8_code_whatever_the_file_encoding(tmp_path: Path) -> None:
