@@ -31,7 +31,11 @@ JAIL_LIB = "/jail/lib"  # the worker's import path: only the packages bound belo
 SUBMISSION = "/tmp/submission"  # the read-only submission copy, the worker's cwd; /tmp is the jail's private tmpfs
 HARNESS_PACKAGES = ("competition", "tinytorch")  # taken from the parent's own import, so any checkout works
 WORKER_PACKAGES = ("numpy", "threadpoolctl", "yaml")  # third-party packages the worker may import (absent: skipped)
-HIDDEN_IN_PACKAGES = ("tinytorch/data/bundled",)  # test labels: an empty tmpfs covers them
+# Folders of the packages that an empty read-only tmpfs covers in every jail, with the files (glob) kept visible: the
+# bundled datasets (test labels; the training images a scrambled MLP Sprint could be matched against) and the
+# pretrained weights (a model trained before the run; weights an entry could use without shipping them, outside its
+# measured size). The model cards (architectures) stay.
+HIDDEN_IN_PACKAGES = {"tinytorch/data/bundled": (), "tinytorch/models/weights": ("*.json",)}
 APPARMOR_SYSCTL = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
 APPARMOR_FIX = "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
 
@@ -187,9 +191,18 @@ class Plan:
             argv += ["--ro-bind", plan.stage(source, stage / str(index)), dest]
         site = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]
         hidden = [site] if os.path.isdir(site) and site.startswith(prefix + os.sep) else []
-        hidden += [f"{JAIL_LIB}/{rel}" for rel in HIDDEN_IN_PACKAGES if os.path.isdir(_host_path(sources, rel))]
+        kept: dict[str, list[Path]] = {}
+        for rel, patterns in HIDDEN_IN_PACKAGES.items():
+            host = Path(_host_path(sources, rel))
+            if host.is_dir():
+                hidden.append(f"{JAIL_LIB}/{rel}")
+                kept[hidden[-1]] = sorted(p for pattern in patterns for p in host.glob(pattern) if p.is_file())
         for path in hidden:
-            argv += ["--perms", "0555", "--tmpfs", path, "--remount-ro", path]
+            argv += ["--perms", "0555", "--tmpfs", path]
+            for index, file in enumerate(kept.get(path, ())):
+                staged = plan.stage(str(file), stage / f"{Path(path).name}-{index}")
+                argv += ["--ro-bind", staged, f"{path}/{file.name}"]
+            argv += ["--remount-ro", path]
         argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", SUBMISSION, "--info-fd", str(info_fd),
                  "--", exe, *command]
         plan.argv = argv

@@ -189,3 +189,31 @@ def _settle(probe, seconds: float = 3.0):
         time.sleep(0.05)
         value = probe()
     return value
+
+
+PRETRAINED_READER = '''
+from tinytorch.models import model_card, pretrained
+
+
+def load(event):
+    card = model_card("mnist_mlp")  # the architecture stays readable
+    try:
+        pretrained(event)
+        found = "LOADED " + event
+    except Exception as err:
+        found = type(err).__name__
+    raise RuntimeError(f"card {card['model']}; weights: {found}")
+'''
+
+
+@pytest.mark.parametrize("name", ["mnist_mlp", "mnist_cnn", "shakespeare_gpt"])
+def test_pretrained_weights_in_the_package_are_not_in_the_jail(tmp_path: Path, name: str) -> None:
+    """A training entry could yield tinytorch's pretrained MLP at its first next(), and an inference entry could use
+    pretrained weights without shipping (and so without counting) them: the jail shows the model cards only."""
+    (tmp_path / "model.py").write_text(PRETRAINED_READER)
+    with Worker(tmp_path, label="candidate", isolation="jail") as worker:
+        worker.request("import", timeout=60)
+        with pytest.raises(WorkerError) as info:
+            worker.request("load", event=name, timeout=60)
+    assert "card MLP; weights: FileNotFoundError" in str(info.value)
+    assert (REPO / "tinytorch" / "models" / "weights" / f"{name}.npz").is_file()  # they are there outside
