@@ -20,14 +20,12 @@ import statistics
 import subprocess
 import sys
 
-from competition.sandbox.limits import PR_SET_THP_DISABLE, worker_cpu
+from competition.sandbox.limits import pin_to_worker_cpu, place_worker, worker_cpu
 
 WORKER = r'''
-import ctypes, sys, time
+import sys, time
 import numpy as np
 from threadpoolctl import threadpool_limits
-if sys.argv[1] == "off":
-    ctypes.CDLL(None).prctl(%d, 1, 0, 0, 0)
 threadpool_limits(1)
 import tinytorch as tt
 from tinytorch.models import pretrained
@@ -41,16 +39,17 @@ once()
 print("ready", flush=True)
 for _ in sys.stdin:
     start = time.perf_counter(); once(); print(time.perf_counter() - start, flush=True)
-''' % PR_SET_THP_DISABLE
+'''
 
 
 class Worker:
     """One persistent process timing a pass per line it reads."""
 
     def __init__(self, huge_pages: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", WORKER, huge_pages], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
-                                     preexec_fn=lambda: os.sched_setaffinity(0, {worker_cpu()}))
+        """huge_pages "off": placed as the harness places its workers (limits.place_worker); "on": pinned only."""
+        self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                                     preexec_fn=place_worker if huge_pages == "off" else pin_to_worker_cpu)
         assert self.proc.stdout.readline().strip() == "ready"
 
     def time_pass(self) -> float:

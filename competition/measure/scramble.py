@@ -43,4 +43,3 @@ class Scramble:
 def draw(rng: np.random.Generator, pixel_count: int, class_count: int) -> Scramble:
     """A fresh scramble from the run's secret generator."""
     return Scramble(pixels=rng.permutation(pixel_count), classes=rng.permutation(class_count))
-

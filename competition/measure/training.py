@@ -14,13 +14,12 @@ from competition.measure.contender import Contender
 from competition.measure.draws import batches, perturbed
 from competition.measure.memory import peak_record
 from competition.measure.protocols import Context, Outcome, RunConfig, Trained, measurements
-from competition.measure.scramble import Scramble
 from competition.measure.timing import interleaved_rounds
 from competition.sandbox.process import WorkerError
 
 
 def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, test: list[np.ndarray],
-                     seed: int, task: Scramble) -> dict:
+                     seed: int, task: scramble.Scramble) -> dict:
     """One training round in a fresh worker. The clock runs over every request in which the submission's code runs
     (importing model.py, sending the training data, train(), each next(), predict on the test images after each
     epoch) until the yielded model first reaches the target; its accuracy comes from those timed predictions.
@@ -73,7 +72,7 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
     classes = int(data.labels.max()) + 1
     test_inputs: list[np.ndarray] = []
 
-    def once(label: str, test: list[np.ndarray], round_data: EventData, task: Scramble) -> float:
+    def once(label: str, test: list[np.ndarray], round_data: EventData, task: scramble.Scramble) -> float:
         run = _train_to_target(contenders[label], event_id, protocol, round_data, test, round_seed, task)
         runs[label].append(run)
         return run["time_s"] or math.nan

@@ -12,7 +12,6 @@ uid: the parent's own, or `nobody` (65534) when the parent is root, so RLIMIT_NP
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import importlib.util
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import competition
 from competition.sandbox import cgroup, limits as limits_mod
+from competition.sandbox.libc import LIBC
 
 NOBODY = 65534
 JAIL_LIB = "/jail/lib"  # the worker's import path: only the packages bound below
@@ -190,16 +190,16 @@ class Plan:
         for index, (source, dest) in enumerate(sources):
             argv += ["--ro-bind", plan.stage(source, stage / str(index)), dest]
         site = sysconfig.get_paths(vars={"base": prefix, "platbase": prefix})["purelib"]
-        hidden = [site] if os.path.isdir(site) and site.startswith(prefix + os.sep) else []
-        kept: dict[str, list[Path]] = {}
+        hidden: dict[str, list[Path]] = {}  # jail path -> the files bound back into its empty tmpfs
+        if os.path.isdir(site) and site.startswith(prefix + os.sep):
+            hidden[site] = []
         for rel, patterns in HIDDEN_IN_PACKAGES.items():
-            host = Path(_host_path(sources, rel))
-            if host.is_dir():
-                hidden.append(f"{JAIL_LIB}/{rel}")
-                kept[hidden[-1]] = sorted(p for pattern in patterns for p in host.glob(pattern) if p.is_file())
-        for path in hidden:
+            host = _host_path(sources, rel)
+            if host and os.path.isdir(host):
+                hidden[f"{JAIL_LIB}/{rel}"] = sorted(p for pat in patterns for p in Path(host).glob(pat) if p.is_file())
+        for path, kept in hidden.items():
             argv += ["--perms", "0555", "--tmpfs", path]
-            for index, file in enumerate(kept.get(path, ())):
+            for index, file in enumerate(kept):
                 staged = plan.stage(str(file), stage / f"{Path(path).name}-{index}")
                 argv += ["--ro-bind", staged, f"{path}/{file.name}"]
             argv += ["--remount-ro", path]
@@ -254,13 +254,12 @@ def _host_path(sources: list[tuple[str, str]], rel: str) -> str:
 
 def _stage_mounts(binds: list[tuple[str, str]]) -> None:
     """A private mount namespace for bwrap's launcher in which each source is bind-mounted on its stage folder."""
-    _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    if _libc.unshare(_CLONE_NEWNS) != 0:
+    if LIBC.unshare(_CLONE_NEWNS) != 0:
         raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
-    if _libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+    if LIBC.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         raise OSError(ctypes.get_errno(), "making the mount namespace private failed")
     for source, target in binds:
-        if _libc.mount(os.fsencode(source), os.fsencode(target), None, _MS_BIND | _MS_REC, None) != 0:
+        if LIBC.mount(os.fsencode(source), os.fsencode(target), None, _MS_BIND | _MS_REC, None) != 0:
             raise OSError(ctypes.get_errno(), f"staging {source} failed")
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import resource
 import sys
 from dataclasses import asdict, dataclass
 
-PR_SET_THP_DISABLE, PR_GET_THP_DISABLE = 41, 42  # linux/prctl.h
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None  # loaded before any fork
+from competition.sandbox.libc import LIBC
+
+PR_SET_THP_DISABLE = 41  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def place_worker() -> None:
     5.8 % (sd over pairs) with them and 2.4 % without, at a cost of 20 % in absolute speed for every contender
     alike (benchmarks/process_luck.py)."""
     pin_to_worker_cpu()
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
+    if sys.platform == "linux":
+        LIBC.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
 
 
 def huge_pages_disabled(pid: int | str = "self") -> bool | None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
+
+from competition.sandbox.libc import LIBC
 
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def isolate() -> str | None:
@@ -22,6 +20,6 @@ def isolate() -> str | None:
     if os.geteuid() != 0:
         attempts = [(CLONE_NEWUSER | CLONE_NEWNET, "unshare(CLONE_NEWUSER|CLONE_NEWNET)")]
     for flags, method in attempts:
-        if _libc.unshare(flags) == 0:
+        if LIBC.unshare(flags) == 0:
             return method
     return None
