@@ -12,7 +12,8 @@ from competition.measure import stats, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import ImageDraws, batches, perturbed
 from competition.measure.protocols import (Context, Outcome, clock_overhead, energy_of, fastest_passes, measurements,
-                                           memory_of, planned_repeats, planned_rounds, ratios_of, respawner)
+                                           memory_of, planned_repeats, planned_rounds, ratios_of, request_batches,
+                                           respawner)
 from competition.measure.timing import interleaved_rounds
 
 
@@ -29,10 +30,10 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         idx = draws.take(count)
         return idx, batches(perturbed(data.inputs[idx], rng), batch_size)
 
-    def predict(c: Contender, idx: np.ndarray, xs: list[np.ndarray]) -> tuple[float, float, np.ndarray]:
+    def predict(c: Contender, xs: list[np.ndarray]) -> tuple[float, float, np.ndarray]:
         """(seconds placing the inputs, seconds of the timed call, checked scores)."""
         placing, names = c.place(xs)
-        seconds, outs = c.go("predict", names, units=len(idx))
+        seconds, outs = c.go("predict", names, units=sum(len(x) for x in xs))
         values = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, xs)])
         return placing, seconds, values
 
@@ -45,30 +46,41 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         c.reset_peak_memory()
     ctx.progress("warm-up pass of every contender")
     idx, xs = draw(n)
-    warm = {label: predict(c, idx, xs)[1] for label, c in contenders.items()}
-    overhead = clock_overhead(contenders["baseline"], xs, [(len(x), classes) for x in xs], cfg.overhead_calls, True)
+    warm = {label: predict(c, xs)[1] for label, c in contenders.items()}
+    per_request = request_batches(warm, len(xs))
+    requests = [slice(k, k + per_request) for k in range(0, len(xs), per_request)]
+    overhead = len(requests) * clock_overhead(contenders["baseline"], xs[requests[0]],
+                                              [(len(x), classes) for x in xs[requests[0]]], cfg.overhead_calls, True)
     repeats = planned_repeats(warm, cfg)
     rounds = planned_rounds(sum(warm.values()) * repeats, cfg)
-    ctx.progress(f"timing {rounds} interleaved rounds of {repeats} x {n} predictions")
+    ctx.progress(f"timing {rounds} interleaved rounds of {repeats} x {n} predictions "
+                 f"({len(requests)} request{'s' if len(requests) > 1 else ''} each)")
     round_inputs = [[draw(n) for _ in range(repeats)] for _ in range(rounds)]
     predictions: dict[str, list] = {label: [] for label in contenders}
-    passes: dict[str, list[list[tuple[float, float]]]] = {label: [] for label in contenders}
+    timed: dict[str, list[list[tuple[float, float]]]] = {label: [] for label in contenders}
+    pass_scores: dict[str, list[np.ndarray]] = {label: [] for label in contenders}
     first_outputs: dict[str, np.ndarray] = {}
 
-    def time_pass(label: str, r: int) -> float:
-        """Time the contender's next pass of round r (each pass on its own fresh draw); keep (placement, call)."""
-        if len(passes[label]) == r:
-            passes[label].append([])
-        idx, xs = round_inputs[r][len(passes[label][r])]
-        placed, seconds, values = predict(contenders[label], idx, xs)
-        predictions[label].append((idx, values.argmax(axis=1)))
-        passes[label][r].append((placed, seconds))
-        first_outputs.setdefault(label, values)
+    def time_request(label: str, r: int) -> float:
+        """Time the contender's next request of round r (a pass is len(requests) of them, each pass on its own
+        fresh draw); keep (placement, call) seconds, and the pass's predictions once it is complete."""
+        if len(timed[label]) == r:
+            timed[label].append([])
+        done = len(timed[label][r])
+        idx, xs = round_inputs[r][done // len(requests)]
+        placed, seconds, values = predict(contenders[label], xs[requests[done % len(requests)]])
+        timed[label][r].append((placed, seconds))
+        pass_scores[label].append(values)
+        if done % len(requests) == len(requests) - 1:
+            scores = np.concatenate(pass_scores[label])
+            pass_scores[label].clear()
+            predictions[label].append((idx, scores.argmax(axis=1)))
+            first_outputs.setdefault(label, scores)
         return math.nan  # the round's value needs every contender's placements: fastest_passes below
 
-    interleaved_rounds({label: (lambda r, label=label: time_pass(label, r)) for label in contenders}, rounds, rng,
-                       ctx.progress, respawner(contenders, event_id, cfg), passes=repeats)
-    values = fastest_passes(passes, ("baseline", "baseline_aa"))
+    interleaved_rounds({label: (lambda r, label=label: time_request(label, r)) for label in contenders}, rounds, rng,
+                       ctx.progress, respawner(contenders, event_id, cfg), passes=repeats * len(requests))
+    values = fastest_passes(timed, ("baseline", "baseline_aa"), len(requests))
     ctx.progress("single-sample latency")
     singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]
     out = {}

@@ -48,6 +48,7 @@ LABELS = ("candidate", "baseline", "baseline_aa")
 MIN_ROUND_S = 0.1  # short passes are repeated until a contender's round lasts about this long...
 MAX_REPEATS = 16
 LONG_PASS_S = 1.0  # ...and passes this long are not repeated at all (they are stable already)
+REQUEST_S = 0.15  # a pass is cut into timed requests of about this long (the fastest contender's), see request_batches
 
 
 def scaled(cfg: RunConfig, factor: float) -> RunConfig:
@@ -115,15 +116,30 @@ def planned_repeats(warm: dict[str, float], cfg: RunConfig) -> int:
     return int(min(MAX_REPEATS, max(cfg.repeats, math.ceil(MIN_ROUND_S / max(min(warm.values()), 1e-6)))))
 
 
-def fastest_passes(passes: dict[str, list[list[tuple[float, float]]]],
-                   honest: tuple[str, ...]) -> dict[str, list[float]]:
-    """Per contender and round, its fastest pass: (placement, call) seconds charged by timing.charged against the
-    quickest placement of the same inputs by an `honest` (harness-owned) contender."""
-    def value(label: str, r: int) -> float:
-        return min(charged(call, placed, min(passes[h][r][p][0] for h in honest))
-                   for p, (placed, call) in enumerate(passes[label][r]))
+def request_batches(warm: dict[str, float], n_batches: int) -> int:
+    """Batches per timed request, the same for every contender: the fewest that keep the fastest contender's request
+    about REQUEST_S long (from its warm-up pass of `n_batches`), all of them when its whole pass is shorter.
 
-    return {label: [value(label, r) for r in range(len(rounds))] for label, rounds in passes.items()}
+    A pass in several requests lets the contenders take turns every ~0.15 s instead of every pass: on the 2-vCPU
+    development VM the machine's speed jumps by 5-30 % for 50-100 ms at a time; twins timed 30 ms apart see the same
+    jump (their times correlate 0.7), passes a few 100 ms apart do not (benchmarks/harness_noise.py, docs/measurement.md).
+    Each request costs the clock overhead once, which keeps requests from being cut shorter."""
+    per_batch = min(warm.values()) / max(n_batches, 1)
+    return int(min(n_batches, max(1, math.ceil(REQUEST_S / max(per_batch, 1e-9)))))
+
+
+def fastest_passes(requests: dict[str, list[list[tuple[float, float]]]], honest: tuple[str, ...],
+                   requests_per_pass: int = 1) -> dict[str, list[float]]:
+    """Per contender and round, its fastest pass. requests[label][r] lists the (placement, call) seconds of each
+    timed request of round r, `requests_per_pass` consecutive ones making a pass; each is charged (timing.charged)
+    against the quickest placement of the same inputs by an `honest` (harness-owned) contender, and a pass is their
+    sum. The round, not the pass, is the sample: passes of one round share the workers' processes (and their luck)."""
+    def value(label: str, r: int) -> float:
+        charged_s = [charged(call, placed, min(requests[h][r][k][0] for h in honest))
+                     for k, (placed, call) in enumerate(requests[label][r])]
+        return min(sum(charged_s[p:p + requests_per_pass]) for p in range(0, len(charged_s), requests_per_pass))
+
+    return {label: [value(label, r) for r in range(len(rounds))] for label, rounds in requests.items()}
 
 
 def planned_rounds(seconds_per_round: float, cfg: RunConfig) -> int:

@@ -10,7 +10,9 @@ the store's reply and "go" (a few microseconds: the parent sends "go" at once).
 
 Slot order: a round is one or more sweeps; in each sweep the contenders run one after another in an order drawn from
 the run's secret generator, balanced so that no contender is more often first (or right after another) than the
-others.
+others. A sweep runs one request of each: an inference pass is cut into several requests, and a training round's
+requests (import, store, train, each epoch, each evaluation) take turns with the other contenders' (`lockstep`), so
+the contenders alternate every fraction of a second and a burst of the machine's own noise hits them alike.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 def clocked(request: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
@@ -70,3 +74,22 @@ def interleaved_rounds(measure: Mapping[str, Callable[[int], float]], rounds: in
         if progress is not None:
             progress(f"round {r + 1}/{rounds}")
     return values
+
+
+def lockstep(steps: Mapping[str, Generator[None, None, T]], rng: np.random.Generator) -> dict[str, T]:
+    """Run each label's generator (one timed request per step) to its return value, taking turns: every sweep
+    advances each unfinished generator by one step, in the balanced secret slot order of slot_orders. So long runs
+    made of many requests (a training round) alternate request by request, and a burst of the machine's other load
+    hits the contenders' requests alike instead of one contender's whole run."""
+    results: dict[str, T] = {}
+    labels = list(steps)
+    while len(results) < len(labels):
+        for order in slot_orders(labels, math.factorial(len(labels)), rng):
+            for label in (label for label in order if label not in results):
+                try:
+                    next(steps[label])
+                except StopIteration as finished:
+                    results[label] = finished.value
+            if len(results) == len(labels):
+                break
+    return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Generator
 
 import numpy as np
 
@@ -14,30 +15,35 @@ from competition.measure.contender import Contender
 from competition.measure.draws import batches, perturbed
 from competition.measure.memory import peak_record
 from competition.measure.protocols import Context, Outcome, RunConfig, Trained, measurements
-from competition.measure.timing import interleaved_rounds
+from competition.measure.timing import lockstep
 from competition.sandbox.process import WorkerError
 
 
 def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventData, test: list[np.ndarray],
-                     seed: int, task: scramble.Scramble) -> dict:
-    """One training round in a fresh worker. The clock runs over every request in which the submission's code runs
-    (importing model.py, sending the training data, train(), each next(), predict on the test images after each
-    epoch) until the yielded model first reaches the target; its accuracy comes from those timed predictions.
+                     seed: int, task: scramble.Scramble) -> Generator[None, None, dict]:
+    """One training round in a fresh worker, one timed request per step (the caller interleaves the contenders'
+    steps; the generator returns the round's record). The clock runs over every request in which the submission's
+    code runs (importing model.py, sending the training data, train(), each next(), predict on the test images after
+    each epoch) until the yielded model first reaches the target; its accuracy comes from those timed predictions.
     `data` and `test` are already scrambled by `task`; `data.labels` are the original classes of `test`'s rows."""
     target, budget = float(protocol["target_accuracy"]), float(protocol["time_budget_s"])
     classes = int(data.labels.max()) + 1
     c.restart(None, load=False)
     c.reset_peak_memory()
     total = c.timed("import")[0]  # model.py's top level is submission code too
+    yield
     total += c.timed("store", [data.train_inputs, data.train_labels], names=["train_x", "train_y"])[0]
+    yield
     total += c.timed("train_start", args=["train_x", "train_y"], event=event_id, seed=seed)[0]
-    epochs, acc = 0, None
+    epochs, acc, scores = 0, None, None
     while epochs < int(protocol["max_epochs"]) and total <= budget:
+        yield
         seconds, (header, _) = c.clocked_request("train_next", timeout=budget - total + 60)
         total += seconds
         if header.get("done"):
             break
         epochs += 1
+        yield
         seconds, outs = c.call("predict", test)
         total += seconds
         scores = np.concatenate([verify.scores(o, len(x), classes, c.label) for o, x in zip(outs, test)])
@@ -46,7 +52,7 @@ def _train_to_target(c: Contender, event_id: str, protocol: dict, data: EventDat
             return {"time_s": total, "epochs": epochs, "accuracy": acc, "reached": True, "peak": c.peak_memory(),
                     "outputs": scores}
     return {"time_s": None, "epochs": epochs, "accuracy": acc, "reached": False, "peak": c.peak_memory(),
-            "outputs": scores if epochs else None}
+            "outputs": scores}
 
 
 def trained_state(c: Contender) -> dict[str, np.ndarray] | None:
@@ -72,11 +78,6 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
     classes = int(data.labels.max()) + 1
     test_inputs: list[np.ndarray] = []
 
-    def once(label: str, test: list[np.ndarray], round_data: EventData, task: scramble.Scramble) -> float:
-        run = _train_to_target(contenders[label], event_id, protocol, round_data, test, round_seed, task)
-        runs[label].append(run)
-        return run["time_s"] or math.nan
-
     ctx.progress("training interleaved rounds to the target accuracy")
     values: dict[str, list[float]] = {label: [] for label in contenders}
     started = time.perf_counter()
@@ -90,9 +91,11 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         round_data = EventData(data.name, data.split, labels=data.labels[order],
                                train_inputs=task.images(data.train_inputs), train_labels=task.labels(data.train_labels))
         test_inputs[:] = test
-        this_round = {label: (lambda _r, label=label: once(label, test, round_data, task)) for label in contenders}
-        for label, new in interleaved_rounds(this_round, 1, rng).items():
-            values[label].extend(new)
+        steps = {label: _train_to_target(c, event_id, protocol, round_data, test, round_seed, task)
+                 for label, c in contenders.items()}
+        for label, run in lockstep(steps, rng).items():
+            runs[label].append(run)
+            values[label].append(run["time_s"] or math.nan)
         ctx.progress(f"training round {r + 1}/{expected_rounds(r + 1, time.perf_counter() - started, cfg)}")
     out = {}
     for label in ("candidate", "baseline"):

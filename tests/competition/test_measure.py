@@ -91,13 +91,41 @@ def test_slow_placement_is_charged_to_the_round() -> None:
     assert timing.charged(1.0, 0.009, 0.010) == 1.0  # a quicker store earns nothing
 
 
-def test_a_round_keeps_each_contenders_fastest_charged_pass() -> None:
+def test_a_round_keeps_each_contenders_fastest_charged_pass_summed_over_its_requests() -> None:
     from competition.measure.protocols import fastest_passes
 
-    passes = {"candidate": [[(0.5, 1.0), (0.01, 1.2)]], "baseline": [[(0.01, 2.0), (0.01, 2.5)]],
-              "baseline_aa": [[(0.02, 2.1), (0.012, 1.9)]]}
-    values = fastest_passes(passes, ("baseline", "baseline_aa"))
-    assert values == {"candidate": [1.2], "baseline": [2.0], "baseline_aa": [pytest.approx(1.902)]}
+    # one round of two passes of two requests each; the candidate's slow store (0.5 s against the harness's
+    # quickest 0.01 s of the same inputs) is charged to its first pass, the twin's 0.02 s store alike
+    requests = {"candidate": [[(0.5, 1.0), (0.01, 1.0), (0.01, 1.5), (0.01, 1.2)]],
+                "baseline": [[(0.01, 2.0), (0.01, 2.0), (0.01, 1.0), (0.01, 1.0)]],
+                "baseline_aa": [[(0.01, 1.0), (0.02, 1.0), (0.01, 2.0), (0.01, 2.0)]]}
+    values = fastest_passes(requests, ("baseline", "baseline_aa"), requests_per_pass=2)
+    assert values == {"candidate": [pytest.approx(2.49)], "baseline": [2.0], "baseline_aa": [pytest.approx(2.01)]}
+    assert fastest_passes(requests, ("baseline", "baseline_aa"))["candidate"] == [1.0]  # a pass a request
+
+
+def test_passes_are_cut_into_requests_of_about_015_s_of_the_fastest_contender() -> None:
+    from competition.measure.protocols import request_batches
+
+    assert request_batches({"candidate": 0.3, "baseline": 0.6}, 10) == 5  # 30 ms a batch: 5 batches a request
+    assert request_batches({"candidate": 0.05, "baseline": 0.6}, 10) == 10  # a 50 ms pass stays one request
+    assert request_batches({"candidate": 5.0, "baseline": 6.0}, 10) == 1  # never less than a batch
+
+
+def test_lockstep_alternates_the_contenders_request_by_request() -> None:
+    log: list[str] = []
+
+    def run(label: str, steps: int):
+        for _ in range(steps):
+            log.append(label)
+            yield
+        return f"{label} done"
+
+    results = timing.lockstep({"a": run("a", 4), "b": run("b", 4), "c": run("c", 2)}, np.random.default_rng(0))
+    assert results == {"a": "a done", "b": "b done", "c": "c done"}
+    sweeps = [log[0:3], log[3:6], log[6:8], log[8:10]]  # c finishes after its 2 steps (plus its final call)
+    assert all(sorted(s) == ["a", "b", "c"] for s in sweeps[:2]) and all(sorted(s) == ["a", "b"] for s in sweeps[2:])
+    assert len({tuple(s) for s in sweeps[:2]}) == 2  # the order changes from sweep to sweep
 
 
 def test_clocked_times_the_call_in_the_parent() -> None:
