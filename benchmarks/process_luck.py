@@ -31,19 +31,19 @@ import tinytorch as tt
 from tinytorch.models import pretrained
 model = pretrained("mnist_cnn").eval()
 images = np.random.default_rng(0).random((1000, 1, 28, 28), dtype=np.float32)
-def once():
+def once(count):
     with tt.no_grad():
-        for i in range(0, 1000, 100):
+        for i in range(0, count, 100):
             model(tt.from_numpy(images[i:i + 100]))
-once()
+once(1000)
 print("ready", flush=True)
-for _ in sys.stdin:
-    start = time.perf_counter(); once(); print(time.perf_counter() - start, flush=True)
+for line in sys.stdin:
+    start = time.perf_counter(); once(int(line)); print(time.perf_counter() - start, flush=True)
 '''
 
 
 class Worker:
-    """One persistent process timing a pass per line it reads."""
+    """One persistent process timing a pass of the CNN over the number of images (a multiple of 100) in each line."""
 
     def __init__(self, huge_pages: str) -> None:
         """huge_pages "off": placed as the harness places its workers (limits.place_worker); "on": pinned only."""
@@ -52,8 +52,8 @@ class Worker:
                                      preexec_fn=place_worker if huge_pages == "off" else pin_to_worker_cpu)
         assert self.proc.stdout.readline().strip() == "ready"
 
-    def time_pass(self) -> float:
-        self.proc.stdin.write("go\n")
+    def time_pass(self, images: int = 1000) -> float:
+        self.proc.stdin.write(f"{images}\n")
         self.proc.stdin.flush()
         return float(self.proc.stdout.readline())
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import fcntl
 import io
 import json
+import math
 import os
+import re
 import select
 import struct
 import time
@@ -20,7 +22,6 @@ import time
 import numpy as np
 
 MAX_HEADER_BYTES = 1 << 20
-MAX_NPY_HEADER_BYTES = 1 << 16
 MAX_ARRAY_BYTES = 1 << 30
 PIPE_BYTES = 1 << 20
 IOV_MAX = 1024
@@ -87,23 +88,32 @@ def receive(fd: int, deadline: float | None = None,
     return header, arrays
 
 
+NPY_MAGIC = b"\x93NUMPY\x01\x00"  # version 1.0, the only one `_frames` writes
+NPY_HEADER = re.compile(rb"\{'descr': '([<>|=][a-zA-Z]\d+)', 'fortran_order': (True|False), "
+                        rb"'shape': \(((?:\d+, )*(?:\d+,?)?)\), \} *\n")
+
+
 def _parse_npy(buf: bytearray) -> np.ndarray:
-    """An array viewing `buf` (an .npy image), after checking its header; never unpickles."""
+    """An array viewing `buf` (an .npy image), after checking its header; never unpickles, never evaluates.
+
+    Only the header NumPy's own writer produces for a plain dtype is accepted, read with a regular expression (not
+    NumPy's reader, which evaluates the header as a Python literal: 20-25 us per array, paid inside the timed
+    request for every output batch)."""
+    head_len = int.from_bytes(buf[8:10], "little") if len(buf) >= 10 else 0
+    match = NPY_HEADER.fullmatch(bytes(buf[10:10 + head_len])) if buf[:8] == NPY_MAGIC else None
+    if match is None:
+        raise ChannelError("malformed array: not a version 1.0 .npy header of a plain dtype")
     try:
-        head = io.BytesIO(bytes(buf[:MAX_NPY_HEADER_BYTES]))
-        major, _ = np.lib.format.read_magic(head)
-        if major != 1:
-            raise ValueError(f"unsupported .npy version {major}")
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(head)
-        if dtype.hasobject:
-            raise ValueError("object arrays need pickle")
-        count = int(np.prod(shape, dtype=np.int64))
-        if count * dtype.itemsize != len(buf) - head.tell():
-            raise ValueError("the data length does not match the header")
-        return np.frombuffer(buf, dtype=dtype, count=count, offset=head.tell()).reshape(
-            shape, order="F" if fortran else "C")
-    except ValueError as err:
+        dtype = np.dtype(match[1].decode("ascii"))
+    except TypeError as err:
         raise ChannelError(f"malformed array: {err}") from None
+    shape = tuple(int(n) for n in match[3].replace(b" ", b"").split(b",") if n)
+    count = math.prod(shape)
+    offset = 10 + head_len
+    if dtype.hasobject or count * dtype.itemsize != len(buf) - offset:
+        raise ChannelError("malformed array: the data length does not match the header")
+    return np.frombuffer(buf, dtype=dtype, count=count, offset=offset).reshape(
+        shape, order="F" if match[2] == b"True" else "C")
 
 
 def _enlarge(fd: int) -> None:

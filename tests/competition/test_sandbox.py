@@ -51,6 +51,21 @@ def test_channel_never_unpickles_object_arrays() -> None:
     os.close(r), os.close(w)
 
 
+@pytest.mark.parametrize("header", [
+    b"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",  # a structured dtype
+    b"{'descr': '<f4', 'fortran_order': False, 'shape': (__import__('os').getpid(),), }",  # an expression
+    b"{'descr': '<f4', 'shape': (1,), 'fortran_order': False, }",  # not the writer's own key order
+])
+def test_channel_reads_only_the_plain_npy_headers_it_writes(header: bytes) -> None:
+    npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header) + 1) + header + b"\n" + b"\0" * 4
+    head = b'{"n_arrays": 1}'
+    r, w = os.pipe()
+    os.write(w, struct.pack(">I", len(head)) + head + struct.pack(">Q", len(npy)) + npy)
+    with pytest.raises(channel.ChannelError, match="malformed array"):
+        channel.receive(r, deadline=None)
+    os.close(r), os.close(w)
+
+
 def test_channel_bounds_sizes_and_time() -> None:
     r, w = os.pipe()
     os.write(w, struct.pack(">I", channel.MAX_HEADER_BYTES + 1))
