@@ -88,6 +88,7 @@ def receive(fd: int, deadline: float | None = None,
     return header, arrays
 
 
+NUMERIC_KINDS = "biufc"  # bool, signed, unsigned, float, complex: what outputs and inputs are made of
 NPY_MAGIC = b"\x93NUMPY\x01\x00"  # version 1.0, the only one `_frames` writes
 NPY_HEADER = re.compile(rb"\{'descr': '([<>|=][a-zA-Z]\d+)', 'fortran_order': (True|False), "
                         rb"'shape': \(((?:\d+, )*(?:\d+,?)?)\), \} *\n")
@@ -105,15 +106,13 @@ def _parse_npy(buf: bytearray) -> np.ndarray:
         raise ChannelError("malformed array: not a version 1.0 .npy header of a plain dtype")
     try:
         dtype = np.dtype(match[1].decode("ascii"))
-    except TypeError as err:
+        shape = tuple(int(n) for n in match[3].replace(b" ", b"").split(b",") if n)
+        offset = 10 + head_len
+        if dtype.kind not in NUMERIC_KINDS or math.prod(shape) * dtype.itemsize != len(buf) - offset:
+            raise ValueError(f"{dtype} {shape} is not a numeric array of the {len(buf) - offset} bytes that follow")
+        return np.frombuffer(buf, dtype=dtype, offset=offset).reshape(shape, order="F" if match[2] == b"True" else "C")
+    except (TypeError, ValueError) as err:
         raise ChannelError(f"malformed array: {err}") from None
-    shape = tuple(int(n) for n in match[3].replace(b" ", b"").split(b",") if n)
-    count = math.prod(shape)
-    offset = 10 + head_len
-    if dtype.hasobject or count * dtype.itemsize != len(buf) - offset:
-        raise ChannelError("malformed array: the data length does not match the header")
-    return np.frombuffer(buf, dtype=dtype, count=count, offset=offset).reshape(
-        shape, order="F" if match[2] == b"True" else "C")
 
 
 def _enlarge(fd: int) -> None:

@@ -55,6 +55,9 @@ def test_channel_never_unpickles_object_arrays() -> None:
     b"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }",  # a structured dtype
     b"{'descr': '<f4', 'fortran_order': False, 'shape': (__import__('os').getpid(),), }",  # an expression
     b"{'descr': '<f4', 'shape': (1,), 'fortran_order': False, }",  # not the writer's own key order
+    b"{'descr': '|S0', 'fortran_order': False, 'shape': (1000000000000,), }",  # zero-byte items, any count
+    b"{'descr': '<U1', 'fortran_order': False, 'shape': (1,), }",  # 4 bytes, but text, not numbers
+    b"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999, 0), }",  # no such dimension
 ])
 def test_channel_reads_only_the_plain_npy_headers_it_writes(header: bytes) -> None:
     npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header) + 1) + header + b"\n" + b"\0" * 4
