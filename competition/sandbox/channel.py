@@ -23,6 +23,7 @@ import numpy as np
 
 MAX_HEADER_BYTES = 1 << 20
 MAX_ARRAY_BYTES = 1 << 30
+MAX_ARRAYS = 1 << 16  # per message: a flood of tiny arrays would cost the reader far more than their bytes
 PIPE_BYTES = 1 << 20
 IOV_MAX = 1024
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux; the constant is missing from older Pythons)
@@ -78,6 +79,8 @@ def receive(fd: int, deadline: float | None = None,
         raise ChannelError(f"malformed message header: {err}") from None
     if not isinstance(header, dict) or not isinstance(header.get("n_arrays"), int) or header["n_arrays"] < 0:
         raise ChannelError("message header is not an object with a non-negative n_arrays")
+    if header["n_arrays"] > MAX_ARRAYS:
+        raise ChannelError(f"message of {header['n_arrays']} arrays exceeds the limit of {MAX_ARRAYS}")
     arrays, total = [], 0
     for _ in range(header.pop("n_arrays")):
         (size,) = struct.unpack(">Q", _read_exact(fd, 8, deadline))

@@ -74,6 +74,10 @@ def test_channel_bounds_sizes_and_time() -> None:
     os.write(w, struct.pack(">I", channel.MAX_HEADER_BYTES + 1))
     with pytest.raises(channel.ChannelError, match="exceeds"):
         channel.receive(r, deadline=None)
+    flood = b'{"n_arrays": %d}' % (channel.MAX_ARRAYS + 1)
+    os.write(w, struct.pack(">I", len(flood)) + flood)
+    with pytest.raises(channel.ChannelError, match="arrays exceeds"):
+        channel.receive(r, deadline=None)
     import time
     with pytest.raises(channel.ChannelError, match="timed out"):
         channel.receive(r, deadline=time.monotonic() + 0.05)
