@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd import is_grad_enabled, no_grad
-from ...tensor import Tensor
+from ...tensor import Tensor, rectified
 from .. import functional as F
 from ..activation import ReLU
 from ..container import Sequential
@@ -62,4 +62,4 @@ class LinearReLU(_FusedReLU):
     def fused_forward(self, layer: Linear, x: np.ndarray) -> np.ndarray:
         with no_grad():
             out = F.linear(Tensor(x), layer.weight, layer.bias).data
-        return np.maximum(out, 0, out=out)
+        return rectified(out, out=out)
