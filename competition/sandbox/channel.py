@@ -1,7 +1,8 @@
 """Message framing between the harness and a worker: JSON control messages + .npy-framed arrays, never pickle.
 
 A message is a 4-byte big-endian header length, the UTF-8 JSON header (which says how many arrays follow), then
-for each array an 8-byte length and the array in .npy format (version 1.0 header; object dtypes refused both ways).
+for each array an 8-byte length and the array in .npy format (version 1.0 header; the reader takes only the plain
+numeric headers NumPy's writer produces, so object dtypes and anything needing pickle or evaluation are refused).
 Arrays are written straight from their buffers and read straight into one buffer each (no intermediate copies), and
 pipes are enlarged to 1 MiB where the kernel allows, so moving a round's inputs costs little of the parent's clock.
 The reading side bounds every length, so a hostile worker cannot make the parent allocate without limit.
