@@ -45,10 +45,11 @@ for line in sys.stdin:
 class Worker:
     """One persistent process timing a pass of the CNN over the number of images (a multiple of 100) in each line."""
 
-    def __init__(self, huge_pages: str) -> None:
-        """huge_pages "off": placed as the harness places its workers (limits.place_worker); "on": pinned only."""
+    def __init__(self, huge_pages: str, env: dict[str, str] | None = None) -> None:
+        """huge_pages "off": placed as the harness places its workers (limits.place_worker); "on": pinned only.
+        `env`: variables added to the worker's environment."""
         self.proc = subprocess.Popen([sys.executable, "-c", WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"),
+                                     text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **(env or {})),
                                      preexec_fn=place_worker if huge_pages == "off" else pin_to_worker_cpu)
         assert self.proc.stdout.readline().strip() == "ready"
 
@@ -56,6 +57,11 @@ class Worker:
         self.proc.stdin.write(f"{images}\n")
         self.proc.stdin.flush()
         return float(self.proc.stdout.readline())
+
+    def minor_faults(self) -> int:
+        """Page faults the worker has taken so far that needed no disk (fresh zeroed pages), from /proc."""
+        with open(f"/proc/{self.proc.pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[7])
 
     def close(self) -> None:
         self.proc.kill()
