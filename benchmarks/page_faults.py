@@ -3,8 +3,10 @@
 NumPy allocates every activation anew; by default glibc hands large freed blocks back to the kernel (munmap, or
 trimming the top of the heap), so the next batch's arrays arrive as fresh pages the kernel must fault in and zero,
 4 KiB at a time with transparent huge pages off (as the harness runs every worker). Two workers placed like the
-harness's alternate 100-image passes, side by side in one run: glibc's defaults against the fixed thresholds the
-harness gives every worker, which keep freed memory in the process (process.KEEP_FREED_MEMORY). Never a test.
+harness's alternate 100-image passes, side by side in one run: glibc's defaults (what the harness uses) against
+fixed thresholds that keep freed memory in the process (process_luck.KEEP_FREED_MEMORY). The harness pays the faults
+on purpose: kept pages stay with a process for life, and so does their luck (process_luck.py, docs/measurement.md).
+Never a test.
 
     python benchmarks/page_faults.py [--passes 60]
 """
@@ -15,9 +17,7 @@ import argparse
 import os
 import statistics
 
-from process_luck import Worker
-
-from competition.sandbox.process import KEEP_FREED_MEMORY
+from process_luck import KEEP_FREED_MEMORY, Worker
 
 
 def main() -> None:
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=60)
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; {args.passes} alternating 100-image passes per allocator")
-    workers = {"glibc defaults": Worker("off"), "freed memory kept (the harness)": Worker("off", KEEP_FREED_MEMORY)}
+    workers = {"glibc defaults (the harness)": Worker("off"), "freed memory kept": Worker("off", KEEP_FREED_MEMORY)}
     seconds: dict[str, list[float]] = {name: [] for name in workers}
     try:
         faults_before = {name: w.minor_faults() for name, w in workers.items()}
@@ -36,7 +36,7 @@ def main() -> None:
     finally:
         for worker in workers.values():
             worker.close()
-    base = statistics.median(seconds["glibc defaults"])
+    base = statistics.median(seconds["glibc defaults (the harness)"])
     print(f"{'allocator':<30} {'median pass ms':>14} {'page faults/pass':>16} {'time / defaults':>15}")
     for name, times in seconds.items():
         median = statistics.median(times)

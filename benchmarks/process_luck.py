@@ -7,6 +7,8 @@ that is luck a process keeps for life. Printed side by side, measured in one run
 
   - huge pages as NumPy asks for them (madvise for every array of 4 MiB or more; the kernel grants them when it can)
   - transparent huge pages off for the process (prctl PR_SET_THP_DISABLE, what the harness does for every worker)
+  - huge pages off and glibc keeping the memory a process frees (KEEP_FREED_MEMORY; not what the harness does: a
+    pass then reuses the same physical pages for the worker's life instead of fresh ones, see page_faults.py)
 
     python benchmarks/process_luck.py [--pairs 8] [--passes 12]
 """
@@ -42,6 +44,11 @@ for line in sys.stdin:
 '''
 
 
+# glibc's thresholds that keep freed memory in the process instead of handing large blocks back to the kernel
+KEEP_FREED_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 32)}
+SETTINGS = {"on": ("on", None), "off (harness)": ("off", None), "off, kept": ("off", KEEP_FREED_MEMORY)}
+
+
 class Worker:
     """One persistent process timing a pass of the CNN over the number of images (a multiple of 100) in each line."""
 
@@ -68,9 +75,9 @@ class Worker:
         self.proc.wait()
 
 
-def pair_log_ratio(huge_pages: str, passes: int) -> tuple[float, float, float]:
+def pair_log_ratio(setting: str, passes: int) -> tuple[float, float, float]:
     """(mean log-ratio, its standard error, median pass seconds) of one fresh pair, passes in ABBA order."""
-    a, b = Worker(huge_pages), Worker(huge_pages)
+    a, b = Worker(*SETTINGS[setting]), Worker(*SETTINGS[setting])
     try:
         times_a, times_b = [], []
         for i in range(passes):
@@ -91,14 +98,14 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=12)
     args = parser.parse_args()
     print(f"{args.pairs} pairs x {args.passes} passes each, CPU {worker_cpu()}, load average {os.getloadavg()[0]:.2f}")
-    results = {name: [] for name in ("on", "off")}
-    for _ in range(args.pairs):  # the two settings interleaved, so machine drift hits both alike
+    results = {name: [] for name in SETTINGS}
+    for _ in range(args.pairs):  # the settings interleaved, so machine drift hits them alike
         for name in results:
             results[name].append(pair_log_ratio(name, args.passes))
-    print(f"{'huge pages':<12} {'pair means (%)':<60} {'between sd':>10} {'within SE':>9} {'pass ms':>8}")
+    print(f"{'huge pages':<14} {'pair means (%)':<60} {'between sd':>10} {'within SE':>9} {'pass ms':>8}")
     for name, rows in results.items():
         means = [m for m, _, _ in rows]
-        print(f"{name:<12} {' '.join(f'{100 * m:+.1f}' for m in means):<60} {100 * statistics.stdev(means):>9.2f}% "
+        print(f"{name:<14} {' '.join(f'{100 * m:+.1f}' for m in means):<60} {100 * statistics.stdev(means):>9.2f}% "
               f"{100 * statistics.mean(se for _, se, _ in rows):>8.2f}% {1e3 * statistics.median(t for *_, t in rows):>8.0f}")
     print("Luck a process keeps for life shows as a between-pair sd well above the within-pair SE.")
 

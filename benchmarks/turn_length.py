@@ -1,8 +1,8 @@
 """How long should a contender's turn be? Two identical CNN workers take turns, side by side in one run (never a test).
 
-Two fresh workers placed as the harness places its workers (one CPU, no transparent huge pages, freed memory kept)
-alternate timed passes of the same work, in a random order per pair; each turn length gets the same seconds, in
-interleaved one-second blocks so the machine's drift hits every length alike. Per turn length it prints: how many pairs fit, the sd of a
+Two fresh workers placed as the harness places its workers (one CPU, no transparent huge pages) alternate timed
+passes of the same work, in a random order per pair; each turn length gets the same seconds, in interleaved one-second
+blocks so the machine's drift hits every length alike. Per turn length it prints: how many pairs fit, the sd of a
 pair's log-ratio, how much the twins' times move together (correlation), and the A/A interval the harness would
 report (median of the pair ratios with its bootstrap 95 % CI). The harness cuts a pass into requests of about
 protocols.REQUEST_S for this reason (docs/measurement.md, "Requests per pass").
@@ -22,7 +22,6 @@ import numpy as np
 from process_luck import Worker
 
 from competition.measure.stats import median_ci
-from competition.sandbox.process import KEEP_FREED_MEMORY
 
 
 def main() -> None:
@@ -31,7 +30,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds of turns per length")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; {args.seconds:g} s of alternating turns per length")
-    twins = Worker("off", KEEP_FREED_MEMORY), Worker("off", KEEP_FREED_MEMORY)
+    twins = Worker("off"), Worker("off")
     rng = np.random.default_rng()
     times: dict[int, list[tuple[float, float]]] = {n: [] for n in args.images}
     spent = dict.fromkeys(args.images, 0.0)

@@ -48,7 +48,7 @@ LABELS = ("candidate", "baseline", "baseline_aa")
 MIN_ROUND_S = 0.1  # short passes are repeated until a contender's round lasts about this long...
 MAX_REPEATS = 16
 LONG_PASS_S = 1.0  # ...and passes this long are not repeated at all (they are stable already)
-REQUEST_S = 0.1  # a pass is cut into timed requests of about this long (the fastest contender's), request_batches
+REQUEST_S = 0.05  # a pass is cut into timed requests of about this long (the fastest contender's), request_batches
 
 
 def scaled(cfg: RunConfig, factor: float) -> RunConfig:
@@ -120,7 +120,7 @@ def request_batches(warm: dict[str, float], n_batches: int) -> int:
     """Batches per timed request, the same for every contender: the fewest that keep the fastest contender's request
     about REQUEST_S long (from its warm-up pass of `n_batches`), all of them when its whole pass is shorter.
 
-    A pass in several requests lets the contenders take turns every ~0.1 s instead of every pass: on the 2-vCPU
+    A pass in several requests lets the contenders take turns every ~50 ms instead of every pass: on the 2-vCPU
     development VM each turn runs at its own speed, about 5 % sd whether it lasts 30 ms or 300 ms, so more, shorter
     turns in the same time narrow the A/A interval (benchmarks/turn_length.py, docs/measurement.md). Each request
     costs the clock overhead once, which keeps requests from being cut shorter."""

@@ -34,11 +34,6 @@ ISOLATIONS = ("auto", "jail", "process")
 # A reply carries outputs (scores, logits, tokens, trained weights): far below this. A bigger array is refused
 # before the parent allocates it (the channel's own bound, 1 GiB per array, is for the inputs the parent sends).
 REPLY_ARRAY_BYTES = 64 << 20
-# glibc keeps the memory a worker frees instead of handing large blocks back to the kernel. With transparent huge
-# pages off (limits.place_worker) every block handed back returned as fresh 4 KiB pages to fault in and zero: about
-# 5 000 page faults and 36-38 % of a 100-image CNN pass, a kernel tax no laptop pays (benchmarks/page_faults.py).
-# Peak memory is unchanged (Memory Master's baseline: 47.98 MB default, 47.76 MB kept).
-KEEP_FREED_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 32)}
 
 
 class WorkerError(RuntimeError):
@@ -61,9 +56,10 @@ class SandboxRecord:
 
 
 def scrubbed_env(home: str | Path, blas_threads: int, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The worker's whole environment: PATH, LANG, HOME, the BLAS thread variables, glibc's KEEP_FREED_MEMORY and
-    the caller's `extra` variables; nothing else (no tokens)."""
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(home), **KEEP_FREED_MEMORY}
+    """The worker's whole environment: PATH, LANG, HOME, the BLAS thread variables and the caller's `extra`
+    variables; nothing else (no tokens). glibc's allocator keeps its defaults on purpose (docs/measurement.md,
+    "Freed memory goes back to the kernel")."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(home)}
     env.update({name: str(blas_threads) for name in BLAS_THREAD_VARIABLES})
     env.update(extra or {})
     return env

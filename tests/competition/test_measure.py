@@ -104,11 +104,11 @@ def test_a_round_keeps_each_contenders_fastest_charged_pass_summed_over_its_requ
     assert fastest_passes(requests, ("baseline", "baseline_aa"))["candidate"] == [1.0]  # a pass a request
 
 
-def test_passes_are_cut_into_requests_of_about_a_tenth_of_a_second_of_the_fastest_contender() -> None:
+def test_passes_are_cut_into_requests_of_about_50_ms_of_the_fastest_contender() -> None:
     from competition.measure.protocols import request_batches
 
-    assert request_batches({"candidate": 0.3, "baseline": 0.6}, 10) == 4  # 30 ms a batch: 4 batches a request
-    assert request_batches({"candidate": 0.09, "baseline": 0.6}, 10) == 10  # a 90 ms pass stays one request
+    assert request_batches({"candidate": 0.3, "baseline": 0.6}, 10) == 2  # 30 ms a batch: 2 batches a request
+    assert request_batches({"candidate": 0.04, "baseline": 0.6}, 10) == 10  # a 40 ms pass stays one request
     assert request_batches({"candidate": 5.0, "baseline": 6.0}, 10) == 1  # never less than a batch
 
 

@@ -14,8 +14,7 @@ import pytest
 from competition.sandbox import channel
 from competition.sandbox.process import Worker, WorkerError
 
-ALLOWED_ENV = {"PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-               "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"}
+ALLOWED_ENV = {"PATH", "LANG", "HOME", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
 SET_BY_THE_INTERPRETER = {"LC_CTYPE", "PWD", "KMP_DUPLICATE_LIB_OK"}
 PROBE = '''
 import os
