@@ -2,7 +2,7 @@
 
 A timed call is: the inputs placed in the worker (a store request, before the clock), then "go" on the parent's
 perf_counter until the reply with the outputs arrives. A pass is cut into requests as the harness cuts it
-(protocols.request_batches: about 0.1 s each), so its overhead is that many empty calls of the same shape (the same
+(protocols.request_batches: about 50 ms each), so its overhead is that many empty calls of the same shape (the same
 inputs placed, zeros of the outputs' shapes returned), which is what every result reports as noise.clock_overhead_s.
 Interleaved with real passes of the baseline CNN, medians printed.
 
