@@ -1,12 +1,17 @@
-"""Explicit statistics: the median with a seeded percentile-bootstrap confidence interval."""
+"""Explicit statistics: the median with a seeded percentile-bootstrap confidence interval, over rounds
+(`median_ci`) or over independent units of rounds (`unit_median_ci`: whole worker processes or contiguous blocks)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
+
+# The relative half-width of the speedup interval a run measures toward (protocols.Sampler), by event kind.
+TARGET_HALFWIDTH = {"inference": 0.02, "training": 0.02, "generation": 0.03}
 
 
 def median_ci(
@@ -98,12 +103,96 @@ def _counted_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float
     return upper - step * (1 - t) if t >= 0.5 else lower + step * t
 
 
-def estimate(values: Sequence[float] | np.ndarray, unit: str | None = None, seed: int = 0) -> dict:
-    """The result schema's `estimate` object: {median, ci95: [lo, hi], n(, unit)}."""
-    median, lo, hi = median_ci(values, seed=seed)
+def unit_median_ci(values: Sequence[float] | np.ndarray, units: Sequence[int] | np.ndarray,
+                   confidence: float = 0.95, n_resamples: int = 10_000, seed: int = 0) -> tuple[float, float, float]:
+    """(median, lo, hi): the median of `values` and a cluster-bootstrap CI that resamples whole units.
+
+    `units[i]` names the independent unit value i belongs to (a worker process, or a contiguous block of rounds):
+    rounds of one unit share its luck and drift, so they are drawn together, never one by one. Each resample draws
+    k of the k units with replacement and takes the median of all their values. The percentile interval is then
+    widened about the median by t(k-1) / z * sqrt(k / (k-1)) (`small_sample_factor`): with few units the bootstrap's
+    plug-in spread is too small by sqrt((k-1)/k), and its normal quantile too short against Student's t. One unit
+    cannot show its own luck: the interval is then the values' whole range. Seeded: same inputs, same interval."""
+    data = np.asarray(values, dtype=np.float64).ravel()
+    labels = np.asarray(units).ravel()
+    if data.size == 0 or data.size != labels.size:
+        raise ValueError("unit_median_ci needs one unit label per value, and at least one value")
+    if not np.all(np.isfinite(data)):
+        raise ValueError("unit_median_ci got a non-finite value")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    median = float(np.median(data))
+    _, unit_index = np.unique(labels, return_inverse=True)
+    k = int(unit_index.max()) + 1
+    if k == 1:
+        return median, float(data.min()), float(data.max())
+    medians = _unit_resample_medians(data, unit_index.ravel(), k, n_resamples, seed)
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(medians, [alpha, 1.0 - alpha])
+    widen = small_sample_factor(k, confidence)
+    return median, float(median - widen * max(median - lo, 0.0)), float(median + widen * max(hi - median, 0.0))
+
+
+def _unit_resample_medians(data: np.ndarray, unit_index: np.ndarray, k: int, n_resamples: int,
+                           seed: int) -> np.ndarray:
+    """The median of every cluster resample: a weighted median of the sorted values, the weight of a value being
+    how often its unit was drawn (in chunks, so memory stays bounded for long runs)."""
+    order = np.argsort(data, kind="stable")
+    ordered, unit_of_sorted = data[order], unit_index[order]
+    draws = np.random.default_rng(seed).integers(0, k, size=(n_resamples, k))
+    counts = np.bincount((draws + k * np.arange(n_resamples)[:, None]).ravel(),
+                         minlength=k * n_resamples).reshape(n_resamples, k)
+    medians = np.empty(n_resamples)
+    chunk = max(1, 2_000_000 // data.size)
+    for start in range(0, n_resamples, chunk):
+        running = np.cumsum(counts[start:start + chunk][:, unit_of_sorted], axis=1)
+        total = running[:, -1:]
+        lower = np.argmax(running > (total - 1) // 2, axis=1)  # the middle value, or the two around the middle
+        upper = np.argmax(running > total // 2, axis=1)
+        medians[start:start + chunk] = (ordered[lower] + ordered[upper]) / 2.0
+    return medians
+
+
+def small_sample_factor(k: int, confidence: float = 0.95) -> float:
+    """How much a percentile-bootstrap interval over k independent units is widened: t(k-1) / z * sqrt(k / (k-1))
+    (1.87 at 4 units, 1.44 at 6, 1.22 at 10, 1.06 at 30)."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2.0)
+    return t_quantile(0.5 + confidence / 2.0, k - 1) / z * math.sqrt(k / (k - 1))
+
+
+def t_quantile(q: float, df: int) -> float:
+    """Student's t quantile by the Cornish-Fisher expansion (Abramowitz & Stegun 26.7.5): within 1 % of the exact
+    value from 2 degrees of freedom up (4.27 for 4.30 at df 2, q 0.975), exact in the limit. df 1 uses the exact
+    Cauchy quantile."""
+    if df < 1:
+        raise ValueError(f"t_quantile needs df >= 1, got {df}")
+    if df == 1:
+        return math.tan(math.pi * (q - 0.5))
+    z = NormalDist().inv_cdf(q)
+    g = ((z**3 + z) / 4, (5 * z**5 + 16 * z**3 + 3 * z) / 96, (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+         (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160)
+    return z + sum(term / df ** (i + 1) for i, term in enumerate(g))
+
+
+def halfwidth(median: float, lo: float, hi: float) -> float:
+    """The interval's relative half-width: (hi - lo) / 2 / median."""
+    return (hi - lo) / 2.0 / median if median > 0 else math.inf
+
+
+def unit_count(units: Sequence[int] | None) -> int | None:
+    return None if units is None else len(set(int(u) for u in units))
+
+
+def estimate(values: Sequence[float] | np.ndarray, unit: str | None = None, seed: int = 0,
+             units: Sequence[int] | None = None) -> dict:
+    """The result schema's `estimate` object: {median, ci95: [lo, hi], n(, unit)(, units)}. With `units` (the
+    independent unit of each value) the interval resamples units (`unit_median_ci`) and `units` counts them."""
+    median, lo, hi = median_ci(values, seed=seed) if units is None else unit_median_ci(values, units, seed=seed)
     out: dict = {"median": median, "ci95": [lo, hi], "n": int(np.asarray(values).size)}
     if unit is not None:
         out["unit"] = unit
+    if units is not None:
+        out["units"] = unit_count(units)
     return out
 
 
