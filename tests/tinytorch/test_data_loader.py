@@ -125,3 +125,20 @@ def test_tensor_dataset_accepts_tensors_and_checks_lengths():
 def test_bad_batch_size_is_rejected(batch_size):
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         DataLoader(TensorDataset(*arrays(4)), batch_size=batch_size)
+
+
+def test_collate_fn_replaces_the_default_stacking():
+    loader = DataLoader(TensorDataset(*arrays(6)), batch_size=4, collate_fn=lambda samples: np.array(len(samples)))
+    assert [batch.item() for batch in loader] == [4, 2]
+
+
+def test_pin_memory_is_accepted_with_torchs_warning_and_changes_nothing():
+    plain = [b[1].data.tolist() for b in DataLoader(TensorDataset(*arrays(10)), batch_size=3)]
+    with pytest.warns(UserWarning, match="no accelerator is found"):
+        pinned = DataLoader(TensorDataset(*arrays(10)), batch_size=3, pin_memory=True)
+    assert [b[1].data.tolist() for b in pinned] == plain
+
+
+def test_worker_processes_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match="num_workers=0"):
+        DataLoader(TensorDataset(*arrays(4)), batch_size=2, num_workers=2)

@@ -1,7 +1,8 @@
 """DataLoader: batches of a Dataset as tinytorch Tensors, with seeded per-epoch shuffling."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,14 +19,27 @@ class DataLoader:
     the order np.random.default_rng([seed, k]).permutation(len(dataset)): the same seed gives the same
     sequence of epochs, and each epoch differs. with seed=None it draws the seed once from the framework generator
     (tinytorch.random, set by tt.manual_seed), like torch's DataLoader draws from torch's global generator.
-    Datasets with `get_batch(indices)` (TensorDataset) are batched by fancy indexing; others item by
-    item through `collate`, which stacks samples. Each batch is a Tensor or a list of Tensors.
+    Datasets with `get_batch(indices)` (TensorDataset) are batched by fancy indexing; others item by item through
+    `collate_fn` (default `collate`, which stacks samples). Each batch is a Tensor or a list of Tensors.
+
+    `num_workers` must be 0: batches are made in the calling process (a TensorDataset batch is one fancy index,
+    ~30 us for 64 MNIST images, so worker processes would cost more than they save). `pin_memory` is accepted and
+    does nothing, with PyTorch's warning when no accelerator is present: pinned pages only speed host-to-GPU copies,
+    and tinytorch computes on the CPU.
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
+    def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False, *, num_workers: int = 0,
+                 collate_fn: Callable[[Sequence[Any]], Any] | None = None, pin_memory: bool = False,
                  drop_last: bool = False, seed: int | None = None) -> None:
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if num_workers != 0:
+            raise ValueError(f"DataLoader(num_workers={num_workers!r}): tinytorch loads in the calling process only; "
+                             "use num_workers=0 (a TensorDataset batch is a single fancy index)")
+        if pin_memory:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=2)
+        self.collate_fn = collate if collate_fn is None else collate_fn
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -43,10 +57,10 @@ class DataLoader:
         fetch_batch = getattr(self.dataset, "get_batch", None)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             indices = order[start:start + self.batch_size]
-            if fetch_batch is not None:
+            if fetch_batch is not None and self.collate_fn is collate:
                 yield _to_tensors(list(fetch_batch(indices)))
             else:
-                yield _to_tensors(collate([self.dataset[int(index)] for index in indices]))
+                yield _to_tensors(self.collate_fn([self.dataset[int(index)] for index in indices]))
 
     def epoch_order(self, epoch: int) -> np.ndarray:
         """Sample indices in the order epoch `epoch` visits them."""
