@@ -1,7 +1,9 @@
 """What each ranking sorts by. Categories come from competition/rules/categories.yaml (rank_by, direction, runner
-classes); the order inside a ranking is competition.scoring's sort key and the values are competition.scoring's
-rank values, so ranking logic lives in one place. Every metric also knows the baseline's value (the reference line
-of a board): 1.0 for ratios vs the baseline, the baseline's own measurement for absolute values."""
+classes, tie resolutions); the order inside a ranking is competition.scoring's sort key and the values are
+competition.scoring's rank values, so ranking logic lives in one place. Every metric also knows the baseline's value
+(the reference line of a board): 1.0 for ratios vs the baseline, the baseline's own measurement for absolute values.
+A value ranked at a stated resolution (peak memory) gets the interval value x (1 -+ resolution / 2), so two entries
+within the resolution of each other overlap and tie by the one tie rule of competition.leaderboard.rankings."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from competition.rules import load_rules
 
 @dataclass(frozen=True)
 class Metric:
-    """A ranking key read from a result; `interval` (a 95 % CI) makes overlapping entries tie; `reference` is the
-    baseline's value (measured in the same run) that every ranked entry beat."""
+    """A ranking key read from a result; `interval` (a 95 % CI, or the stated resolution around the value) makes
+    overlapping entries tie; `reference` is the baseline's value (measured in the same run) that every ranked entry
+    beat; `resolution` the relative resolution the value is ranked at (None: exact or by its CI)."""
 
     rank_by: str
     label: str
@@ -27,6 +30,11 @@ class Metric:
     higher_is_better: bool
     interval: Callable[[Result], tuple[float, float] | None] | None = None
     reference: Callable[[Result], float | None] = lambda result: None
+    resolution: float | None = None
+
+    def better(self, value: float, reference: float) -> bool:
+        """Whether `value` is strictly better than `reference` (the baseline's)."""
+        return value > reference if self.higher_is_better else value < reference
 
     def order(self, result: Result) -> tuple:
         """Ascending sort key (best first)."""
@@ -67,22 +75,34 @@ _METRICS: dict[str, tuple[str, str, Callable | None, Callable[[Result], float | 
 }
 
 
+def _within(rank_by: str, resolution: float) -> Callable[[Result], tuple[float, float] | None]:
+    """The interval value x (1 -+ resolution / 2): two values overlap when they differ by about `resolution`."""
+    def interval(result: Result) -> tuple[float, float] | None:
+        value = fields.rank_value(result, rank_by)
+        return None if value is None else (value * (1 - resolution / 2), value * (1 + resolution / 2))
+    return interval
+
+
+@cache
 def metric(rank_by: str, higher_is_better: bool) -> Metric:
-    """The Metric ranking by `rank_by` (a competition.scoring rank value)."""
+    """The Metric ranking by `rank_by` (a competition.scoring rank value), at the rules' resolution if one is set."""
     label, column, interval, reference = _METRICS[rank_by]
+    stated = load_rules().tie_resolutions.get(rank_by)
+    resolution = float(stated["relative"]) if stated is not None else None
+    if resolution is not None:
+        interval = _within(rank_by, resolution)
     return Metric(rank_by, label, column, lambda r: fields.rank_value(r, rank_by), higher_is_better, interval,
-                  reference)
+                  reference, resolution)
 
 
-SPEEDUP = metric("speedup", True)
-PEAK_MEMORY = metric("peak_memory_bytes", False)
-EVENT_METRICS = {"time_s": SPEEDUP, "peak_memory": PEAK_MEMORY}  # an event's metrics.primary -> its ranking
+# an event's metrics.primary -> what its event ranking sorts by
+EVENT_METRICS = {"time_s": ("speedup", True), "peak_memory": ("peak_memory_bytes", False)}
 
 
 def event_metric(event_id: str) -> Metric:
     """What an event ranking sorts by: its rules' primary metric (speedup unless it is Memory Master)."""
     event = load_rules().events.get(event_id)
-    return EVENT_METRICS[event.primary_metric] if event is not None else SPEEDUP
+    return metric(*EVENT_METRICS[event.primary_metric if event is not None else "time_s"])
 
 
 @cache

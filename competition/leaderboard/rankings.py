@@ -2,12 +2,15 @@
 
 Tie rule (one rule, every pair): two entries share a rank when their 95 % intervals overlap, directly or through a
 chain of overlapping entries (the connected components of the "intervals overlap" relation; a point estimate lies
-inside its interval, so every group is a contiguous run of the value order). Metrics without an interval tie on
-equal values. Ranks are competition ranks (1, =2, =2, 4): no "=3 and =5" is possible.
+inside its interval, so every group is a contiguous run of the value order). A value ranked at a stated resolution
+(peak memory, competition/rules/categories.yaml `tie_resolutions`) has the interval value x (1 -+ resolution / 2).
+Other metrics tie on equal values. Ranks are competition ranks (1, =2, =2, 4): no "=3 and =5" is possible.
 
 Only entries that beat the baseline beyond the noise are ranked (competition.scoring decides: category eligibility,
-and for an event ranking its primary metric's baseline gap); everything else is listed with the reason. The baseline
-submission is never an entrant: it is the reference line of every board. Closed and open divisions are ranked
+and for an event ranking its primary metric's baseline gap), and only entries strictly better than the baseline's
+value measured in their own run (the reference line; a pure function of the stored result, whatever the stored
+verdict says); everything else is listed with the reason. The baseline submission is never an entrant: it is the
+reference line of every board. Closed and open divisions are ranked
 separately; public- and private-split runs too (private boards only with --reveal).
 """
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from competition import scoring
-from competition.leaderboard import fields
+from competition.leaderboard import fields, formatting
 from competition.leaderboard.categories import Category, Metric, categories, event_metric
 from competition.leaderboard.fields import Result
 
@@ -43,7 +46,9 @@ class Row:
 @dataclass(frozen=True)
 class Board:
     """A ranking table. `category` is None for the event ranking itself. `reference` is the baseline's value of
-    the metric (the reference line), `split` the evaluation split ("public", or "private" when revealed)."""
+    the metric (the reference line, from the latest run), `reference_span` its range over the board's runs (each
+    entry is compared with the baseline of its own run), `split` the evaluation split ("public", or "private" when
+    revealed)."""
 
     id: str
     category: Category | None
@@ -57,6 +62,7 @@ class Board:
     unranked: tuple[Row, ...]
     reference: float | None = None
     split: str = "public"
+    reference_span: tuple[float, float] | None = None  # lowest and highest baseline value over the board's runs
 
     @property
     def category_id(self) -> str:
@@ -138,7 +144,17 @@ def _reason(result: Result, category: Category | None, metric: Metric) -> str | 
     if reason is None and category is None:
         gap = scoring.baseline_gap(metric.rank_by, result["scores"], result["candidate"], result["baseline"])
         reason = None if gap is None else f"does not beat the baseline: {gap}"
-    return reason
+    return reason or _below_reference(result, metric)
+
+
+def _below_reference(result: Result, metric: Metric) -> str | None:
+    """Why a result is not strictly better than the baseline's value measured in its own run, or None if it is."""
+    value, reference = metric.value(result), metric.reference(result)
+    if value is None or reference is None or metric.better(value, reference):
+        return None
+    shown = (formatting.metric_value(metric.rank_by, value), formatting.metric_value(metric.rank_by, reference))
+    return (f"not above the baseline's reference line: {metric.label.lower()} {shown[0]} vs the baseline's "
+            f"{shown[1]} in the same run")
 
 
 def _reference(results: list[Result], metric: Metric) -> float | None:
@@ -148,6 +164,12 @@ def _reference(results: list[Result], metric: Metric) -> float | None:
         if value is not None:
             return value
     return None
+
+
+def _reference_span(results: list[Result], metric: Metric) -> tuple[float, float] | None:
+    """The lowest and highest baseline value over the board's runs (None when none was measured)."""
+    values = [v for v in map(metric.reference, results) if v is not None]
+    return (min(values), max(values)) if values else None
 
 
 def make_board(results: list[Result], category: Category | None, official: bool) -> Board:
@@ -164,7 +186,7 @@ def make_board(results: list[Result], category: Category | None, official: bool)
                 f"{event_id}/{division}/{runner}")
     return Board(board_id, category, event_id, first["event"]["name"], division, runner, official, metric,
                  tuple(ranked), tuple(sorted(unranked, key=lambda row: row.name)), _reference(results, metric),
-                 split)
+                 split, _reference_span(results, metric))
 
 
 def build_boards(results: list[Result], reveal: bool = False) -> list[Board]:

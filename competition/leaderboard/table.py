@@ -72,8 +72,19 @@ def columns_for(board: Board) -> tuple[Column, ...]:
 
 
 def reference_line(board: Board) -> str:
-    """The baseline's value on this board: the line every ranked entry beat beyond the noise."""
+    """The baseline's value on this board (the line every ranked entry beat beyond the noise, each against the
+    baseline of its own run: the range when the runs differ) and the resolution the metric ranks at."""
     if board.reference is None:
         return "Baseline (reference line, not ranked): not measured."
-    return (f"Baseline (reference line, not ranked): {board.metric.label.lower()} "
-            f"{formatting.metric_value(board.metric.rank_by, board.reference)}.")
+    rank_by = board.metric.rank_by
+    text = f"Baseline (reference line, not ranked): {board.metric.label.lower()} "
+    low, high = board.reference_span or (board.reference, board.reference)
+    same = formatting.metric_value(rank_by, low) == formatting.metric_value(rank_by, high)
+    if same or high <= low * (1 + (board.metric.resolution or 0.0)):  # runs agree (within the resolution)
+        text += f"{formatting.metric_value(rank_by, board.reference)}."
+    else:
+        text += (f"{formatting.metric_value(rank_by, low)} to {formatting.metric_value(rank_by, high)} over this "
+                 "board's runs (each entry against the baseline of its own run).")
+    if board.metric.resolution is not None:
+        text += f" Values within {100 * board.metric.resolution:g} % of each other tie."
+    return text

@@ -58,7 +58,9 @@ def _load(root: Path) -> Rules:
     problems += _cross_checks(root, events, categories, limits)
     if problems:
         raise RulesError(problems)
-    return Rules(events=freeze(events), categories=freeze(categories), divisions=freeze(divisions), limits=limits, root=root)
+    resolutions = {t["rank_by"]: t for t in docs["categories"].get("tie_resolutions", [])}
+    return Rules(events=freeze(events), categories=freeze(categories), divisions=freeze(divisions), limits=limits, root=root,
+                 tie_resolutions=freeze(resolutions))
 
 
 def _read(file: Path, schema_name: str, problems: list[Problem]) -> dict | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -106,6 +106,8 @@ class Rules:
     divisions: Mapping[str, Division]
     limits: Limits
     root: Path
+    # rank_by -> {rank_by, relative, source} (categories.yaml tie_resolutions)
+    tie_resolutions: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
     def event(self, event_id: str) -> Event:
         """The event `event_id`; KeyError naming the valid ids otherwise."""
