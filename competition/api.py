@@ -5,6 +5,7 @@ the leaderboard uses only the harness's result JSON."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import yaml
@@ -30,7 +31,8 @@ def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path =
 
 def generate_submission(submission_dir: str | Path, event: str, out_dir: str | Path | None = None, *,
                         quick: bool = False, runner_class: str = "local", show_progress: bool = True) -> Path:
-    """Measure `submission_dir` against the baseline on `event`; write submission.json (default: in the folder)."""
+    """Measure `submission_dir` against the baseline on `event`; write submission.json (default: in the folder).
+    `show_progress` shows the progress while it runs, then prints the verdict and the report's path."""
     folder = Path(submission_dir)
     return _generate(folder, event, Path(out_dir or folder) / "submission.json", quick, runner_class, show_progress)
 
@@ -48,7 +50,20 @@ def _generate(folder: Path, event: str, target: Path, quick: bool, runner_class:
         result = run_event(event, folder, BASELINE_DIR, runner_class=runner_class, quick=quick, progress=show)
     manifest = yaml.safe_load((folder / "submission.yaml").read_text(encoding="utf-8"))
     write_report(report_from_result(result, manifest), target)
+    if show_progress:
+        _print_verdict(result, target)
     return target
+
+
+def _print_verdict(result: dict, target: Path) -> None:
+    """The run's one-line verdict (as `tito benchmark run` prints it) and where the report went."""
+    from rich.console import Console
+
+    from competition.console import verdict_line
+
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 80)
+    console.print(verdict_line(result))
+    console.print(f"wrote {target}")
 
 
 def report_from_result(result: dict, manifest: dict) -> dict:

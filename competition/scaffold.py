@@ -1,4 +1,7 @@
-"""`tito submission new NAME`: a valid submissions/<name>/ folder that starts as a copy of the baseline."""
+"""`tito submission new NAME`: a valid submissions/<name>/ folder that starts from the baseline's weights.
+
+Its model.py (tinytorch.competition.model_source) rebuilds each model from the weights file alone
+(tinytorch.rebuild.load_model), so whatever the optimization kit saves over those files loads unchanged."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from pathlib import Path
 from string import Template
 
 import yaml
+
+from tinytorch.competition import EVENT_MODELS, model_source
 
 from competition.rules import load_rules
 from competition.validation import BASELINE_DIR
@@ -25,7 +30,8 @@ class ScaffoldError(ValueError):
 def new_submission(name: str, root: str | Path = "submissions", *, athlete_name: str | None = None,
                    github_handle: str | None = None, division: str = "closed", events: list[str] | None = None,
                    baseline_dir: Path = BASELINE_DIR) -> Path:
-    """Create root/<name>/ from the baseline's model.py and weights plus the templates; return its path.
+    """Create root/<name>/ from the baseline's weights, a model.py that rebuilds them, and the templates; return its
+    path.
 
     The folder appears complete or not at all (built in a temporary directory, then renamed).
     """
@@ -42,9 +48,13 @@ def new_submission(name: str, root: str | Path = "submissions", *, athlete_name:
     }
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+    chosen = events or baseline_events
+    stems = {EVENT_MODELS[e] for e in chosen if e in EVENT_MODELS}
     try:
-        for source in [baseline_dir / "model.py", *sorted(baseline_dir.glob("*.npz"))]:
-            shutil.copy2(source, staging / source.name)
+        for source in sorted(baseline_dir.glob("*.npz")):
+            if source.stem in stems:
+                shutil.copy2(source, staging / source.name)
+        (staging / "model.py").write_text(model_source(chosen), encoding="utf-8")
         for template in ("submission.yaml", "README.md"):
             text = Template((TEMPLATES / f"{template}.tmpl").read_text(encoding="utf-8")).substitute(values)
             (staging / template).write_text(text, encoding="utf-8")

@@ -23,6 +23,7 @@ import copy
 import math
 import re
 from pathlib import Path
+from pprint import pformat
 from typing import Any, Iterable
 
 import numpy as np
@@ -30,6 +31,7 @@ import numpy as np
 import tinytorch as tt
 from tinytorch import nn
 from tinytorch.models import GPT, MLP, BaselineCNN
+from tinytorch.rebuild import CLASSES, fusable_pairs, load_entry, load_model, rebuild_recipe
 
 # Techniques optimize_closed_division knows, each kept in the closed division's weight forms.
 TECHNIQUES = {
@@ -43,7 +45,6 @@ TECHNIQUES = {
 # The reference model (and so the weights file name) each event runs.
 EVENT_MODELS = {"cnn_marathon_offline": "mnist_cnn", "memory_master_offline": "mnist_cnn", "memory_master": "mnist_cnn",
                 "cnn_marathon": "cifar10_cnn", "transformer_decathlon": "shakespeare_gpt"}
-CLASSES = {"BaselineCNN": BaselineCNN, "GPT": GPT, "MLP": MLP}
 DEFAULT_REPO = "https://github.com/YOUR-HANDLE/tinymlperf"
 
 
@@ -59,36 +60,69 @@ def generate_baseline(event: str = "cnn_marathon_offline", out_dir: str | Path =
 
 def generate_submission(submission_dir: str | Path | None = None, event: str | None = None,
                         out_dir: str | Path | None = None, *, model: nn.Module | None = None,
-                        division: str = "closed", athlete_name: str | None = None,
+                        division: str | None = None, athlete_name: str | None = None,
                         github_repo: str = DEFAULT_REPO, techniques_used: Iterable[str] | None = None,
                         github_handle: str | None = None, honor_code: str | None = None,
                         description: str | None = None, measure: bool = True, quick: bool = False,
-                        runner_class: str = "local") -> Path:
-    """Write submission.json for an entry and return its path.
+                        runner_class: str = "local", show_progress: bool = True) -> Path:
+    """Write submission.json for an entry and return its path; print its verdict and path.
 
     With `model=`: first write the entry folder `out_dir` (submission.yaml, model.py, weights, README.md) from the
     model and the given fields, then measure it. Without: measure the existing folder `submission_dir`.
-    `measure=False` writes the folder only and returns its path.
+    `event` defaults to the one the model's architecture runs (event_for); `division` to the model's own (closed
+    unless design_open_division marked it). `measure=False` writes the folder only and returns its path;
+    `show_progress=False` silences the progress display and the verdict.
     """
+    if event is None and model is not None:
+        event = event_for(model)
     if event is None:
         raise ValueError("generate_submission: name the event, e.g. event='cnn_marathon_offline'")
     if model is not None:
         folder = Path(out_dir or submission_dir or "my_submission")
-        write_entry(folder, model, events=[event], division=division, athlete_name=athlete_name,
-                    github_repo=github_repo, techniques_used=techniques_used, github_handle=github_handle,
-                    honor_code=honor_code, description=description)
+        write_entry(folder, model, events=[event], division=division or getattr(model, "division", "closed"),
+                    athlete_name=athlete_name, github_repo=github_repo, techniques_used=techniques_used,
+                    github_handle=github_handle, honor_code=honor_code, description=description)
         if not measure:
+            _say(show_progress, f"wrote {folder} (not measured: measure=False)")
             return folder
         submission_dir, out_dir = folder, folder
     if submission_dir is None:
         raise ValueError("generate_submission: pass model=... (to write a new entry) or the entry folder to measure")
     from competition.api import generate_submission as run
 
-    report = run(submission_dir, event, out_dir, quick=quick, runner_class=runner_class)
+    report = run(submission_dir, event, out_dir, quick=quick, runner_class=runner_class, show_progress=show_progress)
     if model is not None:
-        _write_readme(Path(submission_dir), recipe_of(model), list(techniques_used or recipe_of(model)["techniques"]),
-                      [event], _measured_text(report))
+        recipe = _recipe(model, EVENT_MODELS[event])
+        _write_readme(Path(submission_dir), recipe, list(techniques_used or recipe["techniques"]), [event],
+                      _measured_text(report))
     return report
+
+
+def event_for(model: nn.Module) -> str:
+    """The event a reference-family model runs: the MNIST CNN the offline CNN Marathon, a 3-channel CNN the CIFAR-10
+    CNN Marathon, a GPT the Transformer Decathlon."""
+    if isinstance(model, GPT):
+        return "transformer_decathlon"
+    if isinstance(model, BaselineCNN):
+        first = getattr(model.features[0], "in_channels", None) or _example_input(model, None).shape[1]
+        return "cnn_marathon" if first == 3 else "cnn_marathon_offline"
+    raise ValueError(f"generate_submission: which event does a {type(model).__name__} enter? pass "
+                     f"event=... (one of {', '.join(sorted(EVENT_MODELS))})")
+
+
+def design_open_division(model: nn.Module) -> nn.Module:
+    """Mark `model` (your own architecture, built with tinytorch) for the open division and return it:
+    generate_submission then writes division 'open'. Its model.py is rebuilt from the weights alone when the model
+    is of a reference family (tinytorch.rebuild); for any other architecture write model.py yourself."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"design_open_division: expected a tinytorch nn.Module, got {type(model).__name__}")
+    model.division = "open"
+    return model
+
+
+def _say(enabled: bool, text: str) -> None:
+    if enabled:
+        print(text)
 
 
 def _measured_text(report_path: Path) -> str:
@@ -248,13 +282,7 @@ def _example_input(model: nn.Module, given: np.ndarray | None) -> np.ndarray:
 
 def _fuse(model: nn.Module) -> list[list[str]]:
     """[[layer, relu], ...] for every Conv2d/Linear directly followed by a ReLU in a Sequential."""
-    groups = []
-    for prefix, module in model.named_modules():
-        if isinstance(module, nn.Sequential):
-            children = list(module._modules.items())
-            for (name, layer), (next_name, after) in zip(children, children[1:]):
-                if type(layer) in (nn.Conv2d, nn.Linear) and isinstance(after, nn.ReLU):
-                    groups.append([f"{prefix}.{name}".lstrip("."), f"{prefix}.{next_name}".lstrip(".")])
+    groups = fusable_pairs(model)
     if not groups:
         raise ValueError(f"fusion: {type(model).__name__} has no Conv2d+ReLU or Linear+ReLU pair to fuse")
     return groups
@@ -308,63 +336,14 @@ def recipe_of(model: nn.Module) -> dict[str, Any]:
     return recipe if recipe is not None else make_recipe(model, _config(model), [], {}, [], None)
 
 
-def load_entry(recipe: dict[str, Any], weights_path: str, dequantize: bool = True) -> nn.Module:
-    """Rebuild an optimized model from its recipe and weights file (tinytorch.save or save_sparse), in eval mode.
-
-    `dequantize=True` turns quantized layers back into float layers holding exactly the values the shipped codes
-    stand for (weight-only quantization): NumPy has no integer GEMM, so this runs at float speed.
-    """
-    from tinytorch.nn.utils.sparse import load_sparse
-    from tinytorch.quantization import fuse_modules, quantize_dynamic
-
-    model = CLASSES[recipe["model"]](**recipe["config"]).eval()
-    if recipe["fuse"]:
-        model = fuse_modules(model, recipe["fuse"], inplace=True)
-    modules = dict(model.named_modules())
-    for name, shape in recipe["shapes"].items():
-        _resize(modules[name], tuple(shape))
-    if recipe["quantize"]:
-        spec = {name: (np.int8 if d == "int8" else "int4") for name, d in recipe["quantize"].items()}
-        model = quantize_dynamic(model, spec, inplace=True)
-    model.load_state_dict(load_sparse(weights_path), strict=True)
-    if dequantize and recipe["quantize"]:
-        _dequantize(model, recipe["quantize"])
-    return model.eval()
-
-
-def _resize(layer: nn.Module, shape: tuple[int, ...]) -> None:
-    """Give a float Conv2d/Linear the weight shape `shape` (a shrunk width); values come from the weights file."""
-    layer.weight = nn.Parameter(np.zeros(shape, np.float32))
-    if layer.bias is not None:
-        layer.bias = nn.Parameter(np.zeros(shape[0], np.float32))
-    if isinstance(layer, nn.Conv2d):
-        layer.out_channels, layer.in_channels = shape[0], shape[1]
-    else:
-        layer.out_features, layer.in_features = shape[0], shape[1]
-
-
-def _dequantize(model: nn.Module, names: Iterable[str]) -> None:
-    modules = dict(model.named_modules())
-    for name in names:
-        quantized = modules[name]
-        shape = quantized.weight_shape
-        if len(shape) == 4:
-            layer = nn.Conv2d(shape[1], shape[0], shape[2:], stride=quantized.stride, padding=quantized.padding,
-                              bias=quantized.bias is not None)
-        else:
-            layer = nn.Linear(shape[1], shape[0], bias=quantized.bias is not None)
-        layer.weight = nn.Parameter(quantized.dequantized_weight())
-        if quantized.bias is not None:
-            layer.bias = nn.Parameter(quantized.bias.data.astype(np.float32))
-        parent, _, child = name.rpartition(".")
-        _replace(modules[parent] if parent else model, child, layer.eval())
-
-
-def _replace(parent: nn.Module, child: str, layer: nn.Module) -> None:
-    """parent.<child> = layer, keeping the order of parent's children (a Sequential runs them in that order)."""
-    order = list(parent._modules)
-    setattr(parent, child, layer)
-    parent._modules = {name: parent._modules[name] for name in order}
+def _recipe(model: nn.Module, stem: str) -> dict[str, Any]:
+    """The recipe optimize_closed_division recorded, else the one the weights themselves imply (a model optimized
+    by hand with the kit)."""
+    recipe = getattr(model, "recipe", None)
+    if recipe is not None:
+        return recipe
+    state = {key: value.data for key, value in model.state_dict().items()}
+    return rebuild_recipe(state, stem)[0]
 
 
 def sliding_window_logits(model: GPT, tokens: np.ndarray, reencode_every: int) -> np.ndarray:
@@ -406,17 +385,42 @@ def write_entry(folder: str | Path, model: nn.Module, *, events: list[str], divi
         raise ValueError(f"generate_submission: events {events} must all run one of the saved models "
                          f"({', '.join(sorted(EVENT_MODELS))})")
     stem = stems.pop()
-    recipe = recipe_of(model)
+    recipe = _recipe(model, stem)
     techniques = list(techniques_used or recipe["techniques"] or ["none"])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     save_sparse(model.state_dict(), folder / f"{stem}.npz")
+    check_rebuilds(model, folder / f"{stem}.npz", recipe["config"])
     handle = github_handle or github_repo.rstrip("/").split("/")[-2]
     manifest = _manifest(athlete_name, handle, division, events, techniques, github_repo, honor_code, description)
     write_atomic(folder / "submission.yaml", manifest)
-    write_atomic(folder / "model.py", model_source(recipe, stem))
+    write_atomic(folder / "model.py", model_source(events, recipe.get("reencode_every")))
     _write_readme(folder, recipe, techniques, events, readme_extra)
     return folder
+
+
+def check_rebuilds(model: nn.Module, weights: Path, config: dict[str, Any]) -> None:
+    """Raise ValueError unless tinytorch.rebuild.load_model(weights) computes what `model` computes (the entry's
+    load() runs exactly that): a model the weights cannot express is refused before it becomes an entry."""
+    try:
+        rebuilt = load_model(weights, dequantize=False)  # the same layers as `model`
+    except (ValueError, KeyError, FileNotFoundError) as err:
+        raise ValueError(f"generate_submission: {weights.name} cannot be rebuilt from its weights alone ({err}); "
+                         "write model.py yourself (docs/students.md, 'Your model.py')") from err
+    if "vocab_size" in config:  # GPT
+        example = np.arange(16, dtype=np.int64).reshape(1, 16) % config["vocab_size"]
+    else:
+        side = config["image_size"]
+        example = np.random.default_rng(0).random((2, config["in_channels"], side, side), dtype=np.float32)
+    with tt.no_grad():
+        want = model.eval()(tt.tensor(example)).numpy()
+        got = rebuilt(tt.tensor(example)).numpy()
+    # statically quantized activations are rebuilt as dynamic ones: the closed division's tolerance covers that
+    if want.shape != got.shape or np.abs(want - got).max() > 0.02 * np.abs(want).max() + 1e-4:
+        raise ValueError(f"generate_submission: the model rebuilt from {weights.name} does not compute what the "
+                         "model computes (max difference "
+                         f"{float(np.abs(want - got).max()) if want.shape == got.shape else 'shapes differ'}); "
+                         "write model.py yourself (docs/students.md, 'Your model.py')")
 
 
 def _write_readme(folder: Path, recipe: dict[str, Any], techniques: list[str], events: list[str], extra: str) -> None:
@@ -438,19 +442,28 @@ def _manifest(athlete_name: str, handle: str, division: str, events: list[str], 
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 
 
-MODEL_PY = '''"""Written by tinytorch.competition.generate_submission: the optimized model rebuilt from RECIPE and {weights}."""
+MODEL_PY = '''"""The entry's model.py: load() rebuilds the model from the shipped weights alone (tinytorch.rebuild).
+
+Optimize with the kit (prune, prune.shrink, fuse_modules, quantize_dynamic int8/int4, distill into a narrower
+student), then save the result over the weights file of this folder:
+
+    tt.save(model.state_dict(), "submissions/<you>/mnist_cnn.npz")
+
+and load() rebuilds whatever kit form it holds (docs/students.md, "Your model.py").
+"""
 
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.competition import load_entry, sliding_window_logits
-
-RECIPE = {recipe!r}
-
+from tinytorch.rebuild import {rebuild_imports}
+{extra_imports}
+# Which weights file serves which event (named after the reference model).
+EVENT_MODELS = {event_models}
+{settings}
 
 def load(event: str):
-    """The optimized model with the shipped weights, in eval mode."""
-    return load_entry(RECIPE, "{weights}")
+    """The model saved in this folder for `event`, rebuilt from its weights, in eval mode."""
+    return load_model(EVENT_MODELS[event] + ".npz")
 '''
 PREDICT_PY = '''
 
@@ -463,29 +476,63 @@ GPT_PY = '''
 
 def next_token_logits(model, tokens: np.ndarray) -> np.ndarray:
     """(B, T) ids -> (B, T, vocab) logits: what generate() predicts each next token from."""
-    if RECIPE["reencode_every"] is None or tokens.shape[1] <= model.context_length:
+    if REENCODE_EVERY is None or tokens.shape[1] <= model.context_length:
         with tt.no_grad():
             return model(tokens).numpy()
-    return sliding_window_logits(model, tokens, RECIPE["reencode_every"])
+    return sliding_window_logits(model, tokens, REENCODE_EVERY)
 
 
 def generate(model, prompt: np.ndarray, max_new_tokens: int) -> np.ndarray:
-    """Greedy continuation with the KV cache (sliding window past the context length if RECIPE says so)."""
+    """Greedy continuation with the KV cache (sliding past the context length when REENCODE_EVERY is set)."""
     return model.generate(prompt, max_new_tokens, temperature=0.0, use_kv_cache=True,
-                          reencode_every=RECIPE["reencode_every"]).numpy()
+                          reencode_every=REENCODE_EVERY).numpy()
 '''
+TRAIN_PY = '''
+
+def train(event: str, inputs: np.ndarray, labels: np.ndarray, seed: int):
+    """MLP Sprint: train a fresh MLP (the reference architecture) with SGD + momentum; yield it after every epoch."""
+    tt.manual_seed(seed)
+    model = build("mnist_mlp")
+    optimizer = optim.SGD(model.parameters(), lr=TRAINING["lr"], momentum=TRAINING["momentum"])
+    loader = DataLoader(TensorDataset(inputs, labels), batch_size=TRAINING["batch_size"], shuffle=True, seed=seed)
+    loss_fn = nn.CrossEntropyLoss()
+    for _ in range(TRAINING["max_epochs"]):
+        model.train()
+        for batch_inputs, batch_labels in loader:
+            optimizer.zero_grad()
+            loss_fn(model(batch_inputs), batch_labels).backward()
+            optimizer.step()
+        model.eval()
+        yield model
+'''
+KINDS = {"transformer_decathlon": "generation", "mlp_sprint": "training", "mlp_sprint_offline": "training"}
 
 
-def model_source(recipe: dict[str, Any], stem: str) -> str:
-    """model.py for a recipe: load + predict (CNN) or load + next_token_logits + generate (GPT)."""
-    head = MODEL_PY.format(recipe=recipe, weights=f"{stem}.npz")
-    if recipe["model"] == "GPT":
-        return head + GPT_PY
-    return head.replace(", sliding_window_logits", "") + PREDICT_PY
+def model_source(events: Iterable[str], reencode_every: int | None = None) -> str:
+    """model.py for an entry of `events`: load() through tinytorch.rebuild.load_model, plus the entry points the
+    events need (predict; next_token_logits + generate with the sliding KV cache's REENCODE_EVERY; train)."""
+    kinds = {KINDS.get(event, "inference") for event in events}
+    loaded = {event: EVENT_MODELS[event] for event in events if event in EVENT_MODELS}
+    imports, settings = ["load_model"], []
+    extra = []
+    if "generation" in kinds:
+        extra.append("from tinytorch.competition import sliding_window_logits")
+        settings.append("# Sliding KV cache: re-encode the window every N generated tokens past the context (None: "
+                        f"never slide).\nREENCODE_EVERY = {reencode_every!r}")
+    if "training" in kinds:
+        imports.insert(0, "build")
+        extra += ["from tinytorch import nn, optim", "from tinytorch.data import DataLoader, TensorDataset"]
+        settings.append("# MLP Sprint: the training recipe of tinytorch.train.mlp.\n"
+                        'TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 20}')
+    source = MODEL_PY.format(rebuild_imports=", ".join(imports), extra_imports="\n".join(extra) + "\n" * bool(extra),
+                             event_models=pformat(loaded, width=110, sort_dicts=False), settings="\n".join(settings) + "\n" * bool(settings))
+    parts = {"inference": PREDICT_PY, "generation": GPT_PY, "training": TRAIN_PY}
+    return source + "".join(parts[kind] for kind in ("inference", "generation", "training") if kind in kinds)
 
 
 ALIASES = {"int8": "quantization", "int8_quantization": "quantization", "int4_quantization": "int4",
-           "sliding_kv_cache": "kv_cache", "channel_pruning": "structured_pruning"}
+           "sliding_kv_cache": "kv_cache", "channel_pruning": "structured_pruning",
+           "kvcaching": "kv_cache", "kv_caching": "kv_cache", "magnitude_pruning": "pruning"}
 OTHER_TECHNIQUES = {"none": "the reference model, unchanged",
                     "distillation": "a smaller student trained on a teacher's softened outputs (tinytorch.distill)",
                     "knowledge_distillation": "a smaller student trained on a teacher's softened outputs "
@@ -510,5 +557,6 @@ def _readme(name: str, recipe: dict[str, Any], techniques: list[str], events: li
     return "\n".join(lines)
 
 
-__all__ = ["TECHNIQUES", "generate_baseline", "generate_submission", "load_entry", "model_source",
+__all__ = ["TECHNIQUES", "check_rebuilds", "design_open_division", "event_for", "generate_baseline",
+           "generate_submission", "load_entry", "load_model", "model_source",
            "optimize_closed_division", "recipe_of", "sliding_window_logits", "write_entry"]

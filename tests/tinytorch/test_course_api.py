@@ -134,7 +134,8 @@ def test_kv_cache_gpt_entry_is_closed_and_generates_from_its_model_py(tmp_path):
     folder = write(tmp_path, model, event="transformer_decathlon")
     assert validate_path(folder) == []
     source = (folder / "model.py").read_text()
-    assert "reencode_every=RECIPE[\"reencode_every\"]" in source and "def next_token_logits" in source
+    assert "REENCODE_EVERY = 128" in source and "reencode_every=REENCODE_EVERY" in source
+    assert "def next_token_logits" in source
 
 
 @pytest.mark.parametrize("field, value, match", [
@@ -150,8 +151,10 @@ def test_generate_submission_refuses_bad_fields(cnn, tmp_path, field, value, mat
 
 
 def test_generate_submission_needs_an_event_and_a_model_or_folder(cnn, tmp_path):
-    with pytest.raises(ValueError, match="name the event"):
-        generate_submission(model=cnn, out_dir=tmp_path)
+    from tinytorch.models import MLP
+
+    with pytest.raises(ValueError, match="which event does a MLP enter"):
+        generate_submission(model=MLP(), out_dir=tmp_path)
     with pytest.raises(ValueError, match="pass model="):
         generate_submission(event="cnn_marathon_offline")
     with pytest.raises(ValueError, match="must all run one of the saved models"):
