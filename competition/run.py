@@ -53,14 +53,14 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
     training = [event.id] if event.kind == "training" else []
     problems = [("static_check", p) for p in check_folder(submission_dir) + payload_problems(submission_dir, training)]
     problems += _closed_problems(event, submission_dir, baseline_dir, result)
-    ratios = None
+    ratios, units = None, None
     stage = ["measure"]  # the stage running now, named in the error if it fails
     if problems:
         result["status"] = "disqualified"
         result["errors"] = [{"stage": where, "message": inert(p, 2000)} for where, p in problems[:50]]
     else:
         try:
-            ratios = _measure(event, submission_dir, baseline_dir, cfg, rng, result, say, stage)
+            ratios, units = _measure(event, submission_dir, baseline_dir, cfg, rng, result, say, stage)
         except verify.Disqualified as err:
             result["status"] = "disqualified"
             result["candidate"] = None
@@ -69,7 +69,8 @@ def run_event(event_id: str, submission_dir: Path, baseline_dir: Path, runner_cl
             result["status"] = "failed"
             result["errors"].append({"stage": stage[0], "message": str(err)[:2000]})
     result["scores"] = scoring.score(event, result["candidate"], result["baseline"], speedup_ratios=ratios,
-                                     aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class)
+                                     aa_speedup=result["noise"]["aa_speedup"], runner_class=runner_class,
+                                     speedup_units=units)
     result["finished_at"] = _stamp(_now())
     return result
 
@@ -105,8 +106,10 @@ def _loads(event: Event, limits: Limits, blas_threads: int) -> Callable[[Path], 
 
 
 def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protocols.RunConfig,
-             rng: np.random.Generator, result: dict, say: Progress, stage: list[str]) -> list[float] | None:
-    """Fill the measured parts of `result`; return the per-round speedup ratios (None if there are none)."""
+             rng: np.random.Generator, result: dict, say: Progress,
+             stage: list[str]) -> tuple[list[float] | None, list[int] | None]:
+    """Fill the measured parts of `result`; return the per-round speedup ratios (None if there are none) and the
+    independent unit of each (protocols.Sampler)."""
     stage[0] = "dataset"
     say(f"{event.id}: loading {event.dataset}/{event.split}")
     data = private_split.load_private_split(event) or load_event_data(event.dataset, event.split, event.kind)
@@ -158,12 +161,14 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
     result["event"]["dataset"].update(outcome.dataset)
     result["candidate"], result["baseline"] = outcome.candidate, outcome.baseline
     result["config"]["rounds"] = outcome.rounds
-    result["noise"] = {"aa_speedup": estimate(outcome.aa_ratios, seed=cfg.seed) if outcome.aa_ratios else None,
-                       "rounds": outcome.rounds, "clock_overhead_s": outcome.clock_overhead_s}
+    aa = estimate(outcome.aa_ratios, seed=cfg.seed, units=outcome.aa_units) if outcome.aa_ratios else None
+    result["noise"] = {"aa_speedup": aa, "rounds": outcome.rounds, "clock_overhead_s": outcome.clock_overhead_s}
+    if outcome.sampling is not None:
+        result["noise"]["sampling"] = outcome.sampling
     result["conformance"] = records["candidate"]
     if conformance.is_refused(result["conformance"]):
         raise verify.Disqualified(f"closed division: {result['conformance']['reason']}")
-    return outcome.speedup_ratios or None
+    return (outcome.speedup_ratios or None), (outcome.speedup_units if outcome.speedup_ratios else None)
 
 
 def _conformance(event: Event, folder: Path, division: str, outcome: protocols.Outcome, label: str) -> dict:

@@ -14,10 +14,19 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from competition.measure.stats import median_ci
+from competition.measure.stats import TARGET_HALFWIDTH, halfwidth, median_ci, unit_median_ci
 from competition.rules import Event, Rules, load_rules
 
-MIN_ROUNDS_FOR_VERDICT = 3  # fewer paired rounds cannot tell a difference from noise (a 1-round CI has zero width)
+MIN_ROUNDS_FOR_VERDICT = 3  # results without units (older harness): fewer rounds cannot tell a difference from noise
+MIN_UNITS_FOR_VERDICT = 5  # independent units (worker processes) a verdict needs
+# Why a speedup is a tie (scores.speedup.reason), most basic first; the words are the console's to choose.
+TIE_REASONS = {
+    "too_few_units": "too few independent units (worker processes) for a verdict",
+    "too_few_rounds": "too few rounds for a verdict",
+    "budget_spent_before_target": "the 95 % interval contains 1 and the budget ran out before it reached its target width",
+    "interval_contains_1": "the 95 % interval contains 1",
+    "within_aa_floor": "the difference is within the A/A noise floor",
+}
 # A byte count (model size, peak memory) or an energy reading "clearly" beats the baseline's only when the ratio
 # baseline / candidate reaches this: a few percent is a file-format or allocator detail, not an optimization.
 CLEAR_RATIO = 1.05
@@ -31,25 +40,53 @@ def aa_halfwidth(aa_speedup: Mapping[str, Any] | None) -> float:
     return max(abs(hi - 1.0), abs(1.0 - lo))
 
 
-def verdict(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0, rounds: int | None = None) -> str:
-    """'tie' if the CI contains 1.0, |value - 1| is within the A/A noise half-width, or there are fewer than
-    MIN_ROUNDS_FOR_VERDICT rounds; else 'faster' or 'slower'."""
+def judge(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0, rounds: int | None = None,
+          units: int | None = None, target: float | None = None) -> tuple[str, str | None]:
+    """(verdict, reason): 'faster' or 'slower' (reason None) only when the CI excludes 1 and |value - 1| clears the
+    A/A noise half-width, with at least MIN_UNITS_FOR_VERDICT independent units (or, when `units` is not known,
+    MIN_ROUNDS_FOR_VERDICT rounds); else 'tie' and the first TIE_REASONS key that applies. A CI containing 1 whose
+    relative half-width is still above `target` is "budget_spent_before_target": too noisy to say, not equal."""
     lo, hi = ci95
-    too_few = rounds is not None and rounds < MIN_ROUNDS_FOR_VERDICT
-    if too_few or lo <= 1.0 <= hi or abs(value - 1.0) <= noise_halfwidth:
-        return "tie"
-    return "faster" if value > 1.0 else "slower"
+    if units is not None and units < MIN_UNITS_FOR_VERDICT:
+        return "tie", "too_few_units"
+    if units is None and rounds is not None and rounds < MIN_ROUNDS_FOR_VERDICT:
+        return "tie", "too_few_rounds"
+    if lo <= 1.0 <= hi:
+        wide = target is not None and halfwidth(value, lo, hi) > target
+        return "tie", "budget_spent_before_target" if wide else "interval_contains_1"
+    if abs(value - 1.0) <= noise_halfwidth:
+        return "tie", "within_aa_floor"
+    return ("faster" if value > 1.0 else "slower"), None
 
 
-def speedup(ratios: Sequence[float] | None, aa_speedup: Mapping[str, Any] | None = None, seed: int = 0) -> dict | None:
+def verdict(value: float, ci95: Sequence[float], noise_halfwidth: float = 0.0, rounds: int | None = None,
+            units: int | None = None) -> str:
+    """The verdict of `judge` without its reason."""
+    return judge(value, ci95, noise_halfwidth, rounds, units)[0]
+
+
+def speedup(ratios: Sequence[float] | None, aa_speedup: Mapping[str, Any] | None = None, seed: int = 0,
+            units: Sequence[int] | None = None, target: float | None = None) -> dict | None:
     """Median of per-round ratios baseline time / candidate time with a bootstrap 95 % CI and a tie verdict.
-    The ratios themselves are kept: they are the measurement the store recomputes the speedup from."""
+    The ratios themselves are kept: they are the measurement the store recomputes the speedup from.
+
+    With `units` (the independent unit of each ratio, kept too) the CI resamples units (stats.unit_median_ci) and
+    the record adds the tie `reason` (None for a real difference) and the relative `halfwidth`; without (results
+    of an older harness), the CI resamples rounds and the record keeps its old fields, so it recomputes unchanged."""
     if not ratios:
         return None
-    value, lo, hi = median_ci(ratios, seed=seed)
-    return {"value": value, "ci95": [lo, hi],
-            "verdict": verdict(value, (lo, hi), aa_halfwidth(aa_speedup), rounds=len(ratios)),
-            "ratios": [float(r) for r in ratios]}
+    if units is None:
+        value, lo, hi = median_ci(ratios, seed=seed)
+        return {"value": value, "ci95": [lo, hi],
+                "verdict": verdict(value, (lo, hi), aa_halfwidth(aa_speedup), rounds=len(ratios)),
+                "ratios": [float(r) for r in ratios]}
+    if len(units) != len(ratios):
+        raise ValueError(f"speedup: {len(units)} units for {len(ratios)} ratios")
+    value, lo, hi = unit_median_ci(ratios, units, seed=seed)
+    outcome, reason = judge(value, (lo, hi), aa_halfwidth(aa_speedup), len(ratios), len(set(units)), target)
+    return {"value": value, "ci95": [lo, hi], "verdict": outcome, "reason": reason,
+            "halfwidth": halfwidth(value, lo, hi), "ratios": [float(r) for r in ratios],
+            "units": [int(u) for u in units]}
 
 
 def _ratio(baseline: float | None, candidate: float | None) -> float | None:
@@ -271,15 +308,18 @@ def _eligibility(category, event, candidate, baseline, scores, runner_class, rul
 
 def score(event: Event, candidate: Mapping[str, Any] | None, baseline: Mapping[str, Any] | None, *,
           speedup_ratios: Sequence[float] | None, aa_speedup: Mapping[str, Any] | None, runner_class: str,
-          rules: Rules | None = None, seed: int = 0) -> dict:
+          rules: Rules | None = None, seed: int = 0, speedup_units: Sequence[int] | None = None) -> dict:
     """The result schema's `scores` block from one run's measurements.
 
-    speedup_ratios: per-round baseline time / candidate time (same machine, same run); aa_speedup: the run's
-    baseline-vs-baseline estimate {median, ci95, n} (its noise floor) or None.
+    speedup_ratios: per-round baseline time / candidate time (same machine, same run); speedup_units: the
+    independent unit of each ratio (scores.speedup.units; None for an older harness's result); aa_speedup: the
+    run's baseline-vs-baseline estimate {median, ci95, n} (its noise floor) or None.
     """
     rules = rules or load_rules()
     cand, base = candidate or {}, baseline or {}
-    speed = speedup(speedup_ratios, aa_speedup, seed=seed) if candidate is not None else None
+    target = TARGET_HALFWIDTH.get(event.kind)
+    speed = (speedup(speedup_ratios, aa_speedup, seed=seed, units=speedup_units, target=target)
+             if candidate is not None else None)
     comp = compression(base.get("model_size_bytes"), cand.get("model_size_bytes"))
     delta = accuracy_delta_points(base.get("accuracy"), cand.get("accuracy"))
     checks = qualification(event, candidate, rules)

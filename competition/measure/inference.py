@@ -8,12 +8,11 @@ import math
 import numpy as np
 
 from competition.datasets import EventData
-from competition.measure import stats, verify
+from competition.measure import audit, stats, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import ImageDraws, batches, perturbed
-from competition.measure.protocols import (Context, Outcome, clock_overhead, energy_of, fastest_passes, measurements,
-                                           memory_of, planned_repeats, planned_rounds, ratios_of, request_batches,
-                                           respawner)
+from competition.measure.protocols import (Context, Outcome, Sampler, clock_overhead, energy_of, fastest_passes,
+                                           measurements, memory_of, planned_repeats, request_batches, respawner)
 from competition.measure.timing import interleaved_rounds
 
 
@@ -24,7 +23,8 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
     cfg, rng = ctx.cfg, ctx.rng
     batch_size, n = int(protocol["batch_size"]), int(protocol["n_inferences"])
     classes = int(data.labels.max()) + 1
-    draws = ImageDraws(len(data.inputs), rng)
+    pools = audit.split_pool(len(data.inputs), n, rng)  # the audit pool stays unseen until the audit pass
+    draws = ImageDraws(pools.timed, rng)
 
     def draw(count: int) -> tuple[np.ndarray, list[np.ndarray]]:
         idx = draws.take(count)
@@ -52,11 +52,18 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
     overhead = len(requests) * clock_overhead(contenders["baseline"], xs[requests[0]],
                                               [(len(x), classes) for x in xs[requests[0]]], cfg.overhead_calls, True)
     repeats = planned_repeats(warm, cfg)
-    rounds = planned_rounds(sum(warm.values()) * repeats, cfg)
-    ctx.progress(f"timing {rounds} interleaved rounds of {repeats} x {n} predictions "
+    sampler = Sampler.for_kind(cfg, "inference")
+    ctx.progress(f"timing up to {sampler.max_rounds} interleaved rounds of {repeats} x {n} predictions "
                  f"({len(requests)} request{'s' if len(requests) > 1 else ''} each)")
-    round_inputs = [[draw(n) for _ in range(repeats)] for _ in range(rounds)]
-    predictions: dict[str, list] = {label: [] for label in contenders}
+    round_inputs: list[list[tuple[np.ndarray, list[np.ndarray]]]] = []
+    respawn = respawner(contenders, event_id, cfg)
+
+    def before_round(r: int) -> None:
+        """Fresh workers at a unit's first round (respawner), then the round's fresh draws."""
+        if respawn is not None:
+            respawn(r)
+        round_inputs.append([draw(n) for _ in range(repeats)])
+    ledger = audit.Ledger(data.labels)
     timed: dict[str, list[list[tuple[float, float]]]] = {label: [] for label in contenders}
     pass_scores: dict[str, list[np.ndarray]] = {label: [] for label in contenders}
     first_outputs: dict[str, np.ndarray] = {}
@@ -74,27 +81,33 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         if done % len(requests) == len(requests) - 1:
             scores = np.concatenate(pass_scores[label])
             pass_scores[label].clear()
-            predictions[label].append((idx, scores.argmax(axis=1)))
+            ledger.add(label, idx, scores)
             first_outputs.setdefault(label, scores)
         return math.nan  # the round's value needs every contender's placements: fastest_passes below
 
-    interleaved_rounds({label: (lambda r, label=label: time_request(label, r)) for label in contenders}, rounds, rng,
-                       ctx.progress, respawner(contenders, event_id, cfg), passes=repeats * len(requests))
-    values = fastest_passes(timed, ("baseline", "baseline_aa"), len(requests))
+    def values_now() -> dict[str, list[float]]:
+        return fastest_passes(timed, ("baseline", "baseline_aa"), len(requests))
+
+    interleaved_rounds({label: (lambda r, label=label: time_request(label, r)) for label in contenders},
+                       sampler.max_rounds, rng, ctx.progress, before_round, passes=repeats * len(requests),
+                       until=sampler.until(values_now))
+    values = values_now()
+    ctx.progress("fresh-input audit")
+    fresh = audit.audit_pass(contenders, data.inputs, pools, batch_size, per_request, predict, rng)
+    accuracy, fresh_record = audit.judge(fresh, values, ledger, pools)
     ctx.progress("single-sample latency")
     singles = [perturbed(data.inputs[i:i + 1], rng) for i in draws.take(cfg.latency_samples)]
     out = {}
     for label in ("candidate", "baseline"):
         c = contenders[label]
         latency = np.asarray([single(c, x) for x in singles]) * 1e3
-        accuracy = verify.rounds_agree(predictions[label], data.labels, label)
         time_s = stats.estimate(values[label], unit="s", seed=cfg.seed)
         out[label] = measurements(
-            accuracy=accuracy, time_s=time_s,
+            accuracy=accuracy[label], time_s=time_s,
             latency_ms={"p50": stats.percentile(latency, 50), "p90": stats.percentile(latency, 90),
                         "n": int(latency.size)},
             throughput_per_s=n / time_s["median"], energy=energy_of(c, ctx.energy_reason), peak_memory=memory_of(c, ctx))
-    speedup, aa = ratios_of(values)
     first_x = np.concatenate(round_inputs[0][0][1])
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, rounds, clock_overhead_s=overhead,
-                   timed_inputs=first_x, timed_outputs=first_outputs["candidate"])
+    return Outcome(out["candidate"], out["baseline"], rounds=len(values["baseline"]), clock_overhead_s=overhead,
+                   timed_inputs=first_x, timed_outputs=first_outputs["candidate"],
+                   dataset={"fresh_inputs": fresh_record}, **sampler.outcome(values))

@@ -1,15 +1,32 @@
 """What the protocols of the three event kinds share (measure/inference.py, training.py, generation.py; see
-docs/measurement.md): how much to measure, what a protocol gets and returns, rounds and passes, the clock overhead.
+docs/measurement.md): how much to measure, what a protocol gets and returns, rounds and passes, the clock overhead,
+and when to stop measuring.
 
 Each protocol gets started contenders ("candidate", "baseline", "baseline_aa") and returns the two measurement
 objects of the result schema plus the per-round speedup and A/A ratios. Every time is the parent's clock around a
 request; every output that is timed is checked (measure/verify.py). Labels and reference text never leave the parent.
+
+Independent units and the adaptive stop (any protocol; issue 17). Rounds of one worker process share its luck, so
+the speedup interval resamples units, not rounds: a unit is `rounds_per_unit` consecutive rounds in the same
+processes, and `respawner` gives every contender fresh workers at each unit's first round. A protocol measures
+until the interval is as narrow as the event's target or its budget is spent:
+
+    sampler = Sampler.for_kind(cfg, "generation")                  # target, budget, units from cfg and the kind
+    values = interleaved_rounds(measure, sampler.max_rounds, rng, ctx.progress,
+                                respawner(contenders, event_id, cfg), until=sampler.until())
+    return Outcome(..., **sampler.outcome(values))                  # ratios, their units, the stop record
+
+`until(values_now)` takes a function returning the per-label values so far when the round values are computed
+after the rounds (inference: fastest_passes over the placements); a custom loop calls `sampler.until()(rounds_done,
+values)` itself after each round and stops when it returns True (training). A shorter unit (one request of a
+generation instead of a whole round) needs only `rounds_per_unit` and a respawn schedule that match.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -24,12 +41,12 @@ from competition.measure.timing import charged
 class RunConfig:
     """How much to measure. `--quick` runs fewer rounds and smaller evaluation subsets; the result records them."""
 
-    rounds: int = 30  # at most; fewer when the timing budget runs out, never fewer than min_rounds
-    min_rounds: int = 5
-    timing_budget_s: float = 30.0  # estimated seconds of timed calls per event, from the warm-up
+    rounds: int = 30  # at most (x max_budget_factor); fewer when the target is reached or the budget runs out
+    min_rounds: int = 5  # with respawn_every, at least max(min_rounds / respawn_every, min_units) units
+    timing_budget_s: float = 30.0  # the default seconds of rounds per event (respawns included), see Sampler
     repeats: int = 3  # timed passes per contender per round (fresh inputs each); the round keeps the fastest
     training_rounds: int = 80  # at most; rounds stop once the training budget would be exceeded
-    min_training_rounds: int = 3
+    min_training_rounds: int = 5  # = scoring.MIN_UNITS_FOR_VERDICT: each training round is a unit
     training_budget_s: float = 45.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
     perplexity_windows: int = 128
@@ -37,13 +54,16 @@ class RunConfig:
     overhead_calls: int = 7
     greedy_samples: int = 8  # secret positions per generation checked beyond the first context window
     blas_threads: int = 1
-    respawn_every: int = 3  # rounds per worker process (0: one process for the whole run), see respawner()
+    respawn_every: int = 1  # rounds per worker process = per independent unit (0: one process), see respawner()
+    min_units: int = 6  # independent units before the adaptive stop may end the rounds
+    max_budget_factor: float = 2.0  # rounds go on past the default budget, up to this multiple, toward the target
     seed: int = 0  # of the bootstrap only (the run's draws use a secret seed, measure/draws.py)
 
 
 FULL = RunConfig()
 QUICK = RunConfig(rounds=5, min_rounds=3, timing_budget_s=15.0, repeats=2, training_rounds=3, min_training_rounds=1,
-                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, overhead_calls=3, respawn_every=0)
+                  training_budget_s=10.0, latency_samples=20, perplexity_windows=16, overhead_calls=3, respawn_every=0,
+                  min_units=3, max_budget_factor=1.0)
 LABELS = ("candidate", "baseline", "baseline_aa")
 MIN_ROUND_S = 0.1  # short passes are repeated until a contender's round lasts about this long...
 MAX_REPEATS = 16
@@ -85,6 +105,9 @@ class Outcome:
     timed_inputs: np.ndarray | None = None  # one timed round's inputs and the candidate's outputs on them
     timed_outputs: np.ndarray | None = None  # (for the closed-division conformance check)
     trained: dict[str, "Trained"] = field(default_factory=dict)  # training: the last model of each contender
+    speedup_units: list[int] | None = None  # the independent unit of each speedup / A/A ratio (Sampler)
+    aa_units: list[int] | None = None
+    sampling: dict | None = None  # Sampler.record(): units, why the rounds stopped, the achieved half-width
 
 
 @dataclass(frozen=True)
@@ -191,3 +214,97 @@ def respawner(contenders: dict[str, Contender], event_id: str, cfg: RunConfig) -
                 c.restart(event_id, load=True)
                 c.reset_peak_memory()
     return respawn
+
+
+@dataclass
+class Sampler:
+    """When to stop the rounds, and which rounds form one independent unit (see the module docstring).
+
+    After each complete unit, once `min_units` are in: stop when the relative half-widths of both the speedup and
+    the A/A interval (stats.unit_median_ci) are at most `target` ("target_reached"), or when `max_rounds` are done
+    or one more unit at the pace so far would pass `max_budget_s` of wall time, respawns included ("budget_spent").
+    Stopping on the interval's width, never on where it lies, leaves the verdict's odds alone."""
+
+    target: float
+    rounds_per_unit: int
+    min_units: int
+    max_rounds: int
+    max_budget_s: float
+    started: float = field(default_factory=time.perf_counter)
+    stop: str | None = None
+    halfwidths: tuple[float | None, float | None] = (None, None)  # speedup, A/A at the last check
+    rounds_done: int = 0
+
+    @classmethod
+    def for_kind(cls, cfg: RunConfig, kind: str, rounds_per_unit: int | None = None) -> "Sampler":
+        """The target of `kind` (stats.TARGET_HALFWIDTH), the budget and units of `cfg`: a unit is respawn_every
+        rounds (each round if the run keeps one process; training rounds always run in fresh workers)."""
+        training = kind == "training"
+        per_unit = rounds_per_unit or (1 if training or cfg.respawn_every <= 0 else cfg.respawn_every)
+        budget, rounds = ((cfg.training_budget_s, cfg.training_rounds) if training else
+                          (cfg.timing_budget_s, cfg.rounds))
+        least = cfg.min_training_rounds if training else max(cfg.min_units, math.ceil(cfg.min_rounds / per_unit))
+        max_rounds = max(least * per_unit, math.ceil(rounds * cfg.max_budget_factor))
+        return cls(stats.TARGET_HALFWIDTH[kind], per_unit, least, max_rounds, budget * cfg.max_budget_factor)
+
+    def units(self, rounds: int) -> list[int]:
+        """The unit of each of `rounds` rounds."""
+        return [r // self.rounds_per_unit for r in range(rounds)]
+
+    def until(self, values_now: Callable[[], Mapping[str, list[float]]] | None = None
+              ) -> Callable[[int, Mapping[str, list[float]]], bool]:
+        """The stop rule as interleaved_rounds' `until(rounds_done, values)`; `values_now()`, if given, replaces
+        the values it is passed (per label, one value per round; NaN where a round has none)."""
+        def done(rounds_done: int, values: Mapping[str, list[float]]) -> bool:
+            self.rounds_done = rounds_done
+            if rounds_done % self.rounds_per_unit and rounds_done < self.max_rounds:
+                return False
+            self.halfwidths = interval_halfwidths(values_now() if values_now else values, self.units(rounds_done))
+            if rounds_done >= self.max_rounds:
+                self.stop = "budget_spent"
+            elif rounds_done // self.rounds_per_unit >= self.min_units:
+                if all(h is not None and h <= self.target for h in self.halfwidths):
+                    self.stop = "target_reached"
+                elif self.elapsed() * (rounds_done + self.rounds_per_unit) / rounds_done > self.max_budget_s:
+                    self.stop = "budget_spent"
+            return self.stop is not None
+        return done
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def record(self) -> dict:
+        """The result's noise.sampling: units used, why the rounds stopped, the achieved half-widths."""
+        speed, aa = self.halfwidths
+        return {"units": math.ceil(self.rounds_done / self.rounds_per_unit), "rounds_per_unit": self.rounds_per_unit,
+                "stop": self.stop or "budget_spent", "target_halfwidth": self.target, "halfwidth": speed,
+                "aa_halfwidth": aa, "seconds": round(self.elapsed(), 3), "max_seconds": self.max_budget_s}
+
+    def outcome(self, values: Mapping[str, list[float]]) -> dict:
+        """Outcome's ratio fields from the per-round values: speedup_ratios, aa_ratios, their units, sampling."""
+        speedup, speedup_units, aa, aa_units = unit_ratios(values, self.units(len(values["baseline"])))
+        return {"speedup_ratios": speedup, "aa_ratios": aa, "speedup_units": speedup_units, "aa_units": aa_units,
+                "sampling": self.record()}
+
+
+def unit_ratios(values: Mapping[str, list[float]], units: list[int]
+                ) -> tuple[list[float], list[int], list[float], list[int]]:
+    """(speedup ratios, their units, A/A ratios, their units): baseline / candidate and baseline / twin per round,
+    leaving out rounds where either time is missing (NaN: a training round that never reached the target)."""
+    def paired(other: str) -> tuple[list[float], list[int]]:
+        kept = [(b / o, u) for b, o, u in zip(values["baseline"], values[other], units)
+                if not (math.isnan(b) or math.isnan(o))]
+        return [r for r, _ in kept], [u for _, u in kept]
+
+    return (*paired("candidate"), *paired("baseline_aa"))
+
+
+def interval_halfwidths(values: Mapping[str, list[float]], units: list[int]) -> tuple[float | None, float | None]:
+    """Relative half-widths of the speedup and A/A unit intervals so far (None with fewer than two units)."""
+    speedup, speedup_units, aa, aa_units = unit_ratios(values, units)
+
+    def width(ratios: list[float], of: list[int]) -> float | None:
+        if len(set(of)) < 2:
+            return None
+        return stats.halfwidth(*stats.unit_median_ci(ratios, of))
+    return width(speedup, speedup_units), width(aa, aa_units)

@@ -54,12 +54,15 @@ def slot_orders(labels: list[str], rounds: int, rng: np.random.Generator) -> lis
 
 def interleaved_rounds(measure: Mapping[str, Callable[[int], float]], rounds: int, rng: np.random.Generator,
                        progress: Callable[[str], None] | None = None,
-                       before_round: Callable[[int], None] | None = None, passes: int = 1) -> dict[str, list[float]]:
-    """Per-label values of `rounds` rounds. A round is `passes` sweeps; each sweep calls every `measure[label](round)`
-    once, in its own slot order, so a contender's passes are spread over the round between the others' instead of
-    run back to back (a burst of the machine's other load then hits every contender's passes alike, and each keeps
-    an unhurt one). The round's value of a label is its fastest pass (NaN only if every pass is NaN).
-    `before_round(r)` runs before each round (e.g. fresh workers); `progress` hears "round r/N" after it."""
+                       before_round: Callable[[int], None] | None = None, passes: int = 1,
+                       until: Callable[[int, Mapping[str, list[float]]], bool] | None = None
+                       ) -> dict[str, list[float]]:
+    """Per-label values of at most `rounds` rounds. A round is `passes` sweeps; each sweep calls every
+    `measure[label](round)` once, in its own slot order, so a contender's passes are spread over the round between
+    the others' instead of run back to back (a burst of the machine's other load then hits every contender's passes
+    alike, and each keeps an unhurt one). The round's value of a label is its fastest pass (NaN only if every pass
+    is NaN). `before_round(r)` runs before each round (e.g. fresh workers); `progress` hears "round r/N" after it;
+    `until(rounds_done, values)`, asked after each round, ends the rounds early when true (protocols.Sampler)."""
     values: dict[str, list[float]] = {label: [] for label in measure}
     orders = iter(slot_orders(list(measure), rounds * passes, rng))
     for r in range(rounds):
@@ -73,6 +76,8 @@ def interleaved_rounds(measure: Mapping[str, Callable[[int], float]], rounds: in
             values[label].append(float(np.nanmin(times)) if not all(np.isnan(times)) else math.nan)
         if progress is not None:
             progress(f"round {r + 1}/{rounds}")
+        if until is not None and until(r + 1, values):
+            break
     return values
 
 

@@ -4,7 +4,6 @@ target accuracy, each round in fresh workers (docs/measurement.md, "Training eve
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Generator
 
 import numpy as np
@@ -14,7 +13,7 @@ from competition.measure import energy, scramble, stats, verify
 from competition.measure.contender import Contender
 from competition.measure.draws import batches, perturbed
 from competition.measure.memory import peak_record
-from competition.measure.protocols import Context, Outcome, RunConfig, Trained, measurements
+from competition.measure.protocols import Context, Outcome, Sampler, Trained, measurements
 from competition.measure.timing import lockstep
 from competition.sandbox.process import WorkerError
 
@@ -80,11 +79,9 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
 
     ctx.progress("training interleaved rounds to the target accuracy")
     values: dict[str, list[float]] = {label: [] for label in contenders}
-    started = time.perf_counter()
-    for r in range(cfg.training_rounds):
-        elapsed = time.perf_counter() - started
-        if r >= cfg.min_training_rounds and elapsed * (r + 1) / r > cfg.training_budget_s:
-            break  # one more round of the average length would overrun the budget
+    sampler = Sampler.for_kind(cfg, "training")  # every round runs in fresh workers: a round is a unit
+    enough = sampler.until()
+    for r in range(sampler.max_rounds):
         order = rng.permutation(len(data.inputs))
         task = scramble.draw(rng, int(np.prod(data.inputs.shape[1:])), classes)
         test = batches(task.images(perturbed(data.inputs[order], rng)), 1000)
@@ -96,7 +93,9 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         for label, run in lockstep(steps, rng).items():
             runs[label].append(run)
             values[label].append(run["time_s"] or math.nan)
-        ctx.progress(f"training round {r + 1}/{expected_rounds(r + 1, time.perf_counter() - started, cfg)}")
+        ctx.progress(f"training round {r + 1}/{expected_rounds(r + 1, sampler)}")
+        if enough(r + 1, values):
+            break
     out = {}
     for label in ("candidate", "baseline"):
         last = runs[label][-1]
@@ -107,16 +106,16 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
             peak_memory=peak_record(max(peaks) if peaks else None, ctx.floor, ctx.meter),
             energy=energy.energy_record(None, 0, "energy is measured for inference and generation events only"),
             reached_target=last["reached"], epochs=last["epochs"])
-    pairs = list(zip(values["baseline"], values["candidate"], values["baseline_aa"]))
-    speedup = [b / c for b, c, _ in pairs if not (math.isnan(b) or math.isnan(c))]
-    aa = [b / a for b, _, a in pairs if not (math.isnan(b) or math.isnan(a))]
     inputs = np.concatenate(test_inputs)
     trained = {label: Trained(trained_state(contenders[label]), inputs, runs[label][-1]["outputs"])
                for label in ("candidate", "baseline")}
-    return Outcome(out["candidate"], out["baseline"], speedup, aa, len(values["candidate"]), trained=trained)
+    return Outcome(out["candidate"], out["baseline"], rounds=len(values["candidate"]), trained=trained,
+                   **sampler.outcome(values))
 
 
-def expected_rounds(done: int, elapsed_s: float, cfg: RunConfig) -> int:
-    """How many training rounds the budget will allow at the pace so far (for the progress display's ETA)."""
-    fitting = int(cfg.training_budget_s / (elapsed_s / done)) if elapsed_s > 0 else cfg.training_rounds
-    return max(done, min(cfg.training_rounds, max(cfg.min_training_rounds, fitting)))
+def expected_rounds(done: int, sampler: Sampler) -> int:
+    """How many training rounds the sampler's maximum budget allows at the pace so far (the progress display's
+    ETA; the rounds stop sooner when the interval reaches its target width)."""
+    elapsed = sampler.elapsed()
+    fitting = int(sampler.max_budget_s / (elapsed / done)) if elapsed > 0 else sampler.max_rounds
+    return max(done, min(sampler.max_rounds, max(sampler.min_units, fitting)))

@@ -76,14 +76,16 @@ def test_respawner_gives_every_contender_a_fresh_worker_every_k_rounds() -> None
 
 
 def test_expected_training_rounds_follow_the_pace_within_the_configured_bounds() -> None:
-    from competition.measure.protocols import RunConfig
+    from competition.measure.protocols import Sampler
     from competition.measure.training import expected_rounds
 
-    cfg = RunConfig(training_rounds=80, min_training_rounds=3, training_budget_s=45.0)
-    assert expected_rounds(1, 5.0, cfg) == 9  # 5 s a round: 9 fit in 45 s
-    assert expected_rounds(2, 60.0, cfg) == 3  # slower than the budget: the minimum still runs
-    assert expected_rounds(5, 0.5, cfg) == 80  # fast rounds stop at the cap
-    assert expected_rounds(4, 200.0, cfg) == 4  # never fewer than the rounds already done
+    def sampler(elapsed: float) -> Sampler:
+        return Sampler(0.02, 1, min_units=3, max_rounds=80, max_budget_s=45.0, started=time.perf_counter() - elapsed)
+
+    assert expected_rounds(1, sampler(4.9)) == 9  # 4.9 s a round: 9 fit in 45 s
+    assert expected_rounds(2, sampler(60.0)) == 3  # slower than the budget: the minimum still runs
+    assert expected_rounds(5, sampler(0.5)) == 80  # fast rounds stop at the cap
+    assert expected_rounds(4, sampler(200.0)) == 4  # never fewer than the rounds already done
 
 
 def test_slow_placement_is_charged_to_the_round() -> None:
