@@ -50,7 +50,7 @@ def recompute_scores(result: dict[str, Any], rules: Rules) -> dict[str, Any]:
     stored = result["scores"].get("speedup") or {}
     return scoring.score(rules.event(result["event"]["id"]), result["candidate"], result["baseline"],
                          speedup_ratios=stored.get("ratios"), aa_speedup=result["noise"]["aa_speedup"],
-                         runner_class=result["runner"]["class"], rules=rules)
+                         runner_class=result["runner"]["class"], rules=rules, speedup_units=stored.get("units"))
 
 
 def first_difference(stored: Any, computed: Any, path: str = "scores") -> tuple[str, Any, Any] | None:
