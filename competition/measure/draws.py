@@ -1,12 +1,16 @@
 """The run's secret: a 128-bit seed from `secrets`, drawn in the parent after the workers are started, never sent
-to them. It drives every random choice a submission could exploit if it knew it: which test images each timed round
-uses and in what order and batches, their perturbation, the timed prompts, the slot order. The result records only
-its SHA-256 (`config.seed_sha256`), so a run can later be tied to its seed without revealing it in advance.
+to them. It drives every random choice a submission could exploit if it knew it: which test images are held back
+for the fresh-input audit (measure/audit.py), which images each timed round uses and in what order and batches,
+their perturbation, the timed prompts, the slot order. The result records only its SHA-256 (`config.seed_sha256`),
+so a run can later be tied to its seed without revealing it in advance.
 
-Perturbation: each timed image gets independent uniform noise of at most PERTURBATION (about a quarter of one 8-bit
-grey level) before clipping to [0, 1]. It makes every round's bytes new, so memoising on the bytes of a batch or an
-image misses. It does not stop a cache keyed on a rounded image (the noise is small by design); that is why the
-timed outputs are checked against each other and, in the closed division, against the shipped weights.
+Perturbation: each image is moved by its own random sub-pixel shift (up to SHIFT_PX along each axis, bilinear,
+edges replicated) and gets independent uniform noise of up to NOISE (two 8-bit grey levels) per pixel, clipped to
+[0, 1]. Every sight of an image is then new bytes that no rounding undoes: the noise alone moves most pixels off
+their grey level by more than half a level, and the shift moves every edge pixel by a fraction of its contrast, so
+a key made from rounded, thresholded or block-averaged pixels changes too. It cannot hide *which* test image an
+input is (nothing that keeps the label can: a nearest-neighbour search over the images seen before finds it);
+that is what the fresh-input audit is for. benchmarks/perturbation_accuracy.py measures what it costs in accuracy.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import secrets
 
 import numpy as np
 
-PERTURBATION = 1.0 / 1024
+SHIFT_PX = 0.5
+NOISE = 2.0 / 255
 
 
 def secret_seed() -> tuple[np.random.Generator, str]:
@@ -26,24 +31,40 @@ def secret_seed() -> tuple[np.random.Generator, str]:
 
 
 class ImageDraws:
-    """Consecutive slices of fresh random permutations of a pool: every image is used once before any repeats."""
+    """Consecutive slices of fresh random permutations of a pool of image indices: every image of the pool is used
+    once before any repeats."""
 
-    def __init__(self, pool_size: int, rng: np.random.Generator) -> None:
-        self.pool_size, self.rng = pool_size, rng
+    def __init__(self, pool: np.ndarray, rng: np.random.Generator) -> None:
+        self.pool, self.rng = np.asarray(pool, dtype=np.int64), rng
         self.queue = np.empty(0, dtype=np.int64)
 
     def take(self, n: int) -> np.ndarray:
         """The next `n` image indices."""
         while self.queue.size < n:
-            self.queue = np.concatenate([self.queue, self.rng.permutation(self.pool_size)])
+            self.queue = np.concatenate([self.queue, self.rng.permutation(self.pool)])
         out, self.queue = self.queue[:n], self.queue[n:]
         return out
 
 
 def perturbed(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`images` (float32 in [0, 1]) plus independent noise in [-PERTURBATION, PERTURBATION], clipped to [0, 1]."""
-    noise = rng.uniform(-PERTURBATION, PERTURBATION, size=images.shape).astype(np.float32)
-    return np.clip(images + noise, 0.0, 1.0, dtype=np.float32)
+    """`images` (float32 (N, ..., H, W) in [0, 1]), each shifted by its own (dy, dx) of at most SHIFT_PX pixels,
+    plus independent noise in [-NOISE, NOISE], clipped to [0, 1]."""
+    moved = images
+    for axis in (-2, -1):
+        moved = _shifted(moved, rng.uniform(-SHIFT_PX, SHIFT_PX, size=len(images)), axis)
+    noise = rng.uniform(-NOISE, NOISE, size=images.shape).astype(np.float32)
+    return np.clip(moved + noise, 0.0, 1.0, dtype=np.float32)
+
+
+def _shifted(x: np.ndarray, by: np.ndarray, axis: int) -> np.ndarray:
+    """Image i of `x` moved by[i] (|by| <= 1) pixels along `axis`: linear interpolation between each pixel and its
+    neighbour on the side the content comes from (the edge pixel stands in beyond the border)."""
+    size = x.shape[axis]
+    before = np.take(x, np.r_[0, 0:size - 1], axis=axis)  # x[j - 1]
+    after = np.take(x, np.r_[1:size, size - 1], axis=axis)  # x[j + 1]
+    shape = (len(x),) + (1,) * (x.ndim - 1)
+    weight = np.abs(by).astype(np.float32).reshape(shape)
+    return (1 - weight) * x + weight * np.where(by.reshape(shape) > 0, before, after)
 
 
 def batches(x: np.ndarray, size: int) -> list[np.ndarray]:

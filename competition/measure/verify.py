@@ -3,6 +3,9 @@
 - Scores (predict): a numeric array of shape (batch, classes), every value finite and within +-1e30.
 - Rounds agree: every image the timed rounds saw more than once gets the same predicted class in (almost) every
   round, and no round's accuracy falls far below the others (a model that returns garbage while timed).
+- Distinct outputs: every timed input is new bytes (measure/draws.py), so at most MAX_REPEATED_ROWS of a contender's
+  output rows may repeat, bit for bit, a row it returned for another input (a constant output, class labels instead
+  of scores, or a cache answering for an image it saw before). measure/audit.py holds the fresh-input audit.
 - Greedy generation: the tokens generate() returns start with the prompt, and each new token is the argmax of the
   submission's own next_token_logits on the sequence before it (teacher-forced; float ties tolerated). Every token
   that fits in the first context window is checked; of the later ones (each needs its own window), a secret random
@@ -18,6 +21,7 @@ import numpy as np
 MAX_ABS_VALUE = 1e30
 MAX_DISAGREEMENT = 0.01  # fraction of repeated predictions that may change class between rounds (perturbed inputs)
 MAX_ROUND_ACCURACY_DROP = 0.05  # below the median round accuracy
+MAX_REPEATED_ROWS = 0.5  # of the output rows, bit-identical to a row for another input
 TIE_TOLERANCE = 1e-3  # logits this close to the maximum (relative to max(1, |max|)) count as ties
 
 
@@ -58,6 +62,27 @@ def rounds_agree(rounds: Sequence[tuple[np.ndarray, np.ndarray]], labels: np.nda
                                f"differ from the image's majority class (at most {MAX_DISAGREEMENT:.0%} allowed)")
     return float(np.mean(pred == labels[idx]))
 
+
+
+def row_keys(scores: np.ndarray) -> np.ndarray:
+    """A 64-bit key per row of checked float64 `scores`: equal rows give equal keys; different rows collide with
+    probability about 2**-64 (a fixed random odd multiplier per column, summed modulo 2**64)."""
+    bits = np.ascontiguousarray(scores, dtype=np.float64).view(np.uint64)
+    multipliers = np.random.default_rng(0x5EED).integers(1, 2**63, size=bits.shape[1], dtype=np.uint64) * 2 + 1
+    with np.errstate(over="ignore"):
+        return (bits * multipliers).sum(axis=1, dtype=np.uint64)
+
+
+def distinct_outputs(keys: np.ndarray, who: str) -> float:
+    """The fraction of output rows (by row_keys, one per input, every input distinct) that repeat an earlier row,
+    after checking it is at most MAX_REPEATED_ROWS."""
+    repeated = 1.0 - np.unique(keys).size / max(keys.size, 1)
+    if repeated > MAX_REPEATED_ROWS:
+        raise Disqualified(f"{who}: {repeated:.0%} of its outputs repeat, bit for bit, its output for a different "
+                           f"input (at most {MAX_REPEATED_ROWS:.0%} allowed; every timed input is new): predict() must "
+                           "compute scores for each input - a constant output, labels instead of scores, or a cache "
+                           "is not allowed")
+    return repeated
 
 def tokens(out: np.ndarray, prompt: np.ndarray, new_tokens: int, who: str) -> np.ndarray:
     """generate()'s output as int64 after checking shape, the prompt prefix and that ids are non-negative (whether

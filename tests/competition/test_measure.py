@@ -136,19 +136,32 @@ def test_clocked_times_the_call_in_the_parent() -> None:
 
 
 def test_image_draws_cover_the_pool_before_repeating_and_depend_on_the_secret() -> None:
-    a = draws.ImageDraws(10, np.random.default_rng(1))
+    pool = np.arange(10, 20)
+    a = draws.ImageDraws(pool, np.random.default_rng(1))
     first, second = a.take(6), a.take(6)
-    assert sorted(np.concatenate([first, second[:4]])) == list(range(10))  # a whole permutation, then the next
-    assert not np.array_equal(first, draws.ImageDraws(10, np.random.default_rng(2)).take(6))
+    assert sorted(np.concatenate([first, second[:4]])) == list(pool)  # a whole permutation, then the next
+    assert not np.array_equal(first, draws.ImageDraws(pool, np.random.default_rng(2)).take(6))
 
 
-def test_perturbation_is_small_new_every_time_and_stays_in_range() -> None:
+def test_perturbation_is_new_every_time_stays_in_range_and_no_rounding_undoes_it() -> None:
     rng = np.random.default_rng(0)
-    x = np.linspace(0, 1, 1000, dtype=np.float32).reshape(10, 1, 10, 10)
+    x = np.round(np.random.default_rng(1).random((10, 1, 12, 12)) * 255).astype(np.float32) / 255
     p, q = draws.perturbed(x, rng), draws.perturbed(x, rng)
-    assert p.dtype == np.float32 and p.min() >= 0 and p.max() <= 1
-    assert np.abs(p - x).max() <= draws.PERTURBATION + 1e-7 and p.tobytes() != q.tobytes()
+    assert p.dtype == np.float32 and p.shape == x.shape and p.min() >= 0 and p.max() <= 1
     assert all(p[i].tobytes() != q[i].tobytes() for i in range(10))  # every image's bytes change
+    rounded_p, rounded_q = np.round(p * 255), np.round(q * 255)  # back to the 8-bit grid: still new bytes
+    assert all(rounded_p[i].tobytes() != rounded_q[i].tobytes() for i in range(10))
+    assert np.mean(rounded_p != np.round(x * 255)) > 0.5  # most pixels land off their own grey level
+
+
+def test_perturbation_shifts_each_image_by_its_own_sub_pixel_offset() -> None:
+    x = np.zeros((2, 1, 5, 5), np.float32)
+    x[:, 0, 2, 2] = 1
+    moved = draws._shifted(x, np.array([0.5, -0.25]), -1)
+    assert np.allclose(moved[0, 0, 2], [0, 0, 0.5, 0.5, 0]) and np.allclose(moved[1, 0, 2], [0, 0.25, 0.75, 0, 0])
+    flat = np.full((3, 1, 6, 6), 0.5, np.float32)  # a flat image stays flat under any shift: edges are replicated
+    shifted = draws.perturbed(flat, np.random.default_rng(0))
+    assert np.abs(shifted - 0.5).max() <= draws.NOISE + 1e-6
 
 
 def test_secret_seed_is_fresh_and_only_its_hash_is_kept() -> None:
