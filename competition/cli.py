@@ -170,6 +170,9 @@ def _add_submit(sub: Any) -> None:
     submit.add_argument("--file", type=Path, default=None, help="a submission.json (or folder) to check")
     submit.add_argument("--validate-only", nargs="?", const=True, default=None, metavar="PATH",
                         help="check only (PATH may be given here too)")
+    submit.add_argument("--static", action="store_true",
+                        help="only the static checks (by default a folder that passes them must also load and "
+                             "answer one request per event, in the jail)")
     submit.add_argument("--json", action="store_true")
     submit.set_defaults(func=cmd_validate)
 
@@ -286,7 +289,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     path = Path(given[0])
     try:
-        problems = validate_path(path)
+        problems = validate_path(path, run_entry=not args.static)
     except (CannotValidate, RulesError) as exc:
         if args.json:
             _print_json({"path": str(path), "valid": None, "error": str(exc), "problems": []})

@@ -57,7 +57,7 @@ def prepare_entry(event_id: str, team: str, folder: Path | None = None, use_git:
     if event_id not in _events(folder):
         prepared.problems.append(Problem(str(folder / "submission.yaml"), f"the entry does not enter {event_id}",
                                          f"add {event_id} to the events list", field="events"))
-    prepared.problems += validate_path(folder)
+    prepared.problems += validate_path(folder, run_entry=True)
     if prepared.problems:
         return prepared
     ok, message = baseline_status(event_id)

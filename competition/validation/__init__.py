@@ -2,7 +2,8 @@
 
 One module per family of checks: folder (name, files, sizes), manifest (submission.yaml), readme, code (static
 check + entry points), weights (every .npz: safe, finite), closed_division (the weights express the baseline's
-models: competition.conformance), report (the course's submission.json). A check that breaks on hostile input
+models: competition.conformance), report (the course's submission.json), and loads (the entry, once it passes
+all of those, imports, loads and answers one request per event in the jail). A check that breaks on hostile input
 becomes a problem naming the file, never a traceback.
 """
 
@@ -13,17 +14,20 @@ from typing import Callable
 
 from competition.problems import Problem
 from competition.rules import Rules, load_rules
-from competition.validation import closed_division, code, folder as folder_checks, manifest, readme, report, weights
+from competition.validation import (closed_division, code, folder as folder_checks, loads, manifest, readme, report,
+                                   weights)
 from competition.validation.base import BASELINE_DIR, REPO_ROOT, CannotValidate
 
 __all__ = ["BASELINE_DIR", "REPO_ROOT", "CannotValidate", "validate_path", "validate_folder", "validate_report_file"]
 
 
-def validate_path(path: str | Path, rules: Rules | None = None, baseline_dir: Path | None = None) -> list[Problem]:
-    """All problems of a submission folder or a submission.json file; [] means valid. Raises CannotValidate."""
+def validate_path(path: str | Path, rules: Rules | None = None, baseline_dir: Path | None = None,
+                  run_entry: bool = False) -> list[Problem]:
+    """All problems of a submission folder or a submission.json file; [] means valid. Raises CannotValidate.
+    `run_entry`: a folder that passes every static check must also load and answer one request per event."""
     path = Path(path)
     if path.is_dir():
-        return validate_folder(path, rules, baseline_dir)
+        return validate_folder(path, rules, baseline_dir, run_entry)
     if path.is_file() and path.suffix == ".json":
         return validate_report_file(path, rules)
     if not path.exists():
@@ -31,8 +35,10 @@ def validate_path(path: str | Path, rules: Rules | None = None, baseline_dir: Pa
     raise CannotValidate(f"{path} is neither a submission folder nor a submission.json file")
 
 
-def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path | None = None) -> list[Problem]:
-    """Every check of submissions/<name>/: folder rules, manifest, README, code, closed division, report."""
+def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path | None = None,
+                    run_entry: bool = False) -> list[Problem]:
+    """Every check of submissions/<name>/: folder rules, manifest, README, code, closed division, report; with
+    `run_entry`, then (only if all of those pass) load() and one answer per event in the jail (loads.py)."""
     rules = rules or load_rules()
     baseline_dir = baseline_dir or BASELINE_DIR
     doc, found = manifest.check(folder, rules)
@@ -46,7 +52,10 @@ def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path
         problems += _guarded(folder, lambda: closed_division.check(folder, baseline_dir, doc))
     if (folder / "submission.json").is_file():
         problems += _guarded(folder / "submission.json", lambda: validate_report_file(folder / "submission.json", rules))
-    return list(dict.fromkeys(problems))  # an unreadable .npz is reported once, not by every check
+    problems = list(dict.fromkeys(problems))  # an unreadable .npz is reported once, not by every check
+    if run_entry and not problems and doc is not None:
+        problems = _guarded(folder / "model.py", lambda: loads.check(folder, rules, doc))
+    return problems
 
 
 def _guarded(where: Path, check: Callable[[], list[Problem]]) -> list[Problem]:

@@ -34,12 +34,13 @@ def _static(folder: Path) -> list[Problem]:
     return [Problem(str(folder / p.file), p.message, p.hint, field=p.field, line=p.line) for p in check_folder(folder)]
 
 
-def defined_functions(source: str) -> set[str]:
-    """Names of the top-level functions of a module source (empty if it does not parse)."""
+def defined_functions(source: str) -> set[str] | None:
+    """Names of the top-level functions of a module source; None if it does not parse (the static check reports
+    the syntax error once: a file that does not parse has no functions to miss)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
-        return set()
+    except (SyntaxError, ValueError):
+        return None
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
 
 
@@ -48,6 +49,8 @@ def _entry_points(folder: Path, rules: Rules, manifest: dict | None) -> list[Pro
     if manifest is None or not file.is_file():
         return []
     defined = defined_functions(file.read_text(encoding="utf-8", errors="replace"))
+    if defined is None:
+        return []
     needed: dict[str, list[str]] = {}
     for event_id in manifest["events"]:
         for name in rules.event(event_id).entry_points:
