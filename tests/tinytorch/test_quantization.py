@@ -168,11 +168,97 @@ def test_bad_requests_get_clear_errors():
         tq.quantize_dynamic(model, {nn.BatchNorm2d})
     with pytest.raises(ValueError, match="no such submodule"):
         tq.quantize_dynamic(model, {"features.9"})
-    with pytest.raises(ValueError, match="tt.int8 or 'int4'"):
-        tq.quantize_dynamic(model, dtype=tt.float16)
+    with pytest.raises(ValueError, match=r"tt.qint8 \(tt.int8\), tt.float16 or 'int4'"):
+        tq.quantize_dynamic(model, dtype=tt.quint8)  # PyTorch refuses quint8 weights too
+    with pytest.raises(ValueError, match="dynamic-quantization choice"):
+        tq.prepare(model, dtype=tt.float16)
+    with pytest.raises(ValueError, match="INT4 weights are per_channel_symmetric only"):
+        nnq.dynamic.Linear(4, 3, dtype=tq.int4, qscheme="per_tensor_symmetric")
     with pytest.raises(ValueError, match="saw no data"):
         tq.convert(tq.prepare(model))
     with pytest.raises(ValueError, match="call prepare"):
         tq.convert(model)
     with pytest.raises(TypeError, match="expects nn.Linear"):
         nnq.dynamic.Linear.from_float(nn.Conv2d(1, 2, 3))
+
+
+def test_quantized_dtype_names_are_the_storage_dtypes():
+    assert tt.qint8 is tq.qint8 is np.int8 and tt.quint8 is tq.quint8 is np.uint8 and tq.float16 is tt.float16
+
+
+def _weight_observer(tao, torch, qscheme):
+    return {"per_tensor_symmetric": tao.default_weight_observer,
+            "per_channel_symmetric": tao.default_per_channel_weight_observer,
+            "per_tensor_affine": tao.MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_affine),
+            "per_channel_affine": tao.PerChannelMinMaxObserver.with_args(dtype=torch.qint8,
+                                                                         qscheme=torch.per_channel_affine)}[qscheme]
+
+
+@pytest.mark.parametrize("qscheme", ["per_tensor_symmetric", "per_tensor_affine", "per_channel_symmetric",
+                                     "per_channel_affine"])
+def test_int8_qconfigs_match_torch_codes_qparams_and_outputs(qscheme, oracle, tao, rng):
+    torch = oracle.torch
+    mine, theirs = mlp_twins(oracle)
+    observer = {"per_tensor_symmetric": tq.default_weight_observer,
+                "per_channel_symmetric": tq.default_per_channel_weight_observer,
+                "per_tensor_affine": tq.MinMaxObserver.with_args(dtype=tt.qint8, qscheme=tq.per_tensor_affine),
+                "per_channel_affine": tq.PerChannelMinMaxObserver.with_args(dtype=tt.qint8,
+                                                                            qscheme=tq.per_channel_affine)}[qscheme]
+    qmine = tq.quantize_dynamic(mine, {nn.Linear: tq.QConfig(tq.default_dynamic_quant_observer, observer)})
+    tconfig = tao.QConfig(activation=tao.default_dynamic_quant_observer,
+                          weight=_weight_observer(tao, torch, qscheme))
+    qtheirs = tao.quantize_dynamic(theirs, {torch.nn.Linear: tconfig})
+    for index in (0, 2):
+        layer, weight = qmine[index], qtheirs[index].weight()
+        np.testing.assert_array_equal(layer.weight.data, weight.int_repr().numpy())
+        per_channel = qscheme.startswith("per_channel")
+        scale = weight.q_per_channel_scales() if per_channel else torch.tensor(weight.q_scale())
+        zero_point = weight.q_per_channel_zero_points() if per_channel else torch.tensor(weight.q_zero_point())
+        assert layer.weight_scale.shape == (() if not per_channel else (layer.weight_shape[0],))
+        np.testing.assert_allclose(layer.weight_scale.data, scale.numpy(), rtol=1e-6)
+        if qscheme.endswith("affine"):
+            np.testing.assert_array_equal(layer.weight_zero_point.data, zero_point.numpy())
+        else:
+            assert "weight_zero_point" not in layer.state_dict()
+    x = rng.standard_normal((8, 300)).astype(np.float32)
+    np.testing.assert_allclose(qmine(tt.tensor(x)).data, qtheirs(torch.tensor(x)).numpy(), atol=2e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("spec", ["dtype", "qconfig"])
+def test_float16_dynamic_matches_torch_and_halves_the_weights(spec, oracle, tao, rng):
+    torch = oracle.torch
+    mine, theirs = mlp_twins(oracle)
+    qmine = (tq.quantize_dynamic(mine, {nn.Linear}, dtype=tt.float16) if spec == "dtype" else
+             tq.quantize_dynamic(mine, {nn.Linear: tq.float16_dynamic_qconfig}))
+    qtheirs = tao.quantize_dynamic(theirs, {torch.nn.Linear}, dtype=torch.float16)
+    assert qmine[0].weight.dtype == np.float16 and set(qmine[0].state_dict()) == {"weight", "bias"}
+    x = rng.standard_normal((8, 300)).astype(np.float32)
+    ours, reference = qmine(tt.tensor(x)).data, qtheirs(torch.tensor(x)).detach().numpy()
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, reference, atol=1e-5, rtol=1e-5)
+    assert np.abs(mine(tt.tensor(x)).data - reference).max() > 1e-6  # the float16 rounding is really there
+    floats = sum(v.data.nbytes for v in mine.state_dict().values())
+    halves = sum(v.data.nbytes for v in qmine.state_dict().values())
+    assert 0.5 < halves / floats < 0.51  # float16 weights, float32 biases
+
+
+def test_named_module_qconfig_overrides_its_type(rng):
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    quantized = tq.quantize_dynamic(model, {nn.Linear: tq.default_dynamic_qconfig, "2": tq.float16_dynamic_qconfig})
+    assert quantized[0].weight.dtype == np.int8 and quantized[0].weight_scale.shape == ()
+    assert quantized[2].weight.dtype == np.float16
+
+
+@pytest.mark.parametrize("config", ["float16_dynamic_qconfig", "per_channel_affine"])
+def test_new_weight_forms_save_and_load_bit_identically(config, tmp_path, rng):
+    spec = tq.float16_dynamic_qconfig if config == "float16_dynamic_qconfig" else tq.QConfig(
+        tq.default_dynamic_quant_observer,
+        tq.PerChannelMinMaxObserver.with_args(dtype=tt.qint8, qscheme=tq.per_channel_affine))
+    tt.manual_seed(0)
+    quantized = tq.quantize_dynamic(tt.models.BaselineCNN(1, 10, 12), {nn.Linear: spec, nn.Conv2d: spec})
+    tt.save(quantized.state_dict(), tmp_path / "q.npz")
+    tt.manual_seed(1)
+    fresh = tq.quantize_dynamic(tt.models.BaselineCNN(1, 10, 12), {nn.Linear: spec, nn.Conv2d: spec})
+    fresh.load_state_dict(tt.load(tmp_path / "q.npz"))
+    x = tt.tensor(rng.random((3, 1, 12, 12)).astype(np.float32))
+    assert fresh(x).data.tobytes() == quantized(x).data.tobytes()

@@ -2,7 +2,8 @@
 quantization parameters with PyTorch's formulas (see ``tinytorch.nn.quantized.functional.qparams``)."""
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import numpy as np
 
@@ -16,7 +17,7 @@ per_channel_affine = "per_channel_affine"
 per_channel_symmetric = "per_channel_symmetric"
 _QSCHEMES = (per_tensor_affine, per_tensor_symmetric, per_channel_affine, per_channel_symmetric)
 
-__all__ = ["MinMaxObserver", "PerChannelMinMaxObserver", "per_tensor_affine", "per_tensor_symmetric",
+__all__ = ["MinMaxObserver", "PerChannelMinMaxObserver", "PlaceholderObserver", "per_tensor_affine", "per_tensor_symmetric",
            "per_channel_affine", "per_channel_symmetric"]
 
 
@@ -33,7 +34,26 @@ def quant_range(dtype: Any, reduce_range: bool, quant_min: int | None, quant_max
     return (low // 2, high // 2) if reduce_range else (low, high)
 
 
-class MinMaxObserver(Module):
+class _Observer(Module):
+    @classmethod
+    def with_args(cls, **kwargs: Any) -> Callable[[], Module]:
+        """A constructor with some arguments fixed (PyTorch's ``Observer.with_args``, used in QConfigs)."""
+        return functools.partial(cls, **kwargs)
+
+
+class PlaceholderObserver(_Observer):
+    """Observes nothing; carries the dtype (dynamic activations, float16 weights)."""
+
+    def __init__(self, dtype: Any = np.float32, quant_min: int | None = None, quant_max: int | None = None,
+                 is_dynamic: bool = False) -> None:
+        super().__init__()
+        self.dtype, self.quant_min, self.quant_max, self.is_dynamic = dtype, quant_min, quant_max, is_dynamic
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class MinMaxObserver(_Observer):
     """Running min / max of everything observed (per tensor)."""
 
     def __init__(self, dtype: Any = np.uint8, qscheme: str = per_tensor_affine, reduce_range: bool = False,
