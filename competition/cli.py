@@ -21,7 +21,8 @@ from rich.table import Table
 
 import competition
 
-EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+# 0 ok; 1 invalid, failed or disqualified; 2 could not run; 3 measured, but outside the jail (never ranked)
+EXIT_OK, EXIT_INVALID, EXIT_ERROR, EXIT_UNJAILED = 0, 1, 2, 3
 RUNNER_CLASSES = ("local", "reference", "edge")
 DOWNLOADABLE = ("mnist", "cifar10")
 NARROW_WIDTH, WIDE_WIDTH = 80, 250
@@ -125,7 +126,9 @@ def _add_benchmark(sub: Any) -> None:
     which.add_argument("--all-events", action="store_true", help="every event the submission enters")
     run.add_argument("--submission", type=Path, default=None, help="submission folder (default: submissions/baseline)")
     run.add_argument("--runner-class", choices=RUNNER_CLASSES, default="local")
-    run.add_argument("--out", type=Path, default=Path(".tito/results"), help="directory for result JSON files")
+    run.add_argument("--out", type=Path, default=None,
+                     help="directory for result JSON files (default: .tito/results, smoke runs .tito/smoke; never "
+                          "inside the entry folder)")
     run.add_argument("--quick", action="store_true", help="fewer rounds: a smoke run, not for the leaderboard")
     run.add_argument("--budget-scale", type=_positive_float, default=1.0, metavar="X",
                      help="X times the rounds and timing budget (e.g. 4 on a noisy machine, for a tighter A/A interval)")
@@ -386,20 +389,26 @@ def _events_of(submission: Path) -> list[str]:
 
 
 def cmd_benchmark_run(args: argparse.Namespace) -> int:
-    """Run each event, write one result JSON per event, print a summary table and one verdict per event (or JSON)."""
-    from competition.console import ProgressDisplay, results_table, verdict_line
+    """Check the folder and its manifest, run each event, write one result JSON per event, print a summary table and
+    one verdict per event (or JSON). Exit 0 ok, 1 invalid or failed, 2 could not run, 3 measured outside the jail."""
+    from competition.console import ProgressDisplay
     from competition.rules import load_rules
-    from competition.validation import BASELINE_DIR
+    from competition.validation import BASELINE_DIR, validate_for_run
 
     submission = _submission_dir(args.submission)
-    events = _events_of(submission) if args.all_events else args.event
     rules = load_rules()
+    if not submission.is_dir():
+        _console().print(f"[red]no submission folder[/red] {submission}: create one with `tito submission new NAME`")
+        return EXIT_ERROR
+    problems = validate_for_run(submission, rules)
+    if problems:
+        _print_problems(submission, problems)
+        _console().print(f"fix these (`tito submit --validate-only {submission}` checks everything), then run again")
+        return EXIT_INVALID
+    events = _events_of(submission) if args.all_events else args.event
     unknown = [e for e in events if e not in rules.events]
     if unknown:
         _console().print(f"[red]unknown event(s):[/red] {', '.join(unknown)}; valid: {', '.join(sorted(rules.events))}")
-        return EXIT_ERROR
-    if not submission.is_dir():
-        _console().print(f"[red]no submission folder[/red] {submission}: create one with `tito submission new NAME`")
         return EXIT_ERROR
     runnable = _available(events, rules)
     if not runnable:
@@ -407,28 +416,59 @@ def cmd_benchmark_run(args: argparse.Namespace) -> int:
     from competition.results import write_result
     from competition.run import run_event
 
+    out = _results_dir(args.out, submission, args.quick)
     rows = []
     with ProgressDisplay(len(runnable), enabled=not args.json) as show:
         for index, event_id in enumerate(runnable, 1):
             show.event(index, event_id)
             result = run_event(event_id, submission, BASELINE_DIR, runner_class=args.runner_class, quick=args.quick,
                                progress=show, budget_scale=args.budget_scale)
-            rows.append((result, write_result(result, args.out)))
+            rows.append((result, write_result(result, out)))
             show.event_done(index)
+    results = [r for r, _ in rows]
     if args.json:
         _print_json([{"path": str(path), "result": result} for result, path in rows])
     else:
-        console = _console(args.wide)
-        console.print(results_table([r for r, _ in rows], wide=args.wide))
-        for result, path in rows:
-            console.print(verdict_line(result))
-            for error in result.get("errors", []):
-                console.print(f"  [red]{error['stage']}[/red]: {escape(str(error['message']).splitlines()[0])}")
-            console.print(f"  wrote {path}", style="dim")
-    skipped_asked = not args.all_events and len(runnable) < len(events)
-    if skipped_asked:
+        _print_run(rows, args.wide)
+    if not args.all_events and len(runnable) < len(events):
         return EXIT_ERROR
-    return EXIT_OK if all(r["status"] == "ok" for r, _ in rows) else EXIT_INVALID
+    if not all(r["status"] == "ok" for r in results):
+        return EXIT_INVALID
+    return EXIT_UNJAILED if _unjailed(results) else EXIT_OK
+
+
+def _print_run(rows: list[tuple[dict, Path]], wide: bool) -> None:
+    """The table, each event's verdict, errors and file, and a last line that stays if the jail was missing."""
+    from competition.console import results_table, verdict_line
+
+    console = _console(wide)
+    console.print(results_table([r for r, _ in rows], wide=wide))
+    for result, path in rows:
+        console.print(verdict_line(result, wide=wide))
+        for error in result.get("errors", []):
+            console.print(f"  [red]{error['stage']}[/red]: {escape(str(error['message']).splitlines()[0])}")
+        console.print(f"  wrote {path}", style="dim")
+    if _unjailed([r for r, _ in rows]):
+        console.print("[bold red]NOT RANKABLE:[/bold red] measured outside the OS jail; `tito leaderboard add` "
+                      "refuses these results. Fix: run where `tito setup --validate` finds the jail (exit code 3)")
+
+
+def _unjailed(results: list[dict]) -> bool:
+    """Whether any result's worker ran in the process sandbox instead of the jail."""
+    return any((r.get("sandbox") or {}).get("isolation") == "process" for r in results)
+
+
+def _results_dir(out: Path | None, submission: Path, quick: bool) -> Path:
+    """--out, by default .tito/results (.tito/smoke for --quick: a smoke run never lands where the board reads);
+    never inside the entry folder (its pull request must not carry results): then beside the submissions folder."""
+    chosen = out or Path(".tito/smoke" if quick else ".tito/results")
+    folder = submission.resolve()
+    if chosen.resolve() == folder or folder in chosen.resolve().parents:
+        base = folder.parent.parent if folder.parent.name == "submissions" else folder.parent
+        moved = base / ".tito" / chosen.name
+        _stderr().print(f"[yellow]note:[/yellow] {escape(str(chosen))} is inside the entry folder; writing to {moved}")
+        return moved
+    return chosen
 
 
 def _available(events: list[str], rules: Any) -> list[str]:

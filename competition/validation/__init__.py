@@ -18,7 +18,8 @@ from competition.validation import (closed_division, code, folder as folder_chec
                                    weights)
 from competition.validation.base import BASELINE_DIR, REPO_ROOT, CannotValidate
 
-__all__ = ["BASELINE_DIR", "REPO_ROOT", "CannotValidate", "validate_path", "validate_folder", "validate_report_file"]
+__all__ = ["BASELINE_DIR", "REPO_ROOT", "CannotValidate", "validate_path", "validate_folder", "validate_for_run",
+           "validate_report_file"]
 
 
 def validate_path(path: str | Path, rules: Rules | None = None, baseline_dir: Path | None = None,
@@ -41,9 +42,7 @@ def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path
     `run_entry`, then (only if all of those pass) load() and one answer per event in the jail (loads.py)."""
     rules = rules or load_rules()
     baseline_dir = baseline_dir or BASELINE_DIR
-    doc, found = manifest.check(folder, rules)
-    needs_weights = doc is None or any("load" in rules.event(e).entry_points for e in doc["events"])
-    problems = folder_checks.check(folder, rules.limits, _same(folder, baseline_dir), needs_weights) + found
+    doc, problems = _folder_and_manifest(folder, rules, baseline_dir)
     problems += _guarded(folder / "README.md", lambda: readme.check(folder, rules.limits, doc))
     problems += _guarded(folder / "model.py", lambda: code.check(folder, rules, doc))
     problems += _guarded(folder, lambda: weights.check(folder, rules.limits))
@@ -56,6 +55,19 @@ def validate_folder(folder: Path, rules: Rules | None = None, baseline_dir: Path
     if run_entry and not problems and doc is not None:
         problems = _guarded(folder / "model.py", lambda: loads.check(folder, rules, doc))
     return problems
+
+
+def validate_for_run(folder: Path, rules: Rules | None = None, baseline_dir: Path | None = None) -> list[Problem]:
+    """What `tito benchmark run` checks before it measures: the folder (name, files) and its submission.yaml, with
+    the messages `tito submit --validate-only` gives (the code is checked by the run itself)."""
+    return list(dict.fromkeys(_folder_and_manifest(folder, rules or load_rules(), baseline_dir or BASELINE_DIR)[1]))
+
+
+def _folder_and_manifest(folder: Path, rules: Rules, baseline_dir: Path) -> tuple[dict | None, list[Problem]]:
+    """(the manifest if valid, the problems of the folder rules and of submission.yaml)."""
+    doc, found = manifest.check(folder, rules)
+    needs_weights = doc is None or any("load" in rules.event(e).entry_points for e in doc["events"])
+    return doc, folder_checks.check(folder, rules.limits, _same(folder, baseline_dir), needs_weights) + found
 
 
 def _guarded(where: Path, check: Callable[[], list[Problem]]) -> list[Problem]:

@@ -60,30 +60,67 @@ def test_wide_table_has_every_column_and_explains_the_speedup():
 
 def test_verdict_line_for_a_qualifying_speedup():
     line = verdict_line(result(value=1.76, ci=(1.62, 1.98), compression=8.1)).plain
-    assert line == ("cnn_marathon_offline: 1.76x faster [1.62-1.98] than the baseline, 8.1x smaller, "
+    assert line == "cnn_marathon_offline: 1.76x faster [1.62-1.98], 8.1x smaller, 97.3 %: qualifies"
+    wide = verdict_line(result(value=1.76, ci=(1.62, 1.98), compression=8.1), wide=True).plain
+    assert wide == ("cnn_marathon_offline: 1.76x faster [1.62-1.98] than the baseline, 8.1x smaller, "
                     "accuracy 97.3 % (+0.6 pt): qualifies")
+
+
+def test_verdict_line_keeps_the_accuracy_change_when_it_fits():
+    line = verdict_line(result(value=1.76, ci=(1.62, 1.98), compression=1.0, event="cnn_marathon")).plain
+    assert line == "cnn_marathon: 1.76x faster [1.62-1.98], same size, 97.3 % (+0.6 pt): qualifies"
 
 
 def test_verdict_line_for_a_slower_entry_inverts_the_interval():
     line = verdict_line(result(value=0.8, ci=(0.75, 0.85), verdict="slower", compression=0.5)).plain
-    assert "1.25x slower [1.18-1.33] than the baseline, 2.0x larger" in line
+    assert "1.25x slower [1.18-1.33], 2.0x larger" in line
 
 
 def test_tie_because_the_interval_contains_one():
     tied = result(value=1.02, ci=(0.99, 1.06), verdict="tie", aa=(0.995, 1.005))
     assert tie_reason(tied) == "the 95 % interval contains 1"
-    assert "a tie with the baseline (the 95 % interval contains 1)" in verdict_line(tied).plain
+    assert "tie: could be 1x [0.99-1.06]" in verdict_line(tied).plain
+    assert "a tie with the baseline (the 95 % interval contains 1)" in verdict_line(tied, wide=True).plain
 
 
 def test_tie_inside_the_noise_floor_although_the_interval_excludes_one():
-    tied = result(value=1.03, ci=(1.01, 1.05), verdict="tie", aa=(0.95, 1.04))
-    assert tie_reason(tied) == "inside the noise floor (A/A interval +/-5.0 %)"
-    assert "contains 1" not in verdict_line(tied).plain
+    tied = result(value=1.03, ci=(1.01, 1.05), verdict="tie", aa=(0.953, 1.04))
+    assert tie_reason(tied) == "inside the noise floor (A/A interval +/-4.7 %)"
+    assert "tie: within the noise, ±4.7 %" in verdict_line(tied).plain
+    assert "contains 1" not in verdict_line(tied, wide=True).plain
+
+
+def test_tie_words_come_from_the_reason_scoring_records():
+    tied = result(value=1.03, ci=(0.9, 1.2), verdict="tie")
+    tied["scores"]["speedup"]["reason"] = "budget_spent_before_target"
+    assert "tie: too noisy to tell [0.90-1.20]" in verdict_line(tied).plain
+    tied["scores"]["speedup"]["reason"] = "too_few_units"
+    assert "tie: too few rounds to tell" in verdict_line(tied).plain
 
 
 def test_tie_because_of_too_few_rounds():
     tied = result(value=1.5, ci=(1.5, 1.5), verdict="tie", rounds=1, aa=None)
     assert tie_reason(tied) == "too few rounds (1, a verdict needs 3)"
+
+
+def test_memory_master_speaks_peak_memory_not_speed():
+    measured = result(event="memory_master_offline", value=2.5, ci=(2.2, 2.8))
+    measured["candidate"]["peak_memory"]["external_bytes"] = 41.8 * 2**20
+    measured["baseline"]["peak_memory"] = {"external_bytes": 58.3 * 2**20}
+    line = verdict_line(measured).plain
+    assert line.startswith("memory_master_offline: peak 41.8 MiB, 1.39x less, ") and "faster" not in line
+    assert "faster" in verdict_line(measured, wide=True).plain  # the details keep the speed
+
+
+@pytest.mark.parametrize("path", STORED, ids=lambda p: p.name.split("--")[1])
+@pytest.mark.parametrize("quick", [False, True])
+def test_every_stored_verdict_fits_80_columns_with_its_verdict_whole(path, quick):
+    stored = json.loads(path.read_text())
+    stored["config"] = {**(stored.get("config") or {}), "quick": quick}
+    line = verdict_line(stored).plain
+    assert len(line) <= 80 and "…" not in line, line
+    assert line.count("(") <= 1  # no nested parentheses, no jargon
+    assert "A/A" not in line and (line.endswith(" (smoke)") == quick)
 
 
 def test_no_tie_reason_for_a_decided_result():
@@ -92,7 +129,8 @@ def test_no_tie_reason_for_a_decided_result():
 
 def test_failed_qualification_and_failed_runs_say_what_failed():
     failing = result(qualified=False)
-    assert "does not qualify: accuracy 97.30 % vs floor 95.00 %" in verdict_line(failing).plain
+    assert verdict_line(failing).plain.endswith(": fails: accuracy floor")
+    assert "does not qualify: accuracy 97.30 % vs floor 95.00 %" in verdict_line(failing, wide=True).plain
     crashed = {"event": {"id": "mlp_sprint"}, "status": "failed", "candidate": None, "scores": {},
                "errors": [{"stage": "load", "message": "model.py: NameError\nline 2"}]}
     assert verdict_line(crashed).plain == "mlp_sprint: failed at load: model.py: NameError"
@@ -102,13 +140,15 @@ def test_failed_qualification_and_failed_runs_say_what_failed():
 def test_smoke_runs_are_labelled():
     quick = result()
     quick["config"]["quick"] = True
-    assert verdict_line(quick).plain.endswith("(smoke run: not for the leaderboard)")
+    assert verdict_line(quick).plain.endswith(" (smoke)")
+    assert verdict_line(quick, wide=True).plain.endswith("(smoke run: not for the leaderboard)")
 
 
 def test_text_events_show_perplexity():
     text_result = copy.deepcopy(result(event="transformer_decathlon", accuracy=None, delta=None))
     text_result["candidate"]["perplexity"] = 6.99
-    assert "perplexity 6.99" in verdict_line(text_result).plain
+    assert "ppl 6.99" in verdict_line(text_result).plain
+    assert "perplexity 6.99" in verdict_line(text_result, wide=True).plain
     assert "ppl 6.99" in render(results_table([text_result]))
 
 
