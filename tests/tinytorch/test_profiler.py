@@ -159,3 +159,51 @@ def test_bad_input_gets_clear_errors():
         OptimizationComparer(np.zeros((4, 2))).compare(baseline=lambda x: x)
     with pytest.raises(ValueError, match="no layers"):
         BottleneckAnalyzer(PerformanceProfiler(), machine=ROOFS).bottleneck()
+
+
+def _shares_printed(text):
+    import re
+    return [float(x) for x in re.findall(r"(\d+(?:\.\d+)?) %", text)]
+
+
+def test_a_layer_faster_than_its_roof_is_flagged_never_an_impossible_share():
+    model = nn.Sequential(nn.Linear(256, 256), nn.ReLU())
+    slow_roof = MachineRates(gemm_flops_per_s=1e6, bandwidth_bytes_per_s=1e5)  # everything beats it
+    analyzer = BottleneckAnalyzer(_profiled(model, np.ones((256, 256), np.float32)), machine=slow_roof)
+    findings = analyzer.analyze()
+    assert all(f.above_roof and f.efficiency is None for f in findings if f.bound != "unknown")
+    text = analyzer.report()
+    assert "above roof" in text and max(_shares_printed(text)) <= 100.0
+
+
+def test_from_model_measures_the_roof_interleaved_with_the_passes(monkeypatch):
+    import tinytorch.profiler.bottleneck as bottleneck
+
+    events = []
+    monkeypatch.setattr(bottleneck, "probe_machine", lambda: events.append("roof") or ROOFS)
+    model = nn.Sequential(nn.Linear(8, 8))
+    model.register_forward_hook(lambda *args: events.append("pass"))
+    analyzer = BottleneckAnalyzer.from_model(model, np.ones((4, 8), np.float32), repeats=4)
+    assert events == ["pass"] + ["roof", "pass"] * 4  # a warm-up pass, then roof and pass alternate
+    assert analyzer.machine == ROOFS and analyzer.stability.rounds == 4 and analyzer.stability.roof_spread == 1.0
+    assert analyzer.layers[0].calls == 1  # each layer's figures are per pass
+
+
+def test_an_unsteady_roof_flags_the_report_unstable(monkeypatch):
+    import tinytorch.profiler.bottleneck as bottleneck
+
+    rates = iter([ROOFS, MachineRates(5e10, 1e10)] * 3)
+    monkeypatch.setattr(bottleneck, "probe_machine", lambda: next(rates))
+    analyzer = BottleneckAnalyzer.from_model(nn.Sequential(nn.Linear(8, 8)), np.ones((4, 8), np.float32), repeats=6)
+    assert analyzer.stability.roof_spread == pytest.approx(2.0) and not analyzer.stability.stable
+    assert analyzer.machine == ROOFS  # the best roof of the rounds
+    assert "UNSTABLE" in analyzer.report()
+
+
+def test_bottleneck_report_fits_80_columns(monkeypatch):
+    import tinytorch.profiler.bottleneck as bottleneck
+
+    monkeypatch.setattr(bottleneck, "probe_machine", lambda: ROOFS)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU())
+    text = BottleneckAnalyzer.from_model(model, np.ones((32, 64), np.float32)).report()
+    assert "interleaved rounds" in text and all(len(line) <= 80 for line in text.splitlines())

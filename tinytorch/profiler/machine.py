@@ -30,6 +30,18 @@ def _best_seconds(fn, repeats: int) -> float:
     return best
 
 
+def probe_machine(gemm_size: int = 512, copy_megabytes: int = 32) -> MachineRates:
+    """One short measurement of both roofs (one GEMM, one copy; ~15 ms), to interleave with the passes it is
+    compared with, so load that slows one slows the other."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((gemm_size, gemm_size), dtype=np.float32) for _ in range(2))
+    product = np.empty_like(a)
+    gemm = 2 * gemm_size ** 3 / _best_seconds(lambda: np.matmul(a, b, out=product), 1)
+    source = np.ones(copy_megabytes * 250_000, dtype=np.float32)
+    target = np.empty_like(source)
+    return MachineRates(gemm, 2 * source.nbytes / _best_seconds(lambda: np.copyto(target, source), 1))
+
+
 @lru_cache(maxsize=4)
 def measure_machine(gemm_size: int = 512, copy_megabytes: int = 64, repeats: int = 5,
                     threads: int | None = None) -> MachineRates:
