@@ -137,6 +137,8 @@ class BottleneckAnalyzer:
         s = self.stability
         if s is None:
             return []
-        verdict = "stable" if s.stable else f"UNSTABLE (spread above {UNSTABLE_SPREAD:.2f}x: a busy machine)"
-        return [f"{s.rounds} interleaved rounds: roof spread {s.roof_spread:.2f}x, pass spread "
-                f"{s.pass_spread:.2f}x, {verdict}"]
+        spread = (f"{s.rounds} interleaved rounds: roof spread {s.roof_spread:.2f}x, pass spread "
+                  f"{s.pass_spread:.2f}x")
+        if s.stable:
+            return [spread + ", stable"]
+        return [spread, f"UNSTABLE: a spread above {UNSTABLE_SPREAD:.2f}x means a busy machine; rerun when quieter"]
