@@ -59,11 +59,12 @@ def test_submission_new_and_bad_name(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().out
 
 
-def _fake_result(event_id: str, status: str = "ok") -> dict:
+def _fake_result(event_id: str, status: str = "ok", isolation: str = "jail") -> dict:
     estimate = {"median": 0.5, "ci95": [0.45, 0.55], "n": 5}
     measured = {"accuracy": 0.97, "time_s": estimate, "perplexity": None}
     return {
         "result_id": f"ada--{event_id}--local--20261122T180000Z", "status": status, "event": {"id": event_id},
+        "sandbox": {"isolation": isolation},
         "candidate": measured, "baseline": {**measured, "time_s": {**estimate, "median": 1.0}},
         "scores": {"speedup": {"value": 2.0, "ci95": [1.9, 2.1], "verdict": "faster"}, "compression": 4.0,
                    "qualified": status == "ok",
@@ -79,7 +80,8 @@ def stub_harness(monkeypatch, tmp_path):
                   budget_scale=1.0):
         calls.append((event_id, Path(submission_dir), runner_class, quick))
         progress("measuring")
-        return _fake_result(event_id, "failed" if event_id == "transformer_decathlon" else "ok")
+        isolation = "process" if "unjailed" in str(submission_dir) else "jail"
+        return _fake_result(event_id, "failed" if event_id == "transformer_decathlon" else "ok", isolation)
 
     def write_result(result, out_dir):
         path = Path(out_dir) / f"{result['result_id']}.json"
@@ -101,7 +103,7 @@ def test_benchmark_run_writes_results_and_prints_table(stub_harness, tmp_path, c
     assert stub_harness == [("cnn_marathon_offline", entry, "reference", True)]
     text = capsys.readouterr().out
     assert "2.00x faster" in text and "4.0x" in text  # the 80-column table
-    assert "cnn_marathon_offline: 2.00x faster [1.90-2.10] than the baseline, 4.0x smaller" in text  # the verdict
+    assert "cnn_marathon_offline: 2.00x faster [1.90-2.10], 4.0x smaller" in text  # the verdict
     assert len(list(out.glob("*.json"))) == 1
 
 
@@ -122,9 +124,52 @@ def test_benchmark_run_unknown_event_or_folder_is_exit_2(stub_harness, tmp_path)
 def test_a_crash_is_exit_2_not_invalid(monkeypatch, tmp_path, capsys):
     import competition.validation as validation
 
-    def boom(path):
+    def boom(path, **options):
         raise RuntimeError("bug in a checker")
 
     monkeypatch.setattr(validation, "validate_path", boom)
     assert main(["submit", "--validate-only", str(tmp_path)]) == 2
     assert "bug in a checker" in capsys.readouterr().err
+
+
+def test_benchmark_run_checks_the_manifest_first_with_validate_only_messages(stub_harness, tmp_path, capsys,
+                                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    entry = valid_entry(tmp_path)
+    manifest = entry / "submission.yaml"
+    manifest.write_text(manifest.read_text().replace("division: open", "division: closd"))
+    assert main(["benchmark", "run", "--event", "cnn_marathon_offline", "--submission", str(entry)]) == 1
+    out = capsys.readouterr().out
+    assert "[division]: 'closd' is not one of ['closed', 'open']" in out and stub_harness == []
+
+
+def test_benchmark_run_refuses_a_folder_name_with_a_space_without_a_traceback(stub_harness, tmp_path, capsys,
+                                                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    entry = valid_entry(tmp_path)
+    spaced = entry.rename(tmp_path / "my entry")
+    assert main(["benchmark", "run", "--event", "cnn_marathon_offline", "--submission", str(spaced)]) == 1
+    captured = capsys.readouterr()
+    assert "folder name 'my entry' is not a lowercase slug" in captured.out and "'my-entry'" in captured.out
+    assert "Traceback" not in captured.out + captured.err and stub_harness == []
+
+
+def test_an_unjailed_run_ends_with_a_persistent_line_and_exit_3(stub_harness, tmp_path, capsys):
+    entry = valid_entry(tmp_path).rename(tmp_path / "unjailed")
+    code = main(["benchmark", "run", "--event", "cnn_marathon_offline", "--submission", str(entry),
+                 "--out", str(tmp_path / "out")])
+    assert code == 3
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("NOT RANKABLE: measured outside the OS jail") and "exit code 3" in last
+
+
+def test_running_inside_the_entry_folder_never_writes_into_it(stub_harness, tmp_path, monkeypatch):
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    entry = valid_entry(tmp_path).rename(submissions / "ada")
+    monkeypatch.chdir(entry)
+    assert main(["benchmark", "run", "--event", "cnn_marathon_offline", "--submission", "."]) == 0
+    assert not (entry / ".tito").exists()
+    assert len(list((tmp_path / ".tito" / "results").glob("*.json"))) == 1
+    assert main(["benchmark", "run", "--event", "cnn_marathon_offline", "--submission", ".", "--quick"]) == 0
+    assert len(list((tmp_path / ".tito" / "smoke").glob("*.json"))) == 1  # never where the board reads
