@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_baseline(sub)
     _add_submit(sub)
     _add_submission(sub)
-    for module in ("competition.leaderboard.cli", "competition.github.cli"):
+    for module in ("competition.leaderboard.cli", "competition.github.cli", "competition.runner_check"):
         _register(module, sub)
     return parser
 
