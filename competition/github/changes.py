@@ -21,8 +21,6 @@ RESERVED_NAMES = frozenset({"baseline"})
 _REGULAR_MODES = frozenset({"100644", "100755", "000000"})
 MANIFEST = "submission.yaml"
 MAX_MANIFEST_BYTES = 64 * 1024
-# author_association values of people the repository trusts with its code (GitHub sets them, not the PR).
-MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 @dataclass(frozen=True)
@@ -168,8 +166,9 @@ def ownership_problems(name: str, author: str, base: str, head: str, repo: Path 
 
 @dataclass
 class Gate:
-    """What the PR gate decided: `kind` is "submission" (rule applied), "code" (no submissions/** touched: CI
-    covers it) or "maintainer" (a maintainer's PR: CI and code review cover it)."""
+    """What the PR gate decided: `kind` is "submission" (the rule applied), "code" (a configured bot's PR that
+    touches no submissions/**: CI covers it) or "maintainer" (the repository gives the author a maintainer role:
+    CI and code review cover it)."""
 
     kind: str
     check: ChangeCheck
@@ -179,14 +178,17 @@ class Gate:
         return self.kind != "submission" or self.check.ok
 
 
-def gate(base: str, head: str, author: str, association: str = "NONE", repo: Path | str = ".") -> Gate:
-    """The PR rule as the default branch's code applies it: classify the PR, then check folder and ownership."""
+def gate(base: str, head: str, author: str, maintainer: bool = False, repo: Path | str = ".",
+         bots: tuple[str, ...] = ()) -> Gate:
+    """The PR rule as the default branch's code applies it. `maintainer` comes from the repository (the API's
+    permission endpoint, competition.github.maintainers), never from the PR; every other PR gets the rule, except
+    a listed bot's PR that changes nothing under submissions/."""
     changes = changed_files(base, head, repo)
     outcome = check_changes(changes)
-    if not touches_submissions(changes):
-        return Gate("code", outcome)
-    if association.upper() in MAINTAINER_ASSOCIATIONS:
+    if maintainer:
         return Gate("maintainer", outcome)
+    if not touches_submissions(changes) and author.lower() in {b.lower() for b in bots}:
+        return Gate("code", outcome)
     if outcome.submission is not None and not outcome.problems:
         outcome.problems.extend(ownership_problems(outcome.submission, author, base, head, repo))
     return Gate("submission", outcome)

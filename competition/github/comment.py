@@ -159,9 +159,39 @@ def _qualification(result: Result) -> str:
     return "qualified: **no**: " + "; ".join(f"{escape(q['rule'])}: {escape(q['detail'])}" for q in failed)
 
 
+# The course's sanity bounds: a value outside them is a broken or forged result, never shown as a number.
+SPEEDUP_BOUNDS = (0.5, 100.0)
+COMPRESSION_BOUNDS = (1.0, 100.0)
+MAX_ACCURACY_DROP_POINTS = 10.0
+IMPLAUSIBLE = "implausible, not shown"
+
+
+def implausible(result: Result) -> list[str]:
+    """Why a result's scores are outside the plausibility bounds (empty when they are inside or not measured)."""
+    scores = result["scores"]
+    reasons = []
+    speedup = (scores.get("speedup") or {}).get("value")
+    if speedup is not None and not SPEEDUP_BOUNDS[0] <= speedup <= SPEEDUP_BOUNDS[1]:
+        reasons.append(f"speedup {speedup:.4g}× is outside {SPEEDUP_BOUNDS[0]:g}–{SPEEDUP_BOUNDS[1]:g}×")
+    compression = scores.get("compression")
+    if compression is not None and not COMPRESSION_BOUNDS[0] <= compression <= COMPRESSION_BOUNDS[1]:
+        reasons.append(f"compression {compression:.4g}× is outside {COMPRESSION_BOUNDS[0]:g}–"
+                       f"{COMPRESSION_BOUNDS[1]:g}×")
+    delta = scores.get("accuracy_delta_points")
+    if delta is not None and -delta >= MAX_ACCURACY_DROP_POINTS:
+        reasons.append(f"accuracy drop of {-delta:.4g} points is not under {MAX_ACCURACY_DROP_POINTS:g}")
+    return reasons
+
+
 def render_result(result: Result, ranks: dict | None) -> str:
-    """One event x runner class section of the comment."""
+    """One event x runner class section of the comment (no numbers at all when any is implausible)."""
     event = result["event"]
+    reasons = implausible(result)
+    if reasons:
+        return "\n".join([f"<!-- submission={result['submission']['name']} -->",
+                          f"### {escape(event['name'])} (`{event['id']}`)", "",
+                          f"**{IMPLAUSIBLE}**: {'; '.join(reasons)}. Reproduce the run locally "
+                          "(`tito benchmark run --all-events --quick`) and push again.", ""])
     official = "" if event["official"] else " · unofficial event (bundled data)"
     runner = result["runner"]
     hardware = runner["hardware"]
@@ -221,13 +251,27 @@ _SECTION = re.compile(r"<!-- tinymlperf:section runner=(local|reference|edge) sh
                       r"(.*?)<!-- /tinymlperf:section -->\n", re.S)
 
 
+def _section_head(runner_class: str, sha: str, title: str, run_url: str | None) -> list[str]:
+    run = f" · [workflow run]({run_url})" if run_url else ""
+    return [f"<!-- tinymlperf:section runner={runner_class} sha={sha} -->", f"## {title}{run}", ""]
+
+
+def render_notice(runner_class: str, sha: str, title: str, text: str, run_url: str | None = None) -> str:
+    """A section that carries no results, only why (a failed official run, a smoke run whose numbers are not
+    shown). `text` is written by our code, never taken from an artifact."""
+    return "\n".join(_section_head(runner_class, sha, title, run_url) + [text, "", "<!-- /tinymlperf:section -->"]) + "\n"
+
+
+def failed_official_text(reason: str) -> str:
+    """The sentence a failed official run leaves on the PR."""
+    return f"official run failed: {reason}, a maintainer will retry"
+
+
 def render_section(runner_class: str, results: list[Result], sha: str, ranks: dict | None = None,
                    run_url: str | None = None, official: bool = False) -> str:
     """The part of the comment one workflow run owns: its runner class's results for commit `sha`."""
-    run = f" · [workflow run]({run_url})" if run_url else ""
     title, provenance = section_title(runner_class, official)
-    lines = [f"<!-- tinymlperf:section runner={runner_class} sha={sha} -->", f"## {title}{run}", "",
-             f"_{provenance}_", ""]
+    lines = _section_head(runner_class, sha, title, run_url) + [f"_{provenance}_", ""]
     reasons = energy_reasons(results)
     if reasons:
         lines.append(f"<!-- energy-reasons: {ENERGY_SEPARATOR.join(reasons)} -->")

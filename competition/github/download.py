@@ -88,3 +88,30 @@ def find_pull_request(gh: Github, repository: str, run: RunInfo) -> int | None:
             pulls = list(repo.get_pulls(state="open"))
     matches = sorted({p.number for p in pulls if p.state == "open" and p.head.sha == run.head_sha})
     return matches[0] if len(matches) == 1 else None
+
+
+def file_blob(gh: Github, repository: str, path: str, ref: str) -> str | None:
+    """The git blob SHA of `path` at `ref` (GET /repos/{repo}/contents/{path}?ref=...): two files are byte-identical
+    exactly when their blob SHAs are equal. None if the file does not exist there."""
+    from github import GithubException
+
+    try:
+        contents = gh.get_repo(repository).get_contents(path, ref=ref)
+    except GithubException as err:
+        if err.status == 404:
+            return None
+        raise
+    return None if isinstance(contents, list) else contents.sha
+
+
+def failed_jobs(gh: Github, repository: str, run_id: int) -> list[tuple[str, str | None]]:
+    """(job name, name of its first failed step) of every job of the run that did not succeed or get skipped."""
+    repo = gh.get_repo(repository)
+    _, data = repo._requester.requestJsonAndCheck("GET", f"{repo.url}/actions/runs/{run_id}/jobs")
+    failed = []
+    for job in data.get("jobs") or []:
+        if job.get("conclusion") in ("success", "skipped"):
+            continue
+        step = next((s.get("name") for s in job.get("steps") or [] if s.get("conclusion") == "failure"), None)
+        failed.append((str(job.get("name") or "a job"), step))
+    return failed

@@ -37,6 +37,7 @@ class RunInfo:
     pull_requests: list[int] = field(default_factory=list)
     html_url: str | None = None
     conclusion: str | None = None
+    display_title: str = ""
 
     @classmethod
     def from_api(cls, raw: dict[str, Any]) -> "RunInfo":
@@ -45,7 +46,8 @@ class RunInfo:
                    event=str(raw.get("event") or ""), head_branch=raw.get("head_branch"),
                    head_sha=str(raw.get("head_sha") or ""), head_repository=head_repo.get("full_name"),
                    pull_requests=[int(p["number"]) for p in raw.get("pull_requests") or []],
-                   html_url=raw.get("html_url"), conclusion=raw.get("conclusion"))
+                   html_url=raw.get("html_url"), conclusion=raw.get("conclusion"),
+                   display_title=str(raw.get("display_title") or ""))
 
 
 @dataclass(frozen=True)

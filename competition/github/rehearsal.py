@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from competition.github import artifact, comment, provenance, record
+from competition.github import artifact, comment, plan, provenance
 from competition.github.comment import MARKER
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -254,8 +254,10 @@ def stage_merge(r: Rehearsal) -> None:
     before = r.git("rev-parse", "main")
     r.git("merge", "-q", "--no-ff", r.head_sha, "-m", f"Merge pull request #{PR_NUMBER}")
     r.git("push", "-q", "origin", "main")
-    jobs = json.loads(r.tito("merge", "pr", "submissions", "--base", before, "--head", "HEAD", "--matrix"))
-    listed = sorted((job["runner-class"], job["submissions"]) for job in jobs["include"])
+    after = r.git("rev-parse", "HEAD")
+    r.tito("merge", "pr", "plan", "--changed-since", before, "--harness-commit", after, "--out",
+           str(r.workdir / "merge-plan.json"))
+    listed = sorted((rc, name) for rc, _, name in plan.load(r.workdir / "merge-plan.json").entries())
     _check(listed == [("edge", STUDENT), ("reference", STUDENT)], "merge", f"publish would measure {listed}")
     r.passed("merge", f"merged into main; publish measures {STUDENT} on reference and edge")
 
@@ -273,14 +275,15 @@ def stage_register(r: Rehearsal) -> None:
 
 
 def stage_record(r: Rehearsal) -> None:
-    artifacts = r.workdir / "downloaded"
-    job = record.matrix([STUDENT], ["reference"])[0]
-    (artifacts / job["artifact"]).mkdir(parents=True)
+    artifacts, plan_file = r.workdir / "downloaded", r.workdir / "record-plan.json"
+    made = plan.make([STUDENT], ["reference"], r.official_commit)
+    plan.write(made, plan_file)
+    (artifacts / made.chunks[0].artifact).mkdir(parents=True)
     for path in r.official:
-        shutil.copy2(path, artifacts / job["artifact"] / path.name)
+        shutil.copy2(path, artifacts / made.chunks[0].artifact / path.name)
     accepted = r.workdir / "accepted"
-    r.tito("record", "pr", "collect", "--artifacts", str(artifacts), "--matrix", json.dumps({"include": [job]}),
-           "--harness-commit", r.official_commit, "--out", str(accepted))
+    r.tito("record", "pr", "collect", "--artifacts", str(artifacts), "--plan", str(plan_file), "--runner-class",
+           "reference", "--chunk", "0", "--out", str(accepted))
     _check(sorted(p.name for p in accepted.iterdir()) == sorted(p.name for p in r.official), "record",
            "the official results were not accepted")
     r.run("record", ["bash", "scripts/commit_results.sh", str(accepted), "Record rehearsal results"])
