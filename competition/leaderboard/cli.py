@@ -23,14 +23,47 @@ def _submissions(path: str) -> Path | None:
 
 
 def _add(args: argparse.Namespace) -> int:
+    """Store every file that passes, each on its own; report each refused file with its own fix. Exit 1 if any file
+    was refused, except smoke runs of an entry and event whose full run this call stored (or had stored)."""
     policy = Policy(load_config(args.config), load_disqualified(args.disqualified), _submissions(args.submissions))
-    written = add_results(args.results, args.store, policy)
-    for path in written:
-        print(f"stored {path}")
-    skipped = len(args.results) - len(written)
-    if skipped:
-        print(f"{skipped} result(s) already stored with identical content (no change)")
-    return 0
+    refused: dict[str, str] = {}
+    stored: set[tuple[str, str]] = set()
+    for source in args.results:
+        try:
+            written = add_results([source], args.store, policy)
+        except StoreError as exc:
+            refused[source] = str(exc).removeprefix("nothing was stored:\n")
+            continue
+        key = _entry_event(source)
+        if key is not None:
+            stored.add(key)
+        print(f"stored {written[0]}" if written else f"already stored, identical: {source}")
+    failed = 0
+    for source, reason in refused.items():
+        if _is_smoke(source) and _entry_event(source) in stored:
+            print(f"skipped {source}: a smoke (--quick) run, never stored; the full run of the same entry and "
+                  "event is stored")
+            continue
+        failed += 1
+        print(reason, file=sys.stderr)
+    if failed:
+        print(f"{failed} of {len(args.results)} file(s) refused (each with its fix above)", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _entry_event(source: str) -> tuple[str, str] | None:
+    try:
+        result = read_result(Path(source))
+    except StoreError:
+        return None
+    return result["submission"]["name"], result["event"]["id"]
+
+
+def _is_smoke(source: str) -> bool:
+    try:
+        return bool((read_result(Path(source)).get("config") or {}).get("quick"))
+    except StoreError:
+        return False
 
 
 def _build(args: argparse.Namespace) -> int:
