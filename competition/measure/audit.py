@@ -85,12 +85,12 @@ class Ledger:
         self.passes.setdefault(label, []).append((idx, scores.argmax(axis=1)))
         self.keys.setdefault(label, []).append(verify.row_keys(scores))
 
-    def accuracy(self, label: str, more_scores: np.ndarray) -> float:
-        """Accuracy over the timed passes after verify.rounds_agree, and verify.distinct_outputs over their rows
-        and `more_scores` (the audit's)."""
+    def accuracy(self, label: str, more_scores: np.ndarray) -> tuple[float, float]:
+        """(accuracy over the timed passes after verify.rounds_agree, the fraction of repeated rows after
+        verify.distinct_outputs over their rows and `more_scores`, the audit's)."""
         accuracy = verify.rounds_agree(self.passes[label], self.labels, label)
-        verify.distinct_outputs(np.concatenate([*self.keys[label], verify.row_keys(more_scores)]), label)
-        return accuracy
+        keys = np.concatenate([*self.keys[label], verify.row_keys(more_scores)])
+        return accuracy, verify.distinct_outputs(keys, label)
 
 
 @dataclass
@@ -128,15 +128,16 @@ def judge(audit: Audit, values: Mapping[str, list[float]], ledger: Ledger, pools
     """(accuracy over the whole test set per contender, the result's event.dataset.fresh_inputs). Raises
     verify.Disqualified when the candidate is faster or more accurate on the inputs it had seen before."""
     record = pools.record()
-    accuracy, audit_accuracy, timed_accuracy = {}, {}, {}
+    accuracy, audit_accuracy, timed_accuracy, repeated = {}, {}, {}, {}
     for label in ("candidate", "baseline"):
-        timed_accuracy[label] = ledger.accuracy(label, audit.scores[label])
+        timed_accuracy[label], repeated[label] = ledger.accuracy(label, audit.scores[label])
         audit_accuracy[label] = float(np.mean(audit.scores[label].argmax(axis=1) == ledger.labels[audit.idx]))
         n_timed, n_audit = pools.timed.size, audit.idx.size
         accuracy[label] = (timed_accuracy[label] * n_timed + audit_accuracy[label] * n_audit) / (n_timed + n_audit)
     ratios = {label: _ratio_of_ratios(values, audit.seconds, label) for label in ("candidate", "baseline_aa")}
     record.update({"tolerance": TIME_TOLERANCE, "ratio": ratios["candidate"], "aa_ratio": ratios["baseline_aa"],
-                   "accuracy_timed": timed_accuracy["candidate"], "accuracy_audit": audit_accuracy["candidate"]})
+                   "accuracy_timed": timed_accuracy["candidate"], "accuracy_audit": audit_accuracy["candidate"],
+                   "repeated_outputs": repeated["candidate"]})
     _check_accuracy(timed_accuracy["candidate"], audit_accuracy["candidate"], pools.timed.size, audit.idx.size)
     if ratios["candidate"] > TIME_TOLERANCE:
         raise verify.Disqualified(

@@ -19,7 +19,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 MAX_ABS_VALUE = 1e30
-MAX_DISAGREEMENT = 0.01  # fraction of repeated predictions that may change class between rounds (perturbed inputs)
+# Of repeated predictions, the fraction that may differ from the image's majority class: each sight of an image is
+# perturbed anew, and an image near the decision boundary may change class. Measured (benchmarks/
+# perturbation_accuracy.py, 8 draws): 0.9-1.1 % for the baseline CNN and the example entrants, 2.4 % for the
+# reference MLP. A prediction that flips costs the entry its share of the reported accuracy.
+MAX_DISAGREEMENT = 0.05
 MAX_ROUND_ACCURACY_DROP = 0.05  # below the median round accuracy
 MAX_REPEATED_ROWS = 0.5  # of the output rows, bit-identical to a row for another input
 TIE_TOLERANCE = 1e-3  # logits this close to the maximum (relative to max(1, |max|)) count as ties

@@ -334,7 +334,7 @@ def test_rounds_must_agree_and_accuracy_comes_from_them() -> None:
         verify.rounds_agree(garbage, labels, "c")
     flips = [(idx, labels.copy()) for _ in range(4)]
     for r in range(4):
-        flips[r][1][r * 3:r * 3 + 3] = (labels[r * 3:r * 3 + 3] + 1) % 10  # 3 % of each round changes class
+        flips[r][1][r * 8:r * 8 + 8] = (labels[r * 8:r * 8 + 8] + 1) % 10  # 8 % of each round changes class
     with pytest.raises(verify.Disqualified, match="majority"):
         verify.rounds_agree(flips, labels, "c")
 
@@ -384,3 +384,72 @@ def test_budget_scale_multiplies_rounds_and_budgets_and_refuses_nonsense() -> No
     assert scaled(FULL, 1) == FULL
     with pytest.raises(ValueError, match="positive"):
         scaled(FULL, 0)
+
+
+def fake_rounds(spread: float, seed: int = 0):
+    """measure callables of three contenders whose times are 1 s with `spread` relative noise per call."""
+    rng = np.random.default_rng(seed)
+    return {label: (lambda r: float(np.exp(rng.normal(0.0, spread)))) for label in ("candidate", "baseline",
+                                                                                  "baseline_aa")}
+
+
+def test_adaptive_stop_ends_at_the_target_once_enough_units_are_in() -> None:
+    from competition.measure.protocols import Sampler
+
+    sampler = Sampler(target=0.02, rounds_per_unit=2, min_units=4, max_rounds=100, max_budget_s=600.0)
+    values = timing.interleaved_rounds(fake_rounds(0.002), 100, np.random.default_rng(0), until=sampler.until())
+    assert len(values["baseline"]) == 8  # 4 units of 2 rounds: the first check may stop
+    record = sampler.record()
+    assert record["stop"] == "target_reached" and record["units"] == 4 and record["rounds_per_unit"] == 2
+    assert 0 < record["halfwidth"] <= 0.02 and 0 < record["aa_halfwidth"] <= 0.02
+
+
+def test_adaptive_stop_spends_the_budget_when_the_interval_stays_wide() -> None:
+    from competition.measure.protocols import Sampler
+
+    sampler = Sampler(target=0.02, rounds_per_unit=1, min_units=4, max_rounds=12, max_budget_s=600.0)
+    values = timing.interleaved_rounds(fake_rounds(0.3), 100, np.random.default_rng(0), until=sampler.until())
+    assert len(values["baseline"]) == 12 and sampler.record()["stop"] == "budget_spent"  # the round cap
+    assert sampler.record()["halfwidth"] > 0.02
+
+    slow = Sampler(target=0.02, rounds_per_unit=1, min_units=3, max_rounds=100, max_budget_s=0.05)
+    measure = {label: (lambda r: time.sleep(0.005) or 1.0 + 0.3 * (r % 2)) for label in ("candidate", "baseline",
+                                                                                          "baseline_aa")}
+    values = timing.interleaved_rounds(measure, 100, np.random.default_rng(0), until=slow.until())
+    assert len(values["baseline"]) == 3 and slow.record()["stop"] == "budget_spent"  # seconds out: the minimum runs
+
+
+def test_the_stop_is_checked_on_whole_units_and_on_the_values_the_protocol_computes() -> None:
+    from competition.measure.protocols import Sampler
+
+    sampler = Sampler(target=0.5, rounds_per_unit=3, min_units=2, max_rounds=30, max_budget_s=600.0)
+    computed = {"candidate": [], "baseline": [], "baseline_aa": []}
+
+    def values_now() -> dict[str, list[float]]:
+        for times in computed.values():
+            times.append(1.0)
+        return computed
+
+    done = sampler.until(values_now)
+    assert [done(r, {}) for r in range(1, 7)] == [False] * 5 + [True]  # asked on rounds 3 and 6 only
+    assert len(computed["baseline"]) == 2 and sampler.units(7) == [0, 0, 0, 1, 1, 1, 2]
+
+
+def test_unit_ratios_pair_rounds_and_leave_out_missing_times() -> None:
+    from competition.measure.protocols import unit_ratios
+
+    values = {"candidate": [1.0, math.nan, 2.0], "baseline": [2.0, 2.0, 2.0], "baseline_aa": [2.0, 1.0, math.nan]}
+    assert unit_ratios(values, [0, 1, 2]) == ([2.0, 1.0], [0, 2], [1.0, 2.0], [0, 1])
+
+
+def test_sampler_takes_its_target_budget_and_units_from_the_config_and_kind() -> None:
+    from competition.measure.protocols import FULL, QUICK, Sampler
+
+    full = Sampler.for_kind(FULL, "inference")
+    assert (full.target, full.rounds_per_unit, full.min_units) == (0.02, FULL.respawn_every, FULL.min_units)
+    assert full.max_budget_s == 2 * FULL.timing_budget_s and full.max_rounds == 2 * FULL.rounds
+    assert Sampler.for_kind(FULL, "generation").target == 0.03
+    training = Sampler.for_kind(FULL, "training")
+    assert training.rounds_per_unit == 1 and training.max_budget_s == 2 * FULL.training_budget_s
+    quick = Sampler.for_kind(QUICK, "inference")  # one process for the whole run: a round is a unit
+    assert (quick.rounds_per_unit, quick.max_rounds, quick.max_budget_s) == (1, QUICK.rounds, QUICK.timing_budget_s)
