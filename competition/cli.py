@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_setup(sub: Any) -> None:
     setup = sub.add_parser("setup", help="check this machine: install, BLAS, the jail, data, baselines")
     setup.add_argument("--validate", action="store_true", help="only check (the install itself is `pip install -e .`)")
+    setup.add_argument("--wide", action="store_true", help="one line per check, however long (default: 80 columns)")
     setup.set_defaults(func=cmd_setup)
 
 
@@ -235,13 +236,29 @@ def cmd_setup(args: argparse.Namespace) -> int:
         console.print("tito setup: installing is `pip install -e .` (done, since tito runs); checking this machine:")
     checks = run_checks()
     for check in checks:
-        fix = f"  -> {escape(check.fix)}" if check.fix else ""
-        console.print(f"{STATUS_STYLE[check.status]} {escape(check.name)}: {escape(check.detail)}{fix}")
+        _print_check(console, check, args.wide)
     failed = [c for c in checks if c.status == "fail"]
     warned = [c for c in checks if c.status == "warn"]
     verdict = "not ready" if failed else "ready" + (f" ({len(warned)} warning(s))" if warned else "")
     console.print(f"[bold]{verdict}[/bold]")
     return EXIT_INVALID if failed else EXIT_OK
+
+
+def _print_check(console: Console, check: Any, wide: bool) -> None:
+    """'ok   name: detail' and its fix: within 80 columns (continuation lines indented), one line each with --wide."""
+    import textwrap
+
+    status = STATUS_STYLE[check.status]
+    if wide:
+        fix = f"  -> {escape(check.fix)}" if check.fix else ""
+        console.print(f"{status} {escape(check.name)}: {escape(check.detail)}{fix}")
+        return
+    first, *rest = textwrap.wrap(f"{check.name}: {check.detail}", NARROW_WIDTH - 5, subsequent_indent="  ")
+    console.print(f"{status} {escape(first)}")
+    for line in rest:
+        console.print(f"     {escape(line)}")
+    for line in textwrap.wrap(f"-> {check.fix}", NARROW_WIDTH - 5, subsequent_indent="   ") if check.fix else []:
+        console.print(f"     {escape(line)}")
 
 
 def _downloads(name: str) -> tuple[dict[str, str], tuple[str, ...]]:

@@ -16,11 +16,13 @@ import time
 from typing import Protocol
 
 from rich.console import Console
+from rich.table import Column
 from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TaskID, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.text import Text
 
 COUNTED = re.compile(r"(?P<stage>[A-Za-z][\w -]*?)\s+(?P<done>\d+)\s*/\s*(?P<total>\d+)\s*$")
+WIDTH = 80  # a plain progress line never wraps in an 80-column log
 PLAIN_STEPS = 10  # plain mode prints a counted stage about this many times, not on every round
 
 
@@ -74,7 +76,9 @@ class ProgressDisplay:
     # -- context -------------------------------------------------------------------------------------------------
     def __enter__(self) -> "ProgressDisplay":
         if self.enabled and self.console.is_terminal:
-            self._live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=16),
+            description = TextColumn("{task.description}",
+                                     table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1))
+            self._live = Progress(SpinnerColumn(), description, BarColumn(bar_width=16),
                                   CountColumn(), TimeElapsedColumn(), TextColumn("ETA"),
                                   TimeRemainingColumn(), console=self.console, transient=True)
             self._live.__enter__()
@@ -140,6 +144,10 @@ class ProgressDisplay:
             self._plain(message + (f", {eta}" if eta else ""))
 
     def _plain(self, message: str) -> None:
+        """One line per update, cut to WIDTH columns (logs and pipes are read at 80)."""
         prefix = f"[{self.label}] " if self.label else ""
-        self.console.print(f"{prefix}{message}", markup=False, soft_wrap=True)
+        line = f"{prefix}{message}"
+        if len(line) > WIDTH:
+            line = line[:WIDTH - 1] + "…"
+        self.console.print(line, markup=False, soft_wrap=True)
 

@@ -157,6 +157,15 @@ def plain_display(total: int = 2) -> tuple[ProgressDisplay, io.StringIO]:
     return ProgressDisplay(total, console=Console(file=out, width=120, color_system=None)), out
 
 
+def test_plain_progress_lines_fit_80_columns():
+    display, out = plain_display()
+    with display as show:
+        show.event(1, "memory_master_offline")
+        show("measuring the import-only worker and this runner's GEMM peak, and then some more words")
+    lines = out.getvalue().splitlines()
+    assert max(map(len, lines)) <= 80 and lines[-1].endswith("…")
+
+
 def test_progress_degrades_to_plain_lines_when_not_a_terminal():
     display, out = plain_display()
     with display as show:

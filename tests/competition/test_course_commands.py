@@ -29,19 +29,32 @@ def test_version(capsys):
     assert info.value.code == 0 and competition.__version__ in capsys.readouterr().out
 
 
-def test_setup_validate_prints_one_line_per_check(capsys):
+def test_setup_validate_prints_one_check_per_line_within_80_columns(capsys):
     code, out, _ = run(capsys, "setup", "--validate")
     lines = out.splitlines()
     assert code == 0 and lines[-1].startswith("ready")
+    assert max(map(len, lines)) <= 80
+    firsts = [line for line in lines[:-1] if not line.startswith("     ")]  # continuations are indented
     for name in ("python", "packages", "install", "blas", "jail", "data"):
-        assert any(line.split(":")[0].split()[-1] == name for line in lines), name
-    assert all(line.split()[0] in ("ok", "warn", "FAIL") for line in lines[:-1])
+        assert any(line.split(":")[0].split()[-1] == name for line in firsts), name
+    assert all(line.split()[0] in ("ok", "warn", "FAIL") for line in firsts)
+
+
+def test_a_long_check_wraps_with_its_fix_indented_and_wide_keeps_one_line(capsys, monkeypatch):
+    detail, fix = "word " * 30, "run " + "this " * 25
+    monkeypatch.setattr(setup_check, "CHECKS", (lambda: setup_check.Check("jail", "warn", detail, fix),))
+    _, out, _ = run(capsys, "setup", "--validate")
+    lines = out.splitlines()[:-1]
+    assert max(map(len, lines)) <= 80 and lines[0].startswith("warn jail: word")
+    assert all(line.startswith("     ") for line in lines[1:]) and any("-> run this" in line for line in lines)
+    _, out, _ = run(capsys, "setup", "--validate", "--wide")
+    assert len(out.splitlines()) == 2
 
 
 def test_setup_fails_with_the_fix_when_a_check_fails(capsys, monkeypatch):
     monkeypatch.setattr(setup_check, "CHECKS", (lambda: setup_check.Check("python", "fail", "Python 3.8", "use 3.11"),))
     code, out, _ = run(capsys, "setup")
-    assert code == 1 and "FAIL python: Python 3.8  -> use 3.11" in out and "not ready" in out
+    assert code == 1 and "FAIL python: Python 3.8\n     -> use 3.11" in out and "not ready" in out
 
 
 def test_setup_reports_each_jail_probe_with_its_fix(monkeypatch):
