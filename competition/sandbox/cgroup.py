@@ -28,7 +28,7 @@ def version() -> str:
     return "v1" if (ROOT / "memory").is_dir() and (ROOT / "pids").is_dir() else "none"
 
 
-def _own_path(controller: str) -> str:
+def own_path(controller: str) -> str:
     """The parent's group in `controller`'s hierarchy ("" for v2's single hierarchy), from /proc/self/cgroup."""
     for line in Path("/proc/self/cgroup").read_text().splitlines():
         _, names, path = line.split(":", 2)
@@ -40,7 +40,7 @@ def _own_path(controller: str) -> str:
 def _candidates_v2() -> list[Path]:
     """Where a v2 group may go: a `tinymlperf` group at the root (a group with processes cannot delegate
     controllers to children), then the parent's own group (works under delegation, e.g. a systemd user scope)."""
-    own = ROOT / _own_path("").lstrip("/")
+    own = ROOT / own_path("").lstrip("/")
     return [ROOT / "tinymlperf", own]
 
 
@@ -74,24 +74,24 @@ class Cgroup:
             if self.kind == "v1":
                 if not (ROOT / "cpuset").is_dir():
                     return False
-                path = ROOT / "cpuset" / _own_path("cpuset").lstrip("/") / name
+                path = ROOT / "cpuset" / own_path("cpuset").lstrip("/") / name
                 remove_orphans(path.parent)
                 path.mkdir()
                 self.dirs["cpuset"] = path
-                _write(path / "cpuset.mems", (path.parent / "cpuset.mems").read_text().strip())
-                _write(path / "cpuset.cpus", cpu)
+                write(path / "cpuset.mems", (path.parent / "cpuset.mems").read_text().strip())
+                write(path / "cpuset.cpus", cpu)
                 return True
             base = self.dirs[""].parent
             if "cpuset" not in (base / "cgroup.subtree_control").read_text().split():
-                _write(base / "cgroup.subtree_control", "+cpuset")
-            _write(self.dirs[""] / "cpuset.cpus", cpu)
+                write(base / "cgroup.subtree_control", "+cpuset")
+            write(self.dirs[""] / "cpuset.cpus", cpu)
             return True
         except OSError:
             return False
 
     @classmethod
     def _create_v1(cls, name: str, memory_bytes: int, processes: int) -> "Cgroup":
-        dirs = {c: ROOT / c / _own_path(c).lstrip("/") / name for c in ("memory", "pids")}
+        dirs = {c: ROOT / c / own_path(c).lstrip("/") / name for c in ("memory", "pids")}
         for path in dirs.values():
             remove_orphans(path.parent)
         group = cls("v1", {})
@@ -99,9 +99,9 @@ class Cgroup:
             path.mkdir()
             group.dirs[controller] = path
         try:
-            _write(dirs["memory"] / "memory.limit_in_bytes", memory_bytes)
-            _write_optional(dirs["memory"] / "memory.memsw.limit_in_bytes", memory_bytes)  # no escape into swap
-            _write(dirs["pids"] / "pids.max", processes)
+            write(dirs["memory"] / "memory.limit_in_bytes", memory_bytes)
+            write_optional(dirs["memory"] / "memory.memsw.limit_in_bytes", memory_bytes)  # no escape into swap
+            write(dirs["pids"] / "pids.max", processes)
         except OSError:
             group.close()
             raise
@@ -114,7 +114,7 @@ class Cgroup:
                 base.mkdir(exist_ok=True)
                 enabled = (base / "cgroup.subtree_control").read_text().split()
                 if not {"memory", "pids"} <= set(enabled):
-                    _write(base / "cgroup.subtree_control", "+memory +pids")
+                    write(base / "cgroup.subtree_control", "+memory +pids")
                 remove_orphans(base)
                 path = base / name
                 path.mkdir()
@@ -122,9 +122,9 @@ class Cgroup:
                 continue
             group = cls("v2", {"": path})
             try:
-                _write(path / "memory.max", memory_bytes)
-                _write_optional(path / "memory.swap.max", 0)
-                _write(path / "pids.max", processes)
+                write(path / "memory.max", memory_bytes)
+                write_optional(path / "memory.swap.max", 0)
+                write(path / "pids.max", processes)
             except OSError:
                 group.close()
                 continue
@@ -134,7 +134,7 @@ class Cgroup:
     def join(self) -> None:
         """Move the calling process into the group (call in the child's preexec, before dropping privileges)."""
         for path in self.dirs.values():
-            _write(path / "cgroup.procs", os.getpid())
+            write(path / "cgroup.procs", os.getpid())
 
     # -- the memory meter ------------------------------------------------------------------------------------------
     @property
@@ -144,7 +144,7 @@ class Cgroup:
     def reset_peak(self) -> None:
         """Start a new peak window at the group's current usage."""
         if self.kind == "v1":
-            _write(self.dirs["memory"] / "memory.max_usage_in_bytes", 0)
+            write(self.dirs["memory"] / "memory.max_usage_in_bytes", 0)
             return
         if self._peak_fd is None:  # v2 resets per open file: keep one open and read through it
             self._peak_fd = os.open(self.dirs[""] / "memory.peak", os.O_RDWR)
@@ -182,7 +182,7 @@ class Cgroup:
             os.close(self._peak_fd)
             self._peak_fd = None
         for path in self.dirs.values():
-            _kill_members(path)
+            kill_members(path)
             for _ in range(50):
                 try:
                     path.rmdir()
@@ -199,13 +199,15 @@ def remove_orphans(parent: Path) -> None:
     for path in parent.glob(f"{PREFIX}*"):
         creator = path.name.rsplit("-", 2)[-2] if path.name.count("-") >= 3 else ""
         if creator.isdigit() and not Path(f"/proc/{creator}").exists():
+            for name, thawed in (("cgroup.freeze", 0), ("freezer.state", "THAWED")):
+                write_optional(path / name, thawed)  # a frozen orphan dies of its pending SIGKILL once thawed
             try:
                 path.rmdir()  # fails harmlessly while the group still has members
             except OSError:
                 pass
 
 
-def _kill_members(path: Path) -> None:
+def kill_members(path: Path) -> None:
     try:
         pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
     except (OSError, ValueError):
@@ -217,14 +219,14 @@ def _kill_members(path: Path) -> None:
             pass
 
 
-def _write(path: Path, value: object) -> None:
+def write(path: Path, value: object) -> None:
     with open(path, "w") as handle:
         handle.write(str(value))
 
 
-def _write_optional(path: Path, value: object) -> None:
+def write_optional(path: Path, value: object) -> None:
     if path.exists():
         try:
-            _write(path, value)
+            write(path, value)
         except OSError:
             pass

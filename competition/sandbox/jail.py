@@ -24,6 +24,7 @@ from pathlib import Path
 
 import competition
 from competition.sandbox import cgroup, limits as limits_mod
+from competition.sandbox.freezer import FreezeGroup
 from competition.sandbox.libc import LIBC
 
 NOBODY = 65534
@@ -170,14 +171,16 @@ class Plan:
     binds: list[tuple[str, str]] = field(default_factory=list)  # (host source, stage dir) prepared by preexec
     group: cgroup.Cgroup | None = None
     drop_root: bool = False
+    freeze_group: FreezeGroup | None = None
 
     @classmethod
     def for_worker(cls, bwrap: str, submission: Path, stage: Path, command: list[str], env: dict[str, str],
-                   info_fd: int, tmpfs_bytes: int, group: cgroup.Cgroup | None) -> "Plan":
+                   info_fd: int, tmpfs_bytes: int, group: cgroup.Cgroup | None,
+                   freeze_group: FreezeGroup | None = None) -> "Plan":
         """The plan of a worker jail; `stage` is an empty folder of the parent's temporary directory."""
         exe, prefix = interpreter()
         sources = [(prefix, prefix), *package_binds(), (str(submission), SUBMISSION)]
-        plan = cls([], group=group, drop_root=os.geteuid() == 0)
+        plan = cls([], group=group, drop_root=os.geteuid() == 0, freeze_group=freeze_group)
         optional = supported_options(bwrap)
         argv = [bwrap, "--unshare-all", "--unshare-user", *optional & {"--disable-userns"}, "--die-with-parent",
                 "--new-session", "--clearenv", "--hostname", "jail"]
@@ -231,9 +234,11 @@ class Plan:
         return str(stage_dir)
 
     def preexec(self) -> None:
-        """Runs in the child between fork and exec: join the cgroup, stage the binds, drop root to nobody."""
+        """Runs in the child between fork and exec: join the cgroups, stage the binds, drop root to nobody."""
         if self.group is not None:
             self.group.join()
+        if self.freeze_group is not None:
+            self.freeze_group.join()
         limits_mod.place_worker()
         if self.binds:
             _stage_mounts(self.binds)

@@ -20,12 +20,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from competition.sandbox import cgroup as cgroup_mod, channel, jail, limits as limits_mod, network
+from competition.sandbox.freezer import FreezeError, FreezeGroup, TaskStopper
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # The module the worker runs as (`python -I -B -m WORKER_MODULE`); trusted code never imports it.
@@ -34,10 +37,31 @@ ISOLATIONS = ("auto", "jail", "process")
 # A reply carries outputs (scores, logits, tokens, trained weights): far below this. A bigger array is refused
 # before the parent allocates it (the channel's own bound, 1 GiB per array, is for the inputs the parent sends).
 REPLY_ARRAY_BYTES = 64 << 20
+# CPU a frozen worker may show between two turns: none runs, but the last task to freeze may be charged its final
+# microseconds after the kernel reported the group frozen. A task that escaped the freeze shows whole milliseconds.
+FROZEN_SLACK_NS = 1_000_000
 
 
 class WorkerError(RuntimeError):
     """The submission failed inside the worker, broke a limit or the protocol; the message says which."""
+
+
+class OffTurnError(WorkerError):
+    """The worker's tasks used CPU while it was frozen between its turns (a task escaped the freeze)."""
+
+
+@dataclass
+class Turn:
+    """One turn of a worker (`Worker.turn`): its wall seconds awake and the CPU its tasks used outside the body of
+    the turn, i.e. while being thawed and frozen around the request (0 for an idle worker; a thread that keeps
+    running after the reply burns it)."""
+
+    seconds: float = 0.0
+    off_turn_ns: int = 0
+
+    @property
+    def off_turn_s(self) -> float:
+        return self.off_turn_ns / 1e9
 
 
 @dataclass
@@ -207,7 +231,8 @@ class Worker:
         self._ns_init: int | None = None  # host pid of the jail's pid-namespace init (bwrap's reaper)
         self._host_pid: int | None = None
         self._group: cgroup_mod.Cgroup | None = None
-        self._paused: list[int] = []
+        self._freezer: FreezeGroup | TaskStopper | None = None
+        self._frozen_ns: int | None = None  # the worker's CPU counter when it was last frozen
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "Worker":
@@ -255,12 +280,14 @@ class Worker:
         self._tmp.chmod(0o711)  # bwrap, running as nobody, must reach the stage folders below it
         self._group = cgroup_mod.Cgroup.create(self.label, limits.memory_bytes, limits.processes,
                                                limits_mod.worker_cpu())
+        freeze_group = FreezeGroup.create(self.label, self._group)
+        self._freezer = freeze_group or TaskStopper(self._worker_pids)
         info_r, info_w = os.pipe()
         command = ["-I", "-B", "-c", jail.bootstrap(limits_mod.rlimits(limits), WORKER_MODULE),
                    *self._worker_args(fds, jail.SUBMISSION)]
         plan = jail.Plan.for_worker(jail.status().bwrap or "bwrap", root, self._tmp / "stage", command,
                                     scrubbed_env("/tmp", self.blas_threads, self.extra_env), info_w,
-                                    limits.tmpfs_bytes, self._group)
+                                    limits.tmpfs_bytes, self._group, freeze_group)
         try:
             self._popen(plan.argv, (*fds, info_w), plan.preexec, cwd="/")
         finally:
@@ -279,12 +306,13 @@ class Worker:
             cpu += ", no transparent huge pages"
         limit = (f"cgroup {self._group.kind} memory+pids, rlimits, {cpu}" if self._group else
                  f"rlimits (no writable cgroup), {cpu}")
-        return (f"bubblewrap: user/pid/mount/net/ipc/uts/cgroup namespaces, {user}, read-only root, private /tmp, "
-                f"empty environment; limits: {limit}")
+        return (f"bwrap: user/pid/mount/net/ipc/uts/cgroup ns, {user}, ro root, own /tmp, empty env; "
+                f"idle: {self._freezer.method}; limits: {limit}")  # at most 200 characters (result schema)
 
     def _start_process(self, root: Path, fds: tuple[int, int]) -> str:
         """The process sandbox (no jail here); returns the method text of the sandbox record."""
         (self._tmp / "home").mkdir()
+        self._freezer = TaskStopper(self._worker_pids)
         status_r, status_w = os.pipe()
         limits = self.limits
 
@@ -304,7 +332,7 @@ class Worker:
         how = f"{method}; loopback only" if method else "no network namespace (not permitted here)"
         if os.geteuid() == 0:
             how += "; runs as root: RLIMIT_NPROC not enforced, fork refused by the audit hook"
-        return f"process sandbox: scrubbed environment, rlimits, {how}"
+        return f"process sandbox: scrubbed environment, rlimits, {how}; idle: {self._freezer.method}"
 
     def _popen(self, argv: list[str], fds: tuple[int, ...], preexec, cwd: str, env: dict | None = None) -> None:
         log = open(self._tmp / "worker.log", "wb")
@@ -328,45 +356,71 @@ class Worker:
         self.sandbox = SandboxRecord(network_isolated=isolated, method=method, limits=self.limits.as_record(),
                                      isolation="jail" if jailed else "process", memory_meter=self.memory_meter)
 
-    def pause(self) -> None:
-        """Stop (SIGSTOP) every process the worker started until `resume`: an idle worker computes nothing, so no
-        thread or child of a submission can burn CPU (slow the others, or precompute) while another request is timed.
-        Repeated until every process is seen stopped, so a child forked meanwhile is stopped too."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        root = self._ns_init if self._ns_init is not None else self._proc.pid
-        deadline = time.monotonic() + 2.0
-        while True:
-            members = descendant_pids(root) + ([] if self._ns_init is not None else [root])
-            running_members = [pid for pid in members if process_state(pid) not in ("T", "t", "Z", "X", "")]
-            if not running_members:
-                return
-            if time.monotonic() > deadline:
-                self._kill_all()
-                raise WorkerError(f"{self.label}: the worker's processes could not be stopped between requests "
-                                  f"({len(running_members)} kept running); everything it started was killed")
-            for pid in running_members:
-                try:
-                    os.kill(pid, signal.SIGSTOP)
-                except (ProcessLookupError, PermissionError):
-                    continue
-                if pid not in self._paused:
-                    self._paused.append(pid)
-            time.sleep(0)
+    def _worker_pids(self) -> list[int]:
+        """Host pids of every process the worker started (in a jail: every process of its pid namespace)."""
+        if self._ns_init is not None:
+            return descendant_pids(self._ns_init)
+        return [self._proc.pid, *descendant_pids(self._proc.pid)] if self._proc is not None else []
 
-    def resume(self) -> None:
-        """Continue (SIGCONT) every process `pause` stopped."""
-        for pid in self._paused:
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except (ProcessLookupError, PermissionError):
-                pass
-        self._paused = []
+    def cpu_ns(self) -> int | None:
+        """CPU every task of the worker used so far, in nanoseconds, read from outside (its freezer cgroup, else
+        /proc); None when it cannot be read."""
+        try:
+            return self._freezer.cpu_ns() if self._freezer is not None else None
+        except (OSError, ValueError):
+            return None
+
+    def pause(self) -> int | None:
+        """Freeze every task the worker started until `resume` (its freezer cgroup, else SIGSTOP of every process
+        with a running task), then check that none runs: an idle worker computes nothing, so no thread or child of a
+        submission can burn CPU (slow the others, or precompute) while another request is timed. Returns the CPU
+        counter read once frozen (None when the worker is not running). A worker that cannot be frozen is killed."""
+        if self._proc is None or self._proc.poll() is not None or self._freezer is None:
+            return None
+        try:
+            self._freezer.freeze(self._worker_pids)
+        except (FreezeError, OSError) as err:
+            self._kill_all()
+            raise WorkerError(f"{self.label}: the worker could not be frozen between requests: {err}; everything "
+                              f"it started was killed") from None
+        self._frozen_ns = self.cpu_ns()
+        return self._frozen_ns
+
+    def resume(self) -> int | None:
+        """Thaw the worker frozen by `pause`, after checking that its tasks used no CPU meanwhile (else it is killed
+        and OffTurnError names how much). Returns the CPU counter read before thawing (None if it was not frozen)."""
+        frozen, self._frozen_ns = self._frozen_ns, None
+        if frozen is None or self._freezer is None:
+            return None
+        now = self.cpu_ns()
+        if now is not None and now - frozen > FROZEN_SLACK_NS:
+            self._kill_all()
+            raise OffTurnError(f"{self.label}: its tasks used {(now - frozen) / 1e6:.1f} ms of CPU while it was "
+                               f"frozen between its turns (a task escaped the freeze); everything it started was "
+                               f"killed")
+        self._freezer.thaw()
+        return now
+
+    @contextmanager
+    def turn(self) -> Iterator[Turn]:
+        """The worker runs only inside this block: thawed before, frozen after (neither on any clock). The Turn
+        gets the block's wall seconds and, once frozen, the CPU the worker's tasks used outside the block's body."""
+        turn = Turn()
+        before = self.resume()
+        start, began = self.cpu_ns(), time.monotonic()
+        try:
+            yield turn
+        finally:
+            end = self.cpu_ns()
+            turn.seconds = time.monotonic() - began
+            after = self.pause()
+        if None not in (before, start, end, after):
+            turn.off_turn_ns = max(0, start - before) + max(0, after - end)
 
     def close(self) -> None:
         """Ask the worker to exit, kill everything it started, remove its cgroup and the temporary copy."""
         if self._proc is not None:
-            self.resume()
+            self._thaw()
             if self._proc.poll() is None and self._ns_init is None:
                 try:
                     channel.send(self._write_fd, {"op": "exit"})
@@ -376,6 +430,9 @@ class Worker:
             self._kill_all()
             self._close_pipes()
             self._proc = None
+        if self._freezer is not None:
+            self._freezer.close()
+            self._freezer = None
         if self._group is not None:
             self._group.close()
             self._group = None
@@ -481,14 +538,21 @@ class Worker:
                 os.kill(self._ns_init, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+            self._thaw()  # a task frozen by the v1 freezer dies of SIGKILL only once thawed
             self._wait(2.0)  # bwrap reaps its namespace init and exits
         try:
             os.killpg(self._proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        self._thaw()
         if self._proc.poll() is None:
             self._proc.kill()
         self._wait(5.0)
+
+    def _thaw(self) -> None:
+        self._frozen_ns = None
+        if self._freezer is not None:
+            self._freezer.thaw()
 
     def _wait(self, seconds: float) -> None:
         try:
