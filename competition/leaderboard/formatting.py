@@ -83,6 +83,11 @@ def edge_score(result: Result) -> str:
     return text
 
 
+def lower_first(label: str) -> str:
+    """A label inside a sentence: "Accuracy per MB" -> "accuracy per MB" (acronyms kept)."""
+    return label[:1].lower() + label[1:]
+
+
 def metric_value(rank_by: str, value: float | None) -> str:
     """A board's metric value (e.g. its baseline reference line) in that metric's unit."""
     if rank_by in ("peak_memory_bytes", "model_size_bytes"):

@@ -1,35 +1,46 @@
-"""LEADERBOARD.md: GitHub-flavoured tables (tabulate, tablefmt="github"), every user string escaped."""
+"""LEADERBOARD.md: readable as plain text and as rendered GitHub Markdown. Per event ranking with entries: the
+ranking (tabulate's github tables, split to fit WIDTH) and the top 3 of each category that ranks anyone; boards
+with no ranked entry are left out (Leaders and Not ranked say why). User strings are escaped with backslashes, never
+HTML entities, and shown whole."""
 
 from __future__ import annotations
 
-import html
 import re
+from collections import defaultdict
 
 from tabulate import tabulate
 
-from competition.leaderboard.categories import VIEWS, categories, category
-from competition.leaderboard import formatting
+from competition.leaderboard import fields, formatting
+from competition.leaderboard.categories import categories
 from competition.leaderboard.formatting import rank
 from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.rankings import Board, Row
-from competition.leaderboard.table import columns_for, reference_line
+from competition.leaderboard.table import athlete, columns_for, reference_line
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~<])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # "&amp;" would render as "&": escape the "&" of anything entity-shaped
 
 
 def md(text: str) -> str:
-    """Escape a user string for a Markdown table cell (no markup, no HTML, no line breaks)."""
+    """Escape a user string for Markdown (a table cell or a list item): no markup, no HTML tag or entity, no line
+    break. Backslash escapes only, so the raw file reads as the text ("a \\| b", never "&lt;")."""
     flat = " ".join(str(text).split())
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", flat), quote=False)
+    return _ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", flat))
+
+
+def prose(text: str) -> str:
+    """The maintainers' rules text (categories.yaml): its Markdown (`code`) is kept; no HTML, no table pipes."""
+    flat = " ".join(str(text).split())
+    return _ENTITY.sub(r"\\&", re.sub(r"([<|])", r"\\\1", flat))
 
 
 WIDTH = 120  # widest line of a table: GitHub shows wider ones with a scroll bar, and the raw file wraps
-ATHLETE_CHARS = 32  # an athlete (team) cell is cut to this many characters (the site shows it whole)
+PODIUM = 3  # the category lines show the entries ranked 1 to 3 (all of a tie); every rank is on the site
+OPTIONAL_COLUMNS = {"energy": formatting.NOT_MEASURED, "pr": "no PR"}  # left out when no row has a value
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
-
 
 
 def report_link(name: str) -> str:
@@ -43,8 +54,9 @@ def pr_link(number: int) -> str:
 
 
 def link_definitions(lb: Leaderboard) -> list[str]:
-    """The targets of every report and PR link, relative to LEADERBOARD.md at the repository root."""
-    results = lb.results + [h.result for h in lb.history_entries]
+    """The targets of every report and PR link (results that count; history lines link nothing), relative to
+    LEADERBOARD.md at the repository root."""
+    results = lb.results
     names = sorted({r["submission"]["name"] for r in results})
     numbers = sorted({r["submission"]["pr_number"] for r in results if r["submission"].get("pr_number")})
     return ([f"[{md(name)}]: submissions/{name}/README.md" for name in names]
@@ -57,12 +69,9 @@ def _cell(board_row: Row, column_id: str, text: str) -> str:
     number = board_row.result["submission"].get("pr_number")
     if column_id == "pr" and number:
         return pr_link(number)
-    if column_id == "athlete":
-        return md(text if len(text) <= ATHLETE_CHARS else text[:ATHLETE_CHARS - 1] + "…")
     return text  # other cells are formatted numbers
 
 
-CATEGORY_ROWS = 10  # a category table shows its top rows; each entrant's rank is on its site page
 KEY_COLUMNS = ("rank", "submission")  # repeated in every part of a ranking split to fit WIDTH
 
 
@@ -80,32 +89,59 @@ def _split(headers: list[str], cells: list[list[str]], keys: int) -> list[list[i
     return [list(range(keys)) + group for group in groups]
 
 
-def board_table(board: Board, lb: Leaderboard) -> str:
-    """The ranked rows of a board as Markdown tables no wider than WIDTH (split by `_split`, rank and submission
-    repeated in each part); a category board shows its top CATEGORY_ROWS."""
-    columns = sorted(columns_for(board), key=lambda c: c.id not in KEY_COLUMNS)  # stable: keys first
-    shown = board.ranked if board.category is None else board.ranked[:CATEGORY_ROWS]
+def board_table(board: Board) -> str:
+    """Every ranked row of an event ranking as Markdown tables no wider than WIDTH (split by `_split`, rank and
+    submission repeated in each part); a column no row has a value for (energy, PR) is left out."""
+    columns = [c for c in columns_for(board)
+               if c.id not in OPTIONAL_COLUMNS or any(c.text(r) != OPTIONAL_COLUMNS[c.id] for r in board.ranked)]
     headers = [c.header for c in columns]
-    cells = [[_cell(row, c.id, c.text(row)) for c in columns] for row in shown]
+    cells = [[_cell(row, c.id, c.text(row)) for c in columns] for row in board.ranked]
     keys = sum(c.id in KEY_COLUMNS for c in columns)
-    table = "\n\n".join(_table([headers[i] for i in group], [[row[i] for i in group] for row in cells])
-                         for group in _split(headers, cells, keys))
-    if len(shown) < len(board.ranked):
-        table += f"\n\nTop {len(shown)} of {len(board.ranked)}; every entrant's rank is on its page of the site."
-    return table
+    return "\n\n".join(_table([headers[i] for i in group], [[row[i] for i in group] for row in cells])
+                        for group in _split(headers, cells, keys))
 
 
-def _boards(boards: list[Board], lb: Leaderboard) -> list[str]:
-    parts = []
-    for board in boards:
-        body = board_table(board, lb) if board.ranked else "_No entry beats the baseline yet._"
-        parts += [f"#### {md(board.title)}", "", reference_line(board), "", body, ""]
+def _ranked_value(board: Board, row: Row) -> str:
+    """An entry's value of the metric the board sorts by (speedup, peak memory for Memory Master, ...)."""
+    return next(c.text(row) for c in columns_for(board) if c.id == board.metric.column)
+
+
+def _podium(board: Board) -> str:
+    """One category's line: its value, the baseline's, and the entries ranked 1 to PODIUM (all of a tie)."""
+    rows = [row for row in board.ranked if row.rank is not None and row.rank <= PODIUM]
+    entries = ", ".join(f"{rank(r.rank, r.tied)} {report_link(r.name)} {_ranked_value(board, r)}" for r in rows)
+    more = f" ({len(board.ranked)} ranked)" if len(board.ranked) > len(rows) else ""
+    baseline = formatting.metric_value(board.metric.rank_by, board.reference)
+    label = md(formatting.lower_first(board.metric.label))
+    return f"- **{md(board.category.title)}** by {label}, baseline {baseline}: {entries}{more}"
+
+
+def _group(boards: list[Board]) -> list[str]:
+    """One event x division x runner: its event ranking when anyone is ranked, then the podium of every category
+    that ranks anyone; nothing when nobody is ranked anywhere."""
+    event = next((b for b in boards if b.category is None and b.ranked), None)
+    podiums = [_podium(b) for b in boards if b.category is not None and b.ranked]
+    if event is None and not podiums:
+        return []
+    parts = [f"### {md(boards[0].where)}", ""]
+    if event is not None:
+        parts += [reference_line(event), "", board_table(event), ""]
+    if podiums:
+        parts += ["Categories (top 3):", "", *podiums, ""]
     return parts
 
 
+def _boards(boards: list[Board]) -> list[str]:
+    """The groups of `boards` (event x division x runner x split), in board order."""
+    groups: dict[tuple[str, str, str, str], list[Board]] = defaultdict(list)
+    for board in boards:
+        groups[(board.split, board.event_id, board.division, board.runner_class)].append(board)
+    return [line for group in groups.values() for line in _group(group)]
+
+
 def _categories() -> list[str]:
-    return [f"- **{md(c.title)}**, ranked by {md(c.metric.label.lower())}: {md(c.description)} "
-            f"_({md(c.source)})_" for c in categories()] + [""]
+    return [f"- **{prose(c.title)}**, ranked by {prose(formatting.lower_first(c.metric.label))}: "
+            f"{prose(c.description)} _({prose(c.source)})_" for c in categories()] + [""]
 
 
 def _history(lb: Leaderboard) -> list[str]:
@@ -115,20 +151,6 @@ def _history(lb: Leaderboard) -> list[str]:
 def _awards(lb: Leaderboard) -> list[str]:
     rows = [[md(a.title), ", ".join(map(report_link, a.submissions)), md(a.detail)] for a in lb.awards]
     return [_table(["Award", "Winner", "For"], rows), ""] if rows else []
-
-
-def _views(lb: Leaderboard) -> list[str]:
-    parts = []
-    for _, _, category_id in VIEWS:
-        boards = lb.view_boards(category_id)
-        if not boards:
-            continue
-        rule = category(category_id)
-        rows = [[md(b.event_name), b.division,
-                 ", ".join(f"{rank(r.rank, r.tied)} {report_link(r.name)}" for r in b.ranked[:3])] for b in boards]
-        parts += [f"### {md(rule.title)}", "", f"Podium by {rule.metric.label.lower()}.", "",
-                  _table(["Event", "Division", "Top 3"], rows), ""]
-    return parts
 
 
 def _unranked(lb: Leaderboard) -> list[str]:
@@ -156,14 +178,9 @@ def _leaders(lb: Leaderboard) -> list[str]:
         leaders = [row for row in board.ranked if row.rank == 1]
         where = f"{board.division}, {board.runner_class}" + ("" if board.official else " (unofficial)")
         who = ", ".join(report_link(r.name) for r in leaders) or "no entry beats the baseline yet"
-        rows.append([md(board.event_name), where, who, _ranked_value(board, leaders[0]) if leaders else ""])
+        value = f"{board.metric.label}: {_ranked_value(board, leaders[0])}" if leaders else ""
+        rows.append([md(board.event_name), where, who, value])
     return [_table(["Event", "Ranking", "Leader", "Ranked by"], rows), ""] if rows else []
-
-
-def _ranked_value(board: Board, row: Row) -> str:
-    """The leader's value of the metric the ranking sorts by (speedup, or peak memory for Memory Master, ...)."""
-    value = next(c.text(row) for c in columns_for(board) if c.id == board.metric.column)
-    return f"{board.metric.label}: {value}"
 
 
 def _section(title: str, body: list[str], intro: str = "") -> list[str]:
@@ -173,36 +190,51 @@ def _section(title: str, body: list[str], intro: str = "") -> list[str]:
     return [f"## {title}", "", *([intro, ""] if intro else []), *body, *([""] if body[-1] else [])]
 
 
+def _entrants(lb: Leaderboard) -> list[str]:
+    """Who each submission is by (whole names; the tables leave them out so the numbers fit), from its latest run."""
+    lines = []
+    for name in lb.submissions:
+        latest = max(lb.history(name), key=fields.run_order)["submission"]
+        number = latest.get("pr_number")
+        pr = f", {pr_link(number)}" if number else ""
+        lines.append(f"- {report_link(name)} ({latest['division']}{pr}): {md(athlete({'submission': latest}))}")
+    return lines
+
+
+def _resolutions() -> list[str]:
+    """A sentence per value ranked at a stated resolution (competition/rules/categories.yaml)."""
+    stated = {(c.metric.label, c.metric.resolution) for c in categories() if c.metric.resolution is not None}
+    return [f"{label} values within {100 * resolution:g} % of each other tie (the meter's noise)."
+            for label, resolution in sorted(stated)]
+
+
 def render_markdown(lb: Leaderboard) -> str:
     """The whole LEADERBOARD.md."""
-    official = lb.shown_boards(official=True)
-    official_parts = _boards([b for b in official if b.category is None and b.split == "public"], lb)
-    for each in categories():
-        mine = [b for b in official if b.category_id == each.id and b.split == "public"]
-        if mine:
-            official_parts += [f"### {md(each.title)}", "", md(each.description), "", *_boards(mine, lb)]
-    private = _boards([b for b in official if b.split == "private"], lb) if lb.revealed else []
+    official = [b for b in lb.boards if b.official and b.split == "public"]
+    private = [b for b in lb.boards if b.official and b.split == "private"] if lb.revealed else []
     parts = [
         f"# {md(lb.config.site_title)}: season {md(lb.config.season)}", "",
         "Generated by `tito leaderboard build` from the stored results; do not edit by hand.",
         "Speedup = baseline time / submission time on the same machine, with its 95 % confidence interval.",
         "Only entries that beat the baseline beyond the noise are ranked; the baseline is the reference line.",
         "`=` marks a tie: the intervals overlap, directly or through a chain of overlapping entries.",
+        *_resolutions(),
         "Closed and open divisions are ranked separately. Energy is shown only when measured (RAPL); estimates",
-        "never count.", "",
+        "never count. Every ranking in full, with charts, is on the site.", "",
         *_section("Leaders", _leaders(lb)),
-        *_section("Official rankings (reference runner)", official_parts),
-        *_section("Private split (revealed at the end of the season)", private,
+        *_section("Official rankings (reference runner)", _boards(official)),
+        *_section("Private split (revealed at the end of the season)", _boards(private),
                   "Scored on the hidden evaluation split that lives only on the runners."),
-        *_section("Unofficial results (local runners, offline events)", _boards(lb.shown_boards(official=False), lb),
+        *_section("Unofficial results (local runners, offline events)",
+                  _boards([b for b in lb.boards if not b.official]),
                   "Measured on contributors' machines or on offline events: for practice, never official."),
-        *_section("Category podiums", _views(lb)),
         *_section("Awards", _awards(lb)),
         *_section("Not ranked", _unranked(lb), "Entries left off an event ranking: a failed run, a threshold not "
                   "met, or no gain over the baseline beyond the noise. Each submission's page on the site gives the "
                   "reason for every category."),
         *_section("Record progression", _records(lb)),
         *_section("Badges", _badges(lb)),
+        *_section("Entrants", _entrants(lb)),
         *_section("History (results that do not count now)", _history(lb), "Older harness, quick or unisolated "
                   "runs, unregistered runners, disqualified or removed submissions, and files whose scores do not "
                   "follow from their measurements."),

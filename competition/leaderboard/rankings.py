@@ -137,7 +137,7 @@ def _reason(result: Result, category: Category | None, metric: Metric) -> str | 
         elif not verdict["eligible"]:
             reason = verdict["reason"] or "not eligible (no reason given)"
     if reason is None and metric.value(result) is None:
-        reason = f"{metric.label.lower()} not measured"
+        reason = f"{formatting.lower_first(metric.label)} not measured"
         energy = fields.candidate(result).get("energy") or {}
         if metric.column == "energy" and energy.get("reason"):
             reason += f" ({energy['reason']})"
@@ -153,7 +153,7 @@ def _below_reference(result: Result, metric: Metric) -> str | None:
     if value is None or reference is None or metric.better(value, reference):
         return None
     shown = (formatting.metric_value(metric.rank_by, value), formatting.metric_value(metric.rank_by, reference))
-    return (f"not above the baseline's reference line: {metric.label.lower()} {shown[0]} vs the baseline's "
+    return (f"not above the baseline's reference line: {formatting.lower_first(metric.label)} {shown[0]} vs the baseline's "
             f"{shown[1]} in the same run")
 
 

@@ -20,16 +20,20 @@ HOUR, DAY = 3600.0, 86400.0
 TIME_STEPS = (HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 365 * DAY)
 
 
+HIT_RADIUS = 18  # a point's tap target (viewBox units; >= 24 CSS px across when a chart is shrunk to a phone)
+
+
 @dataclass(frozen=True)
 class Point:
     """One plotted point; `label` becomes its tooltip, `name` its text on the chart (front points only); `size`
-    (0..1) scales its radius."""
+    (0..1) scales its radius; `href` makes the point a link with a finger-sized tap target."""
 
     x: float
     y: float
     label: str
     size: float = 0.0
     name: str = ""
+    href: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,8 +152,12 @@ def _svg(title: str, body: str) -> str:
 
 def _dot(frame: _Frame, point: Point, css: str) -> str:
     radius = round(4 + 8 * point.size, 1)
-    return (f'<circle class="{css}" cx="{frame.x(point.x)}" cy="{frame.y(point.y)}" r="{radius}">'
-            f'<title>{escape(point.label)}</title></circle>')
+    x, y = frame.x(point.x), frame.y(point.y)
+    dot = f'<circle class="{css}" cx="{x}" cy="{y}" r="{radius}"><title>{escape(point.label)}</title></circle>'
+    if not point.href:
+        return dot
+    return (f'<a class="point-link" href="{escape(point.href)}" aria-label="{escape(point.label)}">'
+            f'<circle class="hit" cx="{x}" cy="{y}" r="{max(HIT_RADIUS, radius)}"/>{dot}</a>')
 
 
 def _steps(frame: _Frame, points: list[Point], end_x: float, css: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from competition.leaderboard import fields, formatting
+from competition.leaderboard.fields import Result
 from competition.leaderboard.rankings import Board, Row
 
 
@@ -19,9 +20,11 @@ class Column:
     sort_key: Callable[[Row], float | str | None]
 
 
-def _athlete(row: Row) -> str:
-    team = row.result["submission"]["team"]
-    name = row.result["submission"]["athlete_name"]
+def athlete(result: Result) -> str:
+    """"Name (team)", whole: renderers show it beside the submission name (it is not a column, so the ranked
+    value stays in view on a phone)."""
+    team = result["submission"]["team"]
+    name = result["submission"]["athlete_name"]
     return f"{name} ({team})" if team else name
 
 
@@ -33,7 +36,6 @@ def _pr(row: Row) -> str:
 COLUMNS: tuple[Column, ...] = (
     Column("rank", "Rank", lambda row: formatting.rank(row.rank, row.tied), lambda row: row.rank),
     Column("submission", "Submission", lambda row: row.name, lambda row: row.name),
-    Column("athlete", "Athlete", _athlete, lambda row: _athlete(row).lower()),
     Column("speedup", "Speedup [95% CI]", lambda row: formatting.speedup(row.result),
            lambda row: fields.speedup(row.result)),
     Column("quality", "Accuracy", lambda row: formatting.quality(row.result),
@@ -58,17 +60,17 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-EVENT_COLUMNS = ("rank", "submission", "athlete", "speedup", "quality", "memory", "size", "compression", "efficiency",
-                 "energy", "pr")
+EVENT_COLUMNS = ("speedup", "quality", "memory", "size", "compression", "efficiency", "energy", "pr")
+CATEGORY_COLUMNS = ("quality", "pr")
 
 
 def columns_for(board: Board) -> tuple[Column, ...]:
-    """The event columns for an event ranking; a category ranking shows only its own metric besides accuracy."""
-    if board.category is None:
-        keep = EVENT_COLUMNS
-    else:
-        keep = ("rank", "submission", "athlete", board.metric.column, "quality", "pr")
-    return tuple(c for c in COLUMNS if c.id in keep)
+    """Rank, submission and the value the board ranks by first (in view on a narrow screen), then the other event
+    columns for an event ranking, or accuracy and PR for a category ranking."""
+    order = ("rank", "submission", board.metric.column,
+             *(EVENT_COLUMNS if board.category is None else CATEGORY_COLUMNS))
+    by_id = {c.id: c for c in COLUMNS}
+    return tuple(by_id[i] for i in dict.fromkeys(order))
 
 
 def reference_line(board: Board) -> str:
@@ -77,7 +79,7 @@ def reference_line(board: Board) -> str:
     if board.reference is None:
         return "Baseline (reference line, not ranked): not measured."
     rank_by = board.metric.rank_by
-    text = f"Baseline (reference line, not ranked): {board.metric.label.lower()} "
+    text = f"Baseline (reference line, not ranked): {formatting.lower_first(board.metric.label)} "
     low, high = board.reference_span or (board.reference, board.reference)
     same = formatting.metric_value(rank_by, low) == formatting.metric_value(rank_by, high)
     if same or high <= low * (1 + (board.metric.resolution or 0.0)):  # runs agree (within the resolution)

@@ -22,6 +22,12 @@ def _markdown(results=None):
     return render_markdown(assemble(results or sample_results(), [], Config(repository="org/repo")))
 
 
+def _render(markdown: str) -> str:
+    """LEADERBOARD.md as a CommonMark renderer with GitHub's tables shows it (raw HTML passes through)."""
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark").enable("table").render(markdown)
+
+
 def test_markdown_prints_percent_cis_and_not_measured():
     text = _markdown()
     assert "| =1 " in text and "2.00x [1.90, 2.10]" in text and "1.95x [1.85, 2.05]" in text
@@ -39,8 +45,9 @@ def test_markdown_links_reports_and_prs():
 
 def test_markdown_escapes_user_strings():
     text = _markdown()
-    assert "<script>" not in text and "<img" not in text
-    assert "&lt;script&gt;" in text
+    rendered = _render(text)  # CommonMark passes raw HTML through: an unescaped tag would appear here
+    assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
+    assert '\\<script>alert("x")\\</script>' in text  # a backslash escape, readable in the raw file
     for table in re.findall(r"(?:^\|.*\n)+", text, re.MULTILINE):  # a user's "|" never adds a column
         widths = {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()}
         assert len(widths) == 1, table
@@ -50,7 +57,7 @@ def test_markdown_separates_unranked_and_unofficial():
     text = _markdown()
     not_ranked = text.index("## Not ranked")
     unofficial = text.index("## Unofficial results")
-    assert text.index("#### CNN Marathon · closed") < unofficial < not_ranked
+    assert text.index("### CNN Marathon · closed") < unofficial < not_ranked
     assert "accuracy\\_floor failed" in text[not_ranked:]
     assert "CNN Marathon · closed · local runner" in text[unofficial:not_ranked]
     assert "CNN Marathon (offline)" in text[unofficial:not_ranked]

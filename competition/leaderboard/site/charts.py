@@ -11,7 +11,7 @@ from competition.leaderboard.fields import Result
 from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.pareto import pareto_front_max
 from competition.leaderboard.rankings import Board
-from competition.leaderboard.site.html import data_attrs, esc
+from competition.leaderboard.site.html import data_attrs, esc, link
 from competition.leaderboard.svg import Point, axis_values, scatter_svg, step_svg, time_axis, value_axis
 
 
@@ -43,13 +43,13 @@ def pareto_figure(board: Board) -> str:
     sizes = [fields.model_size_bytes(r) for r in usable]
     known = [s for s in sizes if s is not None]
     smallest, largest = (min(known), max(known)) if known else (0, 0)
-    points = []
+    points, key = [], []
     for result, size in zip(usable, sizes):
         scaled = 0.0 if size is None or largest == smallest else (size - smallest) / (largest - smallest)
-        quality = _quality(result)[1]
-        label = (f"{result['submission']['name']}: {formatting.speedup(result)}, {formatting.quality(result)}, "
-                 f"model {formatting.size(size)}")
-        points.append(Point(fields.speedup(result), quality, label, scaled, result["submission"]["name"]))
+        quality, name = _quality(result)[1], result["submission"]["name"]
+        numbers = f"{formatting.speedup(result)}, {formatting.quality(result)}, model {formatting.size(size)}"
+        points.append(Point(fields.speedup(result), quality, f"{name}: {numbers}", scaled, name, _page(name)))
+        key.append((name, numbers))
     front = pareto_front_max([(p.x, p.y if higher else -p.y, -(s if s is not None else float("inf")))
                               for p, s in zip(points, sizes)])
     base_quality = _baseline_quality(usable, higher)
@@ -61,7 +61,20 @@ def pareto_figure(board: Board) -> str:
     attrs = data_attrs({"event": board.event_id, "division": board.division, "runner": board.runner_class})
     return (f'<figure class="filterable"{attrs}>{svg}<figcaption>{esc(board.title)}: right = faster, '
             f"{'up' if higher else 'down'} = better quality, larger dot = larger model; red: the Pareto front "
-            "(no other entry is faster, better and smaller at once); dashed: the baseline.</figcaption></figure>")
+            "(no other entry is faster, better and smaller at once); dashed: the baseline.</figcaption>"
+            f"{chart_key(key)}</figure>")
+
+
+def _page(name: str) -> str:
+    return f"submissions/{name}.html"
+
+
+def chart_key(entries: list[tuple[str, str]]) -> str:
+    """Each point's submission (a link) and numbers as text under its chart: readable without hovering, which a
+    touch screen cannot do."""
+    items = "".join(f"<li>{link(_page(name), name)}: {esc(numbers)}</li>" for name, numbers in entries)
+    return f'<ul class="chart-key">{items}</ul>'
+
 
 
 def pareto_section(lb: Leaderboard) -> str:
@@ -70,7 +83,8 @@ def pareto_section(lb: Leaderboard) -> str:
     if not figures:
         return ""
     return ('<section id="pareto"><h2>Speed, quality and size</h2><p class="note">Every current entry of each '
-            "event ranking that ran and met the thresholds (ranked or not). Hover a dot for its numbers.</p>"
+            "event ranking that ran and met the thresholds (ranked or not). Each chart lists its points below it; "
+            "a dot opens its submission.</p>"
             f'<div class="figures">{figures}</div></section>')
 
 
@@ -84,14 +98,15 @@ def progression_section(lb: Leaderboard) -> str:
     figures = []
     for (event_id, division), records in lb.records.items():
         event_name = records[0].event_name
-        points = [Point(_epoch(r.time), r.speedup, f"{r.submission}: {r.speedup:.2f}x on {r.time[:10]}")
-                  for r in records]
+        key = [(r.submission, f"{r.speedup:.2f}x on {r.time[:10]}") for r in records]
+        points = [Point(_epoch(r.time), r.speedup, f"{name}: {numbers}", href=_page(name))
+                  for r, (name, numbers) in zip(records, key)]
         title = f"{event_name} ({division}): speedup record over time"
         x_axis = time_axis([p.x for p in points] + [end], "date (UTC)")
         y_axis = value_axis(axis_values([p.y for p in points], 1.0), "speedup record", "x", min_span=0.5)
         svg = step_svg(title, points, end, x_axis, y_axis, reference_y=1.0)
         figures.append(f'<figure class="filterable"{data_attrs({"event": event_id, "division": division})}>{svg}'
-                       f"<figcaption>{esc(title)}; dashed: the baseline (1x).</figcaption></figure>")
+                       f"<figcaption>{esc(title)}; dashed: the baseline (1x).</figcaption>{chart_key(key)}</figure>")
     if not figures:
         return ""
     return ('<section id="progression"><h2>Record progression</h2><p class="note">The best official speedup that '

@@ -40,12 +40,18 @@ def sort_value(value: float | str | None) -> str:
     return repr(float(value)) if isinstance(value, (int, float)) else str(value)
 
 
-def table(headers: Iterable[str], rows: Iterable[str], css: str = "") -> str:
-    """A table from header texts and pre-rendered <tr> rows (empty tables are omitted by callers)."""
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
-    klass = f' class="{esc(css)}"' if css else ""
-    return (f'<div class="table-wrap"><table{klass}><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody>'
-            "</table></div>")
+def table(headers: Iterable[str], rows: Iterable[str], css: str = "", header_classes: Iterable[str] = ()) -> str:
+    """A table from header texts and pre-rendered <tr> rows (empty tables are omitted by callers); `header_classes`
+    gives each header cell its class (the column's cells carry the same one)."""
+    headers, classes = list(headers), list(header_classes)
+    classes += [""] * (len(headers) - len(classes))
+    head = "".join(f'<th scope="col"{_class(c)}>{esc(h)}</th>' for h, c in zip(headers, classes))
+    return (f'<div class="table-wrap"><table{_class(css)}><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _class(css: str) -> str:
+    return f' class="{esc(css)}"' if css else ""
 
 
 def key_value_table(pairs: Iterable[tuple[str, str]]) -> str:

@@ -10,7 +10,7 @@ from competition.leaderboard.model import Leaderboard
 from competition.leaderboard.rankings import Board, Row
 from competition.leaderboard.site.charts import pareto_section, progression_section
 from competition.leaderboard.site.html import data_attrs, esc, link, page, sort_value, table
-from competition.leaderboard.table import columns_for, reference_line
+from competition.leaderboard.table import athlete, columns_for, reference_line
 
 RUNNER_CLASSES = ("reference", "edge", "local")
 SECTION_TITLES = (("leaders", "Leaders"), ("pareto", "Charts"), ("progression", "Records"),
@@ -34,7 +34,8 @@ def submission_link(name: str, root: str = "") -> str:
 
 def _cell(lb: Leaderboard, row: Row, column_id: str, text: str, root: str = "") -> str:
     if column_id == "submission":
-        return f"{submission_link(row.name, root)} · {link(lb.config.report_url(row.name), 'report', 'report')}"
+        return (f"{submission_link(row.name, root)} · {link(lb.config.report_url(row.name), 'report', 'report')}"
+                f'<span class="athlete">{esc(athlete(row.result))}</span>')
     number = row.result["submission"].get("pr_number")
     if column_id == "pr" and number:
         return link(lb.config.pr_url(number), text)
@@ -50,18 +51,19 @@ def board_section(lb: Leaderboard, board: Board, limit: int | None = INDEX_ROWS,
     """One ranking as a sortable table inside a filterable section: the first `limit` rows (None: all), with a
     link to the full ranking's page when there are more."""
     columns = columns_for(board)
+    classes = [f"col-{c.id}" + (" ranked" if c.id == board.metric.column else "") for c in columns]
     rows = []
     for row in board.ranked[:limit]:
-        cells = "".join(f'<td class="col-{c.id}" data-sort="{esc(sort_value(c.sort_key(row)))}">'
-                        f"{_cell(lb, row, c.id, c.text(row), root)}</td>" for c in columns)
+        cells = "".join(f'<td class="{css}" data-sort="{esc(sort_value(c.sort_key(row)))}">'
+                        f"{_cell(lb, row, c.id, c.text(row), root)}</td>" for c, css in zip(columns, classes))
         rows.append(f'<tr{data_attrs({"submission": row.name})}>{cells}</tr>')
-    body = (table([c.header for c in columns], rows, "sortable") if rows
+    body = (table([c.header for c in columns], rows, "sortable", classes) if rows
             else '<p class="empty">No entry beats the baseline yet.</p>')
     if limit is not None and len(board.ranked) > limit:
         more = (link(root + board_page_path(board), "full ranking") if board.category is None
                 else "every entrant's rank is on its submission page")
         body += f'<p class="note">Top {limit} of {len(board.ranked)}: {more}</p>'
-    ranked_by = f"ranked by {board.metric.label.lower()} · {reference_line(board)}"
+    ranked_by = f"ranked by {formatting.lower_first(board.metric.label)} · {reference_line(board)}"
     anchor = esc(board.id.replace("/", "-"))
     return (f'<section class="board filterable" id="{anchor}"{data_attrs(_board_attrs(board))}>'
             f"<h3>{esc(board.title)}</h3><p class=\"note\">{esc(ranked_by)}</p>{body}</section>")
@@ -122,7 +124,7 @@ def _views(lb: Leaderboard) -> str:
                 + ", ".join(f"{esc(rank(r.rank, r.tied))} {submission_link(r.name)}" for r in b.ranked[:3])
                 + "</td></tr>" for b in boards]
         parts.append(f'<section class="view" id="{esc(view_id)}"><h3>{esc(rule.title)}</h3>'
-                     f'<p class="note">podium by {esc(rule.metric.label.lower())}</p>'
+                     f'<p class="note">podium by {esc(formatting.lower_first(rule.metric.label))}</p>'
                      f'{table(["Event", "Division", "Top 3"], rows)}</section>')
     return '<div class="views">' + "".join(parts) + "</div>" if parts else ""
 
@@ -142,9 +144,14 @@ def _headline(board: Board, row: Row) -> list[tuple[str, str]]:
     return numbers
 
 
+def ranking_href(board: Board) -> str:
+    """Where every ranked row of an event ranking is shown: its own page when the front page shows only the top."""
+    return board_page_path(board) if len(board.ranked) > INDEX_ROWS else "#" + board.id.replace("/", "-")
+
+
 def leader_card(lb: Leaderboard, board: Board) -> str:
-    """One event ranking's champion (all entries sharing rank 1), their headline numbers and links."""
-    anchor = "#" + board.id.replace("/", "-")
+    """One event ranking's champion (all entries sharing rank 1), their headline numbers and links; the counts are
+    those of the ranking it links to (ranked rows) and of the Not ranked table (rows of this ranking)."""
     where = f"{board.division} · {board.runner_class} runner" + ("" if board.official else " · unofficial")
     leaders = [row for row in board.ranked if row.rank == 1]
     if leaders:
@@ -153,13 +160,12 @@ def leader_card(lb: Leaderboard, board: Board) -> str:
         numbers = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in _headline(board, leaders[0]))
         body = (f'<p class="champion"><span class="label">Leader{tie}</span> {names}</p>'
                 f'<dl class="headline">{numbers}</dl>')
-        more = f"{len(board.ranked)} ranked"
     else:
         body = '<p class="empty">No entry beats the baseline yet.</p>'
-        more = f"{len(board.unranked)} not ranked"
+    counts = f"{len(board.ranked)} ranked" + (f" · {len(board.unranked)} not ranked" if board.unranked else "")
     return (f'<article class="card filterable"{data_attrs(_board_attrs(board))}><h3>{esc(board.event_name)}</h3>'
-            f'<p class="note">{esc(where)}</p>{body}<p class="card-link">{link(anchor, "ranking")} · {esc(more)}'
-            "</p></article>")
+            f'<p class="note">{esc(where)}</p>{body}<p class="card-link">{link(ranking_href(board), "ranking")} · '
+            f"{esc(counts)}</p></article>")
 
 
 def leader_cards(lb: Leaderboard) -> str:

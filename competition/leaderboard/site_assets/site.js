@@ -59,7 +59,16 @@
     if (none) { none.hidden = shownBoards !== 0; }
   }
 
+  // Anchored jumps stop below the sticky filter bar: its height (0 where it is not sticky) as --sticky-offset.
+  function measureStickyBar() {
+    var bar = document.getElementById("filters");
+    var sticky = bar && getComputedStyle(bar).position === "sticky";
+    document.documentElement.style.setProperty("--sticky-offset", sticky ? bar.offsetHeight + "px" : "0px");
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    measureStickyBar();
+    window.addEventListener("resize", measureStickyBar);
     document.querySelectorAll("table.sortable").forEach(makeSortable);
     document.querySelectorAll("select.filter").forEach(function (select) {
       select.addEventListener("change", applyFilters);
