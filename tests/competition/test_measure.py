@@ -413,8 +413,8 @@ def test_adaptive_stop_spends_the_budget_when_the_interval_stays_wide() -> None:
     assert sampler.record()["halfwidth"] > 0.02
 
     slow = Sampler(target=0.02, rounds_per_unit=1, min_units=3, max_rounds=100, max_budget_s=0.05)
-    measure = {label: (lambda r: time.sleep(0.005) or 1.0 + 0.3 * (r % 2)) for label in ("candidate", "baseline",
-                                                                                          "baseline_aa")}
+    measure = {label: (lambda r, noisy=noisy: time.sleep(0.005) or noisy(r))
+               for label, noisy in fake_rounds(0.3).items()}
     values = timing.interleaved_rounds(measure, 100, np.random.default_rng(0), until=slow.until())
     assert len(values["baseline"]) == 3 and slow.record()["stop"] == "budget_spent"  # seconds out: the minimum runs
 
@@ -423,16 +423,16 @@ def test_the_stop_is_checked_on_whole_units_and_on_the_values_the_protocol_compu
     from competition.measure.protocols import Sampler
 
     sampler = Sampler(target=0.5, rounds_per_unit=3, min_units=2, max_rounds=30, max_budget_s=600.0)
-    computed = {"candidate": [], "baseline": [], "baseline_aa": []}
+    asked: list[int] = []
 
-    def values_now() -> dict[str, list[float]]:
-        for times in computed.values():
-            times.append(1.0)
-        return computed
+    def values_now() -> dict[str, list[float]]:  # e.g. fastest_passes over every placement so far
+        asked.append(sampler.rounds_done)
+        return {label: [1.0 + 0.01 * (r % 2) for r in range(sampler.rounds_done)]
+                for label in ("candidate", "baseline", "baseline_aa")}
 
     done = sampler.until(values_now)
-    assert [done(r, {}) for r in range(1, 7)] == [False] * 5 + [True]  # asked on rounds 3 and 6 only
-    assert len(computed["baseline"]) == 2 and sampler.units(7) == [0, 0, 0, 1, 1, 1, 2]
+    assert [done(r, {}) for r in range(1, 7)] == [False] * 5 + [True]  # two units of three rounds
+    assert asked == [3, 6] and sampler.units(7) == [0, 0, 0, 1, 1, 1, 2]
 
 
 def test_unit_ratios_pair_rounds_and_leave_out_missing_times() -> None:

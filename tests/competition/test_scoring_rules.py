@@ -207,3 +207,40 @@ def test_edge_score_multiplies_speed_quality_and_measured_energy_only():
     measured = scoring.edge_score(speed, measurements(accuracy=0.9, energy=joules),
                                   measurements(accuracy=0.9, energy={**joules, "joules_per_inference": 1.0}))
     assert measured["value"] == pytest.approx(4.0) and measured["energy_measured"]
+
+
+def test_verdict_names_why_a_tie_is_a_tie():
+    assert scoring.judge(1.5, (1.4, 1.6), units=4) == ("tie", "too_few_units")
+    assert scoring.judge(1.5, (1.4, 1.6), rounds=2) == ("tie", "too_few_rounds")
+    assert scoring.judge(1.01, (0.99, 1.03), units=10, target=0.02) == ("tie", "interval_contains_1")
+    assert scoring.judge(1.01, (0.95, 1.08), units=10, target=0.02) == ("tie", "budget_spent_before_target")
+    assert scoring.judge(1.01, (0.95, 1.08), units=10) == ("tie", "interval_contains_1")  # no target: no claim
+    assert scoring.judge(1.03, (1.01, 1.05), 0.04, units=10) == ("tie", "within_aa_floor")
+    assert scoring.judge(1.03, (1.01, 1.05), 0.02, units=10) == ("faster", None)
+    assert scoring.judge(0.8, (0.75, 0.85), 0.02, units=5) == ("slower", None)
+    assert set(scoring.TIE_REASONS) >= {"too_few_units", "interval_contains_1", "within_aa_floor",
+                                        "budget_spent_before_target"}
+
+
+def test_speedup_over_units_resamples_processes_and_keeps_what_the_store_recomputes_from():
+    ratios = [1.10, 1.11, 0.98, 0.99, 1.05, 1.06, 1.02, 1.03, 1.08, 1.07]
+    units = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    by_units = scoring.speedup(ratios, units=units, target=0.02)
+    by_rounds = scoring.speedup(ratios)
+    assert by_units["units"] == units and by_units["ratios"] == ratios and by_units["value"] == by_rounds["value"]
+    assert by_units["ci95"][1] - by_units["ci95"][0] > by_rounds["ci95"][1] - by_rounds["ci95"][0]
+    assert by_units["verdict"] == "tie" and by_units["reason"] == "budget_spent_before_target"
+    assert by_units["halfwidth"] == pytest.approx((by_units["ci95"][1] - by_units["ci95"][0]) / 2 / by_units["value"])
+    assert set(by_rounds) == {"value", "ci95", "verdict", "ratios"}  # an older result recomputes unchanged
+    with pytest.raises(ValueError, match="units for"):
+        scoring.speedup(ratios, units=units[:-1])
+
+
+def test_clear_speedup_over_enough_units_is_faster_and_score_passes_the_units_and_the_event_target():
+    ratios = [1.5 + 0.01 * (i % 3) for i in range(12)]
+    speed = scoring.score(RULES.event("cnn_marathon_offline"), measurements(), measurements(), speedup_ratios=ratios,
+                          aa_speedup=None, runner_class="local", speedup_units=list(range(12)))["speedup"]
+    assert speed["verdict"] == "faster" and speed["reason"] is None and speed["units"] == list(range(12))
+    few = scoring.score(RULES.event("cnn_marathon_offline"), measurements(), measurements(), speedup_ratios=ratios,
+                        aa_speedup=None, runner_class="local", speedup_units=[i // 3 for i in range(12)])["speedup"]
+    assert few["verdict"] == "tie" and few["reason"] == "too_few_units"  # 4 processes, however many rounds

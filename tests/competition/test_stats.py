@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from competition.measure.stats import estimate, median_ci, percentile, ratios
+from competition.measure.stats import (estimate, halfwidth, median_ci, percentile, ratios, small_sample_factor, t_quantile,
+                                      unit_median_ci)
 
 
 def test_median_and_interval_bracket_the_sample_median() -> None:
@@ -59,3 +60,60 @@ def test_percentile_and_paired_ratios() -> None:
     assert ratios([2.0, 3.0], [1.0, 3.0]) == [2.0, 1.0]
     with pytest.raises(ValueError, match="paired"):
         ratios([1.0], [1.0, 2.0])
+
+
+def process_effect_runs(rng: np.random.Generator, units: int = 10, rounds: int = 6, between: float = 0.05,
+                        within: float = 0.005) -> tuple[np.ndarray, np.ndarray]:
+    """A/A ratios (true value 1) whose worker processes each carry their own luck: strong between, weak within."""
+    unit = np.repeat(np.arange(units), rounds)
+    return np.exp(rng.normal(0.0, between, units)[unit] + rng.normal(0.0, within, unit.size)), unit
+
+
+def test_process_luck_widens_the_unit_interval_where_the_round_bootstrap_stays_narrow() -> None:
+    values, units = process_effect_runs(np.random.default_rng(7))
+    median, lo, hi = unit_median_ci(values, units)
+    _, round_lo, round_hi = median_ci(values)
+    assert halfwidth(median, lo, hi) > 2 * halfwidth(median, round_lo, round_hi)  # ~sqrt(6 rounds a process)
+    assert halfwidth(median, lo, hi) > 0.02  # ~5 % process luck over 10 processes: no 1 % claim
+
+
+def test_resampling_processes_covers_the_truth_and_resampling_rounds_does_not() -> None:
+    rng = np.random.default_rng(11)
+    unit_hits = round_hits = 0
+    for seed in range(120):
+        values, units = process_effect_runs(rng)
+        _, lo, hi = unit_median_ci(values, units, n_resamples=1000, seed=seed)
+        _, round_lo, round_hi = median_ci(values, n_resamples=1000, seed=seed)
+        unit_hits += lo <= 1.0 <= hi
+        round_hits += round_lo <= 1.0 <= round_hi
+    assert unit_hits / 120 >= 0.9
+    assert round_hits / 120 < 0.6  # rounds of one process are not independent draws
+
+
+def test_unit_interval_is_seeded_brackets_the_median_and_takes_the_median_of_all_values() -> None:
+    values, units = process_effect_runs(np.random.default_rng(3), units=6, rounds=3)
+    assert unit_median_ci(values, units, seed=4) == unit_median_ci(values, units, seed=4)
+    median, lo, hi = unit_median_ci(values, units)
+    assert median == float(np.median(values)) and lo < median < hi
+
+
+def test_unit_interval_with_one_unit_is_the_whole_range_and_bad_input_is_refused() -> None:
+    assert unit_median_ci([1.0, 1.2, 0.9], [4, 4, 4]) == (1.0, 0.9, 1.2)
+    with pytest.raises(ValueError, match="one unit label per value"):
+        unit_median_ci([1.0, 2.0], [0])
+    with pytest.raises(ValueError, match="non-finite"):
+        unit_median_ci([1.0, float("inf")], [0, 1])
+
+
+def test_few_units_widen_the_interval_by_students_t() -> None:
+    assert t_quantile(0.975, 1) == pytest.approx(12.706, rel=1e-3)
+    assert t_quantile(0.975, 2) == pytest.approx(4.303, rel=0.01)
+    assert t_quantile(0.975, 5) == pytest.approx(2.571, rel=1e-3)
+    assert t_quantile(0.975, 1000) == pytest.approx(1.962, rel=1e-3)
+    factors = [small_sample_factor(k) for k in (3, 5, 10, 30, 300)]
+    assert factors == sorted(factors, reverse=True) and factors[-1] == pytest.approx(1.0, abs=0.01)
+
+
+def test_estimate_over_units_counts_them() -> None:
+    est = estimate([1.0, 1.1, 0.9, 1.05], units=[0, 0, 1, 1])
+    assert est["units"] == 2 and est["n"] == 4 and est["median"] == pytest.approx(1.025)
