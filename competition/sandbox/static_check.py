@@ -1,8 +1,11 @@
 """AST check of a submission folder: imports outside the allow-list and escape hatches, with file and line.
 
-An early, friendly error (so is the worker's audit hook), not the defence: the OS jail is (jail.py). It is
-deliberately strict: submissions may use only NumPy, tinytorch and a few pure standard-library modules, may not
-reach an OS module through another module's attributes (`tinytorch.atomic.os`), and may not unpickle.
+A lint: an early, friendly error (so is the worker's audit hook), never the boundary. Python cannot be confined from
+inside (reflection reaches everything from anything), so no guarantee of the harness rests on this check: the OS jail
+(jail.py) and the parent's outside meters and checks hold for code that evades it, and the tests run their attacks
+past it. It is deliberately strict: submissions may use only NumPy, tinytorch and a few pure standard-library
+modules, may not reach an OS module through another module's attributes (`tinytorch.atomic.os`, `enum.bltns`,
+`typing.operator.attrgetter("sys")`), and may not unpickle.
 """
 
 from __future__ import annotations
@@ -30,15 +33,24 @@ FORBIDDEN_ATTRIBUTES = frozenset(
      "__mro__", "__closure__", "__func__", "__self__", "__getattribute__", "__reduce__", "__reduce_ex__",
      "__loader__", "__spec__", "__import__", "__subclasshook__", "__defaults__", "__kwdefaults__", "__traceback__",
      "mro", "f_globals", "f_locals", "f_back", "f_builtins", "f_code", "gi_frame", "gi_code", "cr_frame",
-     "ag_frame", "tb_frame", "tb_next", "co_code", "ctypeslib", "f2py", "distutils", "memmap", "fromfile", "tofile"}
+     "ag_frame", "tb_frame", "tb_next", "co_code", "ctypeslib", "f2py", "distutils", "memmap", "fromfile", "tofile",
+     # reflection and code objects reached as attributes (`typing.operator.attrgetter("sys")`, `enum.bltns.eval`,
+     # `typing.types.FunctionType`): what FORBIDDEN_NAMES refuses as a bare name
+     "attrgetter", "methodcaller", "import_module", "CodeType", "FunctionType", "getattr", "setattr", "delattr",
+     "exec", "compile", "globals", "locals", "vars", "breakpoint", "_open"}
 )
 # Modules an allowed package imports for itself: reaching them as attributes (`tinytorch.atomic.os.system`,
 # `tinytorch.serialization.os`) or importing them from it (`from tinytorch.atomic import os`) would launder a
 # forbidden import.
+# Includes every module alias the allowed packages hold (`enum.bltns`, `dataclasses._thread`, `typing.operator`), as
+# test_static_check lists them from the installed packages; only `copy`, `types`, `re` and the like are left out, names
+# too common as attributes of arrays and modules (`types` leads nowhere without its CodeType/FunctionType, refused).
 FORBIDDEN_MODULE_ATTRIBUTES = frozenset(
     {"os", "sys", "subprocess", "shutil", "socket", "builtins", "importlib", "ctypes", "pathlib", "io", "tempfile",
      "signal", "resource", "posix", "_posixsubprocess", "gc", "inspect", "runpy", "threading", "multiprocessing",
-     "mmap", "pickle", "marshal", "urllib", "http", "atomic"}
+     "mmap", "pickle", "marshal", "urllib", "http", "atomic", "_sys", "_os", "_io", "_imp", "_thread", "bltns",
+     "operator", "platform", "gzip", "tarfile", "zipfile", "contextlib", "warnings", "ast", "json", "hashlib",
+     "weakref", "zipimport", "argparse", "shlex", "tracemalloc"}
 )
 # Loaders whose allow_pickle argument can also be given by position or through ** unpacking.
 PICKLE_LOADERS = {"load": 2, "read_array": 1}  # name -> index of the positional allow_pickle argument
