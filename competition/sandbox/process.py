@@ -236,7 +236,7 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------------------------------------------------
     def start(self) -> "Worker":
-        self._tmp = Path(tempfile.mkdtemp(prefix=f"tito-{self.label}-"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="tito-worker-"))  # no label: the jail sees the path (mountinfo)
         root = self._tmp / "submission"
         if self.submission_dir is not None:
             copy_submission(self.submission_dir, root)
