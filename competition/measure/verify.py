@@ -20,10 +20,12 @@ import numpy as np
 
 MAX_ABS_VALUE = 1e30
 # Of repeated predictions, the fraction that may differ from the image's majority class: each sight of an image is
-# perturbed anew, and an image near the decision boundary may change class. Measured (benchmarks/
-# perturbation_accuracy.py, 8 draws): 0.9-1.1 % for the baseline CNN and the example entrants, 2.4 % for the
-# reference MLP. A prediction that flips costs the entry its share of the reported accuracy.
-MAX_DISAGREEMENT = 0.05
+# shifted and noised anew, and an image near a decision boundary may change class, the more often the weaker the
+# model. Measured over 8 draws of the 1 000 bundled test images (benchmarks/perturbation_accuracy.py): 0.9-1.1 % for
+# the baseline CNN and the example entrants, 2.4 % for the reference MLP, 5.6 % for the class-mean template
+# classifier of the protocol tests (80 % accurate). A prediction that flips costs the entry its share of the
+# reported accuracy, so the bound only has to catch outputs that do not depend on the input.
+MAX_DISAGREEMENT = 0.15
 MAX_ROUND_ACCURACY_DROP = 0.05  # below the median round accuracy
 MAX_REPEATED_ROWS = 0.5  # of the output rows, bit-identical to a row for another input
 TIE_TOLERANCE = 1e-3  # logits this close to the maximum (relative to max(1, |max|)) count as ties

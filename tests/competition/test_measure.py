@@ -334,7 +334,7 @@ def test_rounds_must_agree_and_accuracy_comes_from_them() -> None:
         verify.rounds_agree(garbage, labels, "c")
     flips = [(idx, labels.copy()) for _ in range(4)]
     for r in range(4):
-        flips[r][1][r * 8:r * 8 + 8] = (labels[r * 8:r * 8 + 8] + 1) % 10  # 8 % of each round changes class
+        flips[r][1][r * 20:r * 20 + 20] = (labels[r * 20:r * 20 + 20] + 1) % 10  # 20 % of each round changes
     with pytest.raises(verify.Disqualified, match="majority"):
         verify.rounds_agree(flips, labels, "c")
 
