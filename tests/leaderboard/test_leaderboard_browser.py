@@ -1,15 +1,19 @@
-"""The built site in a real browser (Playwright + Debian Chromium): rendering, sorting, filtering, escaping."""
+"""The built site in a real browser (Playwright + Debian Chromium): rendering, sorting, filtering, escaping, and
+what a person sees on a 390 px phone and a 1280 px screen (the ranked value in view, no cut tables, jumps that clear
+the sticky bar, card counts that match their tables, chart points a finger can use)."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 
 import pytest
 
+from competition.leaderboard.build import build
 from competition.leaderboard.config import Config
 from competition.leaderboard.model import assemble
 from competition.leaderboard.site import write_site
@@ -183,3 +187,137 @@ def test_every_page_type_fits_the_viewport(browser, season_site, tmp_path_factor
         assert any(scroll > client for scroll, client, _ in boxes) and all(o == "auto" for *_, o in boxes)
     context.close()
     assert errors == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def store_site(tmp_path_factory):
+    """The site of the committed store (leaderboard/results), built as `tito leaderboard build` builds it."""
+    root = tmp_path_factory.mktemp("store-site")
+    board = ROOT / "leaderboard"
+    build(board / "results", None, root, board / "awards.yaml", board / "config.yaml", board / "disqualified.yaml",
+          ROOT / "submissions")
+    return root
+
+
+SITES = ("season_site", "store_site")
+
+
+def _tab(browser, width, height=844):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    return context, context.new_page()
+
+
+RANKED_COLUMN_BOXES = """sections => sections.map(section => {
+  const label = section.querySelector('p.note').textContent.match(/^ranked by (.*?) ·/)[1];
+  const squash = text => text.toLowerCase().replace(/[^a-z]/g, '');
+  const headers = [...section.querySelectorAll('thead th')];
+  const index = headers.findIndex(th => squash(th.textContent).startsWith(squash(label)));
+  const cells = index < 0 ? [] : [headers[index], ...[...section.querySelectorAll('tbody tr')].map(r => r.children[index])];
+  return [section.id, cells.map(c => { const r = c.getBoundingClientRect(); return [r.left, r.right]; })];
+})"""
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_the_ranked_value_is_in_view_on_a_phone_without_scrolling_sideways(browser, request, site):
+    """At 390 px the column a ranking sorts by is on screen (header and every cell) and the page does not scroll
+    sideways; the other columns may scroll inside the table's own box."""
+    context, tab = _tab(browser, 390)
+    tab.goto((request.getfixturevalue(site) / "index.html").as_uri())
+    assert tab.evaluate("document.scrollingElement.scrollWidth") <= 390
+    boards = tab.locator("section.board").evaluate_all(RANKED_COLUMN_BOXES)
+    assert boards
+    for board_id, cells in boards:
+        assert cells, f"{board_id}: no column for the ranked value"
+        assert all(0 <= left and right <= 390 for left, right in cells), (board_id, cells)
+    context.close()
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_no_table_is_cut_at_1280_px(browser, request, site):
+    root = request.getfixturevalue(site)
+    context, tab = _tab(browser, 1280, 800)
+    pages = ["index.html"] + sorted(str(p.relative_to(root)) for p in root.glob("*/*.html"))
+    for relative in pages:
+        tab.goto((root / relative).as_uri())
+        cut = tab.locator(".table-wrap").evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => [e.closest('[id]')?.id, "
+            "e.scrollWidth, e.clientWidth])")
+        assert cut == [], f"{relative}: {cut}"
+    context.close()
+
+
+FILTER_BAR_CLEARANCE = """target => {
+  const heading = target.matches('h1, h2, h3') ? target : target.querySelector('h2, h3');
+  return [heading.getBoundingClientRect().top, document.getElementById('filters').getBoundingClientRect().bottom];
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_a_jump_to_a_section_or_ranking_lands_below_the_sticky_filter_bar(browser, season_site, width):
+    """Every nav link and every leader card's ranking link: the heading it jumps to is not under the sticky bar
+    (at 800 px the bar wraps onto two lines)."""
+    context, tab = _tab(browser, width, 800)
+    tab.goto((season_site / "index.html").as_uri())
+    links = tab.locator("nav.sections a, .card-link a[href^='#']")
+    hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(hrefs) > 5
+    for i, href in enumerate(hrefs):
+        tab.evaluate("window.scrollTo(0, 0)")
+        links.nth(i).click()
+        tab.wait_for_function("hash => location.hash === hash", arg=href)
+        top, bar_bottom = tab.locator(href).evaluate(FILTER_BAR_CLEARANCE)
+        assert top >= bar_bottom, f"{href}: heading at {top} px under the bar ending at {bar_bottom} px"
+    context.close()
+
+
+def _count(text, what):
+    found = re.search(rf"(\d+) {what}", text)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_leader_card_counts_equal_the_rows_of_the_tables_they_point_to(browser, request, site):
+    root = request.getfixturevalue(site)
+    context, tab = _tab(browser, 1280, 800)
+    tab.goto((root / "index.html").as_uri())
+    cards = tab.locator("article.card").evaluate_all("""cards => cards.map(c => [
+        c.querySelector('.card-link').textContent, c.querySelector('.card-link a').getAttribute('href'),
+        c.dataset.event, c.dataset.division, c.dataset.runner])""")
+    assert cards
+    for text, href, event, division, runner in cards:
+        not_ranked = tab.locator(f"#not-ranked tbody tr[data-category='event'][data-event='{event}']"
+                                 f"[data-division='{division}'][data-runner='{runner}']").count()
+        assert _count(text, "not ranked") == not_ranked, (href, text)
+        if href.startswith("#"):
+            rows = tab.locator(f"{href} tbody tr").count()
+        else:
+            board = context.new_page()
+            board.goto((root / href).as_uri())
+            rows = board.locator("section.board tbody tr").count()
+            board.close()
+        assert _count(text, "ranked") == rows, (href, text)
+    context.close()
+
+
+def test_chart_points_are_finger_sized_links_with_their_numbers_written_out(browser, season_site):
+    """On a phone there is no hover: each point is a tap target of at least 24 x 24 px (WCAG 2.5.8) that opens its
+    submission, every point's numbers are listed under its chart, and the labels stay legible."""
+    context, tab = _tab(browser, 390)
+    tab.goto((season_site / "index.html").as_uri())
+    figures = tab.locator("#pareto figure, #progression figure").evaluate_all("""figures => figures.map(f => [
+        f.querySelectorAll('circle.point').length, f.querySelectorAll('.chart-key li').length,
+        [...f.querySelectorAll('circle.hit')].map(h => { const r = h.getBoundingClientRect(); return [r.width, r.height]; }),
+        Math.min(...[...f.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize)
+                                                       * f.querySelector('svg').getBoundingClientRect().width / 520))])""")
+    assert len(figures) >= 4
+    for points, listed, hits, smallest_text in figures:
+        assert points == listed == len(hits) > 0
+        assert all(width >= 24 and height >= 24 for width, height in hits), hits
+        assert smallest_text >= 10, smallest_text  # CSS px as drawn on the phone's screen
+    assert tab.locator(".chart-key li").first.is_visible()
+    tab.locator("#pareto a.point-link").first.click()
+    tab.wait_for_url(re.compile(r"/submissions/[^/]+\.html$"))
+    context.close()
