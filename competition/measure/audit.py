@@ -11,7 +11,8 @@ what its model really does, and its outputs for images it never saw are its mode
 
 The candidate is disqualified when
 - time: its speedup over the timed rounds (median of the rounds' ratios) is more than TIME_TOLERANCE times its
-  speedup on the audit (a ratio of ratios: the machine's speed cancels) - "faster on inputs it had seen before";
+  speedup on each of the audit's two halves (a ratio of ratios: the machine's speed cancels) - "faster on inputs it
+  had seen before";
 - accuracy: its accuracy on the timed pool beats its accuracy on the audit pool by more than ACCURACY_Z standard
   errors of the difference, or the gap exceeds MAX_ACCURACY_GAP - "more accurate on inputs it had seen before".
 The A/A twin goes through the same audit, and its ratio of ratios is recorded: the honest spread of this run.
@@ -95,33 +96,41 @@ class Ledger:
 
 @dataclass
 class Audit:
-    """The audit pass: charged seconds and checked scores of each contender on the audit pool (in `idx` order)."""
+    """The audit pass: per contender, the charged seconds of each of its two halves, and its checked scores on the
+    audit pool (in `idx` order)."""
 
     idx: np.ndarray
-    seconds: dict[str, float]
+    seconds: dict[str, list[float]]
     scores: dict[str, np.ndarray]
 
 
 def audit_pass(contenders: Mapping[str, Contender], inputs: np.ndarray, pools: Pools, batch_size: int,
                per_request: int, predict: Predict, rng: np.random.Generator) -> Audit:
-    """Every contender predicts the audit pool once (fresh order and perturbation), request by request in the
-    secret balanced slot order of the timed rounds; each request is placed, timed and charged like theirs."""
+    """Every contender predicts the audit pool once (fresh order and perturbation), in two halves of whole batches
+    timed as two rounds of the timed protocol: request by request in the secret balanced slot order, each request
+    placed, timed and charged like theirs. Two halves, because a burst of the machine's own load can slow one turn
+    of one contender: it must hit both halves to make an honest entry look like a cache."""
     idx = rng.permutation(pools.audit)
     xs = batches(perturbed(inputs[idx], rng), batch_size)
-    requests = [slice(k, k + per_request) for k in range(0, len(xs), per_request)]
-    timed: dict[str, list[list[tuple[float, float]]]] = {label: [[]] for label in contenders}
+    cut = (len(xs) + 1) // 2
+    halves = [[h[k:k + per_request] for k in range(0, len(h), per_request)] for h in (xs[:cut], xs[cut:])]
+    timed: dict[str, list[list[tuple[float, float]]]] = {label: [] for label in contenders}
     scores: dict[str, list[np.ndarray]] = {label: [] for label in contenders}
 
-    def request(label: str) -> float:
-        placed, seconds, values = predict(contenders[label], xs[requests[len(timed[label][0])]])
-        timed[label][0].append((placed, seconds))
+    def request(label: str, half: int) -> float:
+        if len(timed[label]) == half:
+            timed[label].append([])
+        placed, seconds, values = predict(contenders[label], halves[half][len(timed[label][half])])
+        timed[label][half].append((placed, seconds))
         scores[label].append(values)
         return math.nan
 
-    interleaved_rounds({label: (lambda r, label=label: request(label)) for label in contenders}, 1, rng,
-                       passes=len(requests))
-    seconds = {label: value[0] for label, value in fastest_passes(timed, HONEST, len(requests)).items()}
-    return Audit(idx, seconds, {label: np.concatenate(s) for label, s in scores.items()})
+    for half, requests in enumerate(halves):  # the halves may have different numbers of requests
+        interleaved_rounds({label: (lambda r, label=label: request(label, half)) for label in contenders}, 1, rng,
+                           passes=len(requests))
+    charged = {label: [fastest_passes({k: [v[h]] for k, v in timed.items()}, HONEST, len(requests))[label][0]
+                       for h, requests in enumerate(halves)] for label in contenders}
+    return Audit(idx, charged, {label: np.concatenate(s) for label, s in scores.items()})
 
 
 def judge(audit: Audit, values: Mapping[str, list[float]], ledger: Ledger, pools: Pools) -> tuple[dict, dict]:
@@ -134,24 +143,27 @@ def judge(audit: Audit, values: Mapping[str, list[float]], ledger: Ledger, pools
         audit_accuracy[label] = float(np.mean(audit.scores[label].argmax(axis=1) == ledger.labels[audit.idx]))
         n_timed, n_audit = pools.timed.size, audit.idx.size
         accuracy[label] = (timed_accuracy[label] * n_timed + audit_accuracy[label] * n_audit) / (n_timed + n_audit)
-    ratios = {label: _ratio_of_ratios(values, audit.seconds, label) for label in ("candidate", "baseline_aa")}
-    record.update({"tolerance": TIME_TOLERANCE, "ratio": ratios["candidate"], "aa_ratio": ratios["baseline_aa"],
+    ratios = {label: ratios_of_ratios(values, audit.seconds, label) for label in ("candidate", "baseline_aa")}
+    record.update({"tolerance": TIME_TOLERANCE, "ratios": ratios["candidate"], "aa_ratios": ratios["baseline_aa"],
                    "accuracy_timed": timed_accuracy["candidate"], "accuracy_audit": audit_accuracy["candidate"],
                    "repeated_outputs": repeated["candidate"]})
     _check_accuracy(timed_accuracy["candidate"], audit_accuracy["candidate"], pools.timed.size, audit.idx.size)
-    if ratios["candidate"] > TIME_TOLERANCE:
+    if min(ratios["candidate"]) > TIME_TOLERANCE:
+        shown = " and ".join(f"{r:.2f}x" for r in ratios["candidate"])
+        twin = " and ".join(f"{r:.2f}x" for r in ratios["baseline_aa"])
         raise verify.Disqualified(
             f"candidate: faster on inputs it had seen before: caching is not allowed. Its speedup over the timed "
-            f"rounds is {ratios['candidate']:.2f}x its speedup on {audit.idx.size} test images it had never seen "
-            f"(at most {TIME_TOLERANCE}x allowed; the baseline's twin: {ratios['baseline_aa']:.2f}x)")
+            f"rounds is {shown} its speedup on the two halves of {audit.idx.size} test images it had never seen "
+            f"(at most {TIME_TOLERANCE}x allowed; the baseline's twin: {twin})")
     return accuracy, record
 
 
-def _ratio_of_ratios(values: Mapping[str, list[float]], audit_s: Mapping[str, float], label: str) -> float:
-    """The contender's speedup over the baseline in the timed rounds (median of the rounds' ratios) divided by its
-    speedup on the audit pass."""
+def ratios_of_ratios(values: Mapping[str, list[float]], audit_s: Mapping[str, list[float]],
+                     label: str) -> list[float]:
+    """Per audit half: the contender's speedup over the baseline in the timed rounds (median of the rounds' ratios)
+    divided by its speedup on that half."""
     timed = float(np.median([b / c for b, c in zip(values["baseline"], values[label])]))
-    return timed / (audit_s["baseline"] / audit_s[label])
+    return [timed / (b / c) for b, c in zip(audit_s["baseline"], audit_s[label])]
 
 
 def _check_accuracy(timed: float, audit: float, n_timed: int, n_audit: int) -> None:
