@@ -463,7 +463,9 @@ def _print_run(rows: list[tuple[dict, Path]], wide: bool) -> None:
     for result, path in rows:
         console.print(verdict_line(result, wide=wide))
         for error in result.get("errors", []):
-            console.print(f"  [red]{error['stage']}[/red]: {escape(str(error['message']).splitlines()[0])}")
+            text = f"  {error['stage']}: {str(error['message']).splitlines()[0]}"
+            console.print(text if wide or len(text) <= NARROW_WIDTH else text[:NARROW_WIDTH - 1] + "…",
+                          style="red", markup=False)
         console.print(f"  wrote {path}", style="dim")
     if _unjailed([r for r, _ in rows]):
         console.print("[bold red]NOT RANKABLE:[/bold red] measured outside the OS jail; `tito leaderboard add` "
