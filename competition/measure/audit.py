@@ -15,7 +15,11 @@ The candidate is disqualified when
   had seen before";
 - accuracy: its accuracy on the timed pool beats its accuracy on the audit pool by more than ACCURACY_Z standard
   errors of the difference, or the gap exceeds MAX_ACCURACY_GAP - "more accurate on inputs it had seen before".
-The A/A twin goes through the same audit, and its ratio of ratios is recorded: the honest spread of this run.
+The time check needs an audit long enough to time: when the baseline's shorter half lasts under MIN_AUDIT_S (a
+model of a few milliseconds a pass, where one preemption by the machine's other load can double a half), the ratios
+are recorded but not judged (`time_checked` false). Such a model leaves a cache little to gain: a nearest-neighbour
+search over the pool costs about as much as the model. The A/A twin goes through the same audit, and its ratios are
+recorded: the honest spread of this run.
 The result's `event.dataset.fresh_inputs` records the pools, the ratios, the accuracies, and whether the dataset was
 large enough for a full audit (an audit pool of a whole timed pass and a timed pool of at least one pass).
 """
@@ -36,6 +40,7 @@ from competition.measure.timing import interleaved_rounds
 
 HONEST = ("baseline", "baseline_aa")  # harness-owned contenders whose placements charge the others'
 TIME_TOLERANCE = 1.5  # timed speedup / audit speedup; see docs/measurement.md for the measured honest spread
+MIN_AUDIT_S = 0.02  # the baseline's shorter audit half must last this long for the time check (else not timed)
 ACCURACY_Z = 4.0
 MAX_ACCURACY_GAP = 0.10  # whatever the pool sizes (tiny pools make the z-test wide)
 Predict = Callable[[Contender, list[np.ndarray]], tuple[float, float, np.ndarray]]
@@ -148,7 +153,8 @@ def judge(audit: Audit, values: Mapping[str, list[float]], ledger: Ledger, pools
                    "accuracy_timed": timed_accuracy["candidate"], "accuracy_audit": audit_accuracy["candidate"],
                    "repeated_outputs": repeated["candidate"]})
     _check_accuracy(timed_accuracy["candidate"], audit_accuracy["candidate"], pools.timed.size, audit.idx.size)
-    if min(ratios["candidate"]) > TIME_TOLERANCE:
+    record["time_checked"] = min(audit.seconds["baseline"]) >= MIN_AUDIT_S
+    if record["time_checked"] and min(ratios["candidate"]) > TIME_TOLERANCE:
         shown = " and ".join(f"{r:.2f}x" for r in ratios["candidate"])
         twin = " and ".join(f"{r:.2f}x" for r in ratios["baseline_aa"])
         raise verify.Disqualified(

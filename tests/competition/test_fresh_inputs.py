@@ -20,10 +20,21 @@ from competition.run import run_event
 from tests.competition.test_protocol_attacks import entrant, templates  # noqa: F401 - templates is a fixture
 
 FULL_SCALE = 0.2  # a full protocol (respawns, 3 passes a round, 100 latency samples) with a fifth of its rounds
+HEAVY_WORK = 12  # random-feature passes per predict: about the baseline CNN's cost, so a lookup saves a lot
+
+
+def heavy(folder: Path) -> Path:
+    """The entrant with the honest model doing HEAVY_WORK passes (a cache then has as much to gain as on the CNN,
+    and the audit's halves last long enough to time)."""
+    honest = folder / "honest.py"
+    honest.write_text(honest.read_text().replace("WORK = 2 ", f"WORK = {HEAVY_WORK} "))
+    assert f"WORK = {HEAVY_WORK} " in honest.read_text()
+    return folder
 
 
 def full_run(event: str, candidate: Path, baseline: Path) -> dict:
-    result = run_event(event, candidate, baseline, quick=False, budget_scale=FULL_SCALE)
+    """A full run of `candidate` against `baseline`, both made heavy."""
+    result = run_event(event, heavy(candidate), heavy(baseline), quick=False, budget_scale=FULL_SCALE)
     validate_result(result)
     assert result["config"]["quick"] is False
     return result
@@ -52,10 +63,10 @@ def test_outputs_that_repeat_for_different_inputs_are_disqualified() -> None:
     assert verify.row_keys(honest[:1] + 1e-12)[0] != verify.row_keys(honest[:1])[0]  # one changed bit is new
 
 
-def judged(candidate_audit_s: float, audit_correct: int) -> tuple[dict, dict]:
+def judged(candidate_audit_s: float, audit_correct: int, baseline_audit_s: float = 1.0) -> tuple[dict, dict]:
     """audit.judge of six timed rounds where the candidate is 2x faster than the baseline (two passes over a timed
     pool of 100 images, all correct) and an audit of 100 more images, where the candidate takes `candidate_audit_s`
-    against the baseline's 1 s and gets `audit_correct` right."""
+    against the baseline's `baseline_audit_s` (per half) and gets `audit_correct` right."""
     labels = np.arange(200) % 10
     pools = audit.Pools(timed=np.arange(100), audit=np.arange(100, 200), n_inferences=100)
     ledger = audit.Ledger(labels)
@@ -66,7 +77,8 @@ def judged(candidate_audit_s: float, audit_correct: int) -> tuple[dict, dict]:
     scores = np.eye(10)[labels[pools.audit]] + rng.random((100, 10)) * 0.1
     wrong = scores.copy()
     wrong[audit_correct:] = np.roll(wrong[audit_correct:], 1, axis=1)
-    halves = {"candidate": [candidate_audit_s, candidate_audit_s], "baseline": [1.0, 1.0], "baseline_aa": [1.0, 1.0]}
+    halves = {"candidate": [candidate_audit_s] * 2, "baseline": [baseline_audit_s] * 2,
+              "baseline_aa": [baseline_audit_s] * 2}
     fresh = audit.Audit(pools.audit, halves,
                         {"candidate": wrong, "baseline": scores, "baseline_aa": scores})
     values = {"candidate": [0.5] * 6, "baseline": [1.0] * 6, "baseline_aa": [1.0] * 6}
@@ -76,13 +88,15 @@ def judged(candidate_audit_s: float, audit_correct: int) -> tuple[dict, dict]:
 def test_faster_or_more_accurate_on_seen_inputs_is_disqualified() -> None:
     accuracy, record = judged(0.55, 100)  # 2x faster when timed, 1.8x on fresh inputs
     assert accuracy == {"candidate": 1.0, "baseline": 1.0} and np.allclose(record["ratios"], [1.1, 1.1])
-    assert record["aa_ratios"] == [1.0, 1.0] and record["repeated_outputs"] == 0.0
+    assert record["aa_ratios"] == [1.0, 1.0] and record["repeated_outputs"] == 0.0 and record["time_checked"]
     with pytest.raises(verify.Disqualified, match="faster on inputs it had seen before: caching is not allowed"):
         judged(1.0, 100)  # 2x when timed, 1x on fresh inputs
     with pytest.raises(verify.Disqualified, match="more accurate on inputs it had seen before"):
         judged(0.5, 85)  # 100 % on the timed pool, 85 % on fresh inputs
     accuracy, _ = judged(0.5, 96)  # a 4-point gap is sampling noise here
     assert accuracy["candidate"] == pytest.approx(0.98)  # the whole test set: timed pool and audit pool
+    _, record = judged(0.01, 100, baseline_audit_s=0.01)  # 2x on the clock, 1x on an audit too short to time
+    assert record["time_checked"] is False and record["ratios"] == [2.0, 2.0]
 
 
 
@@ -95,7 +109,7 @@ def test_an_honest_entry_passes_the_audit_on_a_full_run(tmp_path: Path, template
     assert fresh["audit_pool"] == fresh["timed_pool"] == 500 and fresh["complete"] is False  # the bundled subset
     assert "too few for a full audit" in fresh["limit"]
     assert min(fresh["ratios"]) <= fresh["tolerance"] and min(fresh["aa_ratios"]) <= fresh["tolerance"]
-    assert fresh["repeated_outputs"] == 0.0
+    assert fresh["repeated_outputs"] == 0.0 and fresh["time_checked"] is True
     assert abs(fresh["accuracy_timed"] - fresh["accuracy_audit"]) < 0.1
     assert result["candidate"]["accuracy"] == result["baseline"]["accuracy"] > 0.6
 
