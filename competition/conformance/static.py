@@ -105,6 +105,23 @@ def check_arrays(file: str, arrays: Mapping[str, np.ndarray],
     return state, [Problem(file, f"closed division: {message}", fix, field=key) for key, message, fix in issues]
 
 
+def input_quantization(arrays: Mapping[str, np.ndarray], spec: ClosedSpec) -> tuple[dict[str, tuple[float, int]], set[str]]:
+    """({layer: (input_scale, input_zero_point)} of layers with static activation qparams, the layers whose weight
+    ships as integer codes) -- the arithmetic the reference must reproduce (runtime.py)."""
+    layers = {arch.prefix_of(key) for key in spec.specs}
+    arrays, _ = unwrap(arrays, layers, MAX_VALUES)
+    static, integer = {}, set()
+    for layer in sorted(layers):
+        if f"{layer}.input_scale" in arrays:
+            zero = arrays.get(f"{layer}.input_zero_point", np.zeros(()))
+            static[layer] = (float(np.asarray(arrays[f"{layer}.input_scale"]).reshape(())),
+                             int(np.asarray(zero).reshape(())))
+        source = source_key(f"{layer}.weight", arrays)
+        if source is not None and arrays[source].dtype in (np.int8, np.uint8):
+            integer.add(layer)
+    return static, integer
+
+
 def _folded(arrays: Mapping[str, np.ndarray], spec: ClosedSpec) -> set[str]:
     """Batch norms folded into the layer before them: all their keys absent and that layer ships a bias."""
     folded = set()

@@ -1,6 +1,6 @@
 """What the optimization kit writes is closed: entries made with tinytorch.quantization, tinytorch.nn.utils.prune,
 shrink, fuse_modules and save_sparse pass the static check, and the harness's reference reproduces the kit
-model's own outputs within the tolerance (the kit model stands for the entry's timed outputs)."""
+model's own outputs within what float32 reordering explains (the kit model stands for the entry's timed outputs)."""
 
 import numpy as np
 import pytest
@@ -30,8 +30,10 @@ def arrays_of(model):
 
 
 def outputs(model, images):
+    """The model's logits in calls of 100 images, as the harness times them (a dynamic quantizer's range is that of
+    each call)."""
     with tt.no_grad():
-        return model(tt.from_numpy(images)).numpy()
+        return np.concatenate([model(tt.from_numpy(images[i:i + 100])).numpy() for i in range(0, len(images), 100)])
 
 
 def assert_closed_and_conforming(tmp_path, model, images, name, save=None):
