@@ -176,8 +176,9 @@ class Plan:
     @classmethod
     def for_worker(cls, bwrap: str, submission: Path, stage: Path, command: list[str], env: dict[str, str],
                    info_fd: int, tmpfs_bytes: int, group: cgroup.Cgroup | None,
-                   freeze_group: FreezeGroup | None = None) -> "Plan":
-        """The plan of a worker jail; `stage` is an empty folder of the parent's temporary directory."""
+                   freeze_group: FreezeGroup | None = None, seccomp_fd: int | None = None) -> "Plan":
+        """The plan of a worker jail; `stage` is an empty folder of the parent's temporary directory; `seccomp_fd`
+        holds the filter bwrap loads before it executes the worker (seccomp.py)."""
         exe, prefix = interpreter()
         sources = [(prefix, prefix), *package_binds(), (str(submission), SUBMISSION)]
         plan = cls([], group=group, drop_root=os.geteuid() == 0, freeze_group=freeze_group)
@@ -206,6 +207,8 @@ class Plan:
                 staged = plan.stage(str(file), stage / f"{Path(path).name}-{index}")
                 argv += ["--ro-bind", staged, f"{path}/{file.name}"]
             argv += ["--remount-ro", path]
+        if seccomp_fd is not None:
+            argv += ["--seccomp", str(seccomp_fd)]
         argv += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", SUBMISSION, "--info-fd", str(info_fd),
                  "--", exe, *command]
         plan.argv = argv

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from competition.sandbox import cgroup as cgroup_mod, channel, jail, limits as limits_mod, network
+from competition.sandbox import cgroup as cgroup_mod, channel, jail, limits as limits_mod, network, seccomp
 from competition.sandbox.freezer import FreezeError, FreezeGroup, TaskStopper
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -283,15 +283,19 @@ class Worker:
         freeze_group = FreezeGroup.create(self.label, self._group)
         self._freezer = freeze_group or TaskStopper(self._worker_pids)
         info_r, info_w = os.pipe()
+        filter_fd = seccomp.program_fd()
         command = ["-I", "-B", "-c", jail.bootstrap(limits_mod.rlimits(limits), WORKER_MODULE),
                    *self._worker_args(fds, jail.SUBMISSION)]
         plan = jail.Plan.for_worker(jail.status().bwrap or "bwrap", root, self._tmp / "stage", command,
                                     scrubbed_env("/tmp", self.blas_threads, self.extra_env), info_w,
-                                    limits.tmpfs_bytes, self._group, freeze_group)
+                                    limits.tmpfs_bytes, self._group, freeze_group, filter_fd)
         try:
-            self._popen(plan.argv, (*fds, info_w), plan.preexec, cwd="/")
+            self._popen(plan.argv, (*fds, info_w, *([filter_fd] if filter_fd is not None else [])), plan.preexec,
+                        cwd="/")
         finally:
             os.close(info_w)
+            if filter_fd is not None:
+                os.close(filter_fd)
         try:
             info = _read_json(info_r, deadline=time.monotonic() + 30)
         finally:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from competition.sandbox import jail
 from competition.sandbox.limits import Limits, huge_pages_disabled, worker_cpu
-from competition.sandbox.process import Worker, WorkerError, running
+from competition.sandbox.process import Worker, WorkerError, descendant_pids, running
 from competition.sandbox.static_check import check_folder
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "submissions"
@@ -140,3 +141,47 @@ def test_every_worker_runs_on_the_one_worker_cpu_without_huge_pages(isolation: s
         if worker.sandbox_record()["isolation"] == "jail":
             assert "no transparent huge pages" in worker.sandbox_record()["method"]
 
+
+
+THP_ATTACK = '''
+import os, sys, _posixsubprocess
+
+HELPER = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+done = libc.prctl(41, 0, 0, 0, 0)  # PR_SET_THP_DISABLE 0: huge pages back on for this process
+errno = ctypes.get_errno()
+os.write(1, f"{done} {errno} {libc.prctl(42, 0, 0, 0, 0)}".encode())
+sys.stdin.read()  # stay alive until the worker closes: read from outside meanwhile
+"""
+
+
+def load(event):
+    out_r, out_w = os.pipe()
+    in_r, in_w = os.pipe()
+    err_r, err_w = os.pipe()
+    _posixsubprocess.fork_exec([sys.executable, "-c", HELPER], [sys.executable.encode()], True,
+                               tuple(sorted((in_r, out_w, err_w))), None, None, in_r, -1, -1, out_w, -1, -1, err_r,
+                               err_w, True, False, -1, None, None, None, -1, None, False)
+    for fd in (out_w, in_r, err_w):
+        os.close(fd)
+    global KEEP
+    KEEP = in_w  # the helper lives while the worker does
+    raise RuntimeError("helper: " + os.read(out_r, 100).decode())
+'''
+
+
+def test_no_process_of_the_jail_can_turn_huge_pages_back_on(tmp_path: Path) -> None:
+    """A hook-free child interpreter calls prctl(PR_SET_THP_DISABLE, 0) through ctypes (past the static check and the
+    audit hook): the jail's seccomp filter refuses it, and every process of the jail still runs without huge pages,
+    read from outside."""
+    if not jail.status().available:
+        pytest.skip(f"no OS jail here: {jail.status().reason}")
+    (tmp_path / "model.py").write_text(THP_ATTACK)
+    with Worker(tmp_path, isolation="jail") as worker:
+        worker.request("import", timeout=60)
+        with pytest.raises(WorkerError) as info:  # what the helper saw: prctl's result, errno, THP still disabled
+            worker.request("load", event="x", timeout=60)
+        assert "helper: -1 1 1" in str(info.value), str(info.value)  # -1, EPERM, PR_GET_THP_DISABLE still 1
+        pids = descendant_pids(worker._ns_init)
+        assert len(pids) >= 2 and all(huge_pages_disabled(pid) is True for pid in pids)
