@@ -151,7 +151,12 @@ import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 done = libc.prctl(41, 0, 0, 0, 0)  # PR_SET_THP_DISABLE 0: huge pages back on for this process
 errno = ctypes.get_errno()
-os.write(1, f"{done} {errno} {libc.prctl(42, 0, 0, 0, 0)}".encode())
+try:
+    os.sched_setaffinity(0, range(os.cpu_count()))  # every core
+    widened = "widened"
+except OSError as err:
+    widened = f"affinity errno {err.errno}"
+os.write(1, f"{done} {errno} {libc.prctl(42, 0, 0, 0, 0)} {widened}".encode())
 sys.stdin.read()  # stay alive until the worker closes: read from outside meanwhile
 """
 
@@ -171,10 +176,10 @@ def load(event):
 '''
 
 
-def test_no_process_of_the_jail_can_turn_huge_pages_back_on(tmp_path: Path) -> None:
-    """A hook-free child interpreter calls prctl(PR_SET_THP_DISABLE, 0) through ctypes (past the static check and the
-    audit hook): the jail's seccomp filter refuses it, and every process of the jail still runs without huge pages,
-    read from outside."""
+def test_no_process_of_the_jail_can_turn_huge_pages_back_on_or_widen_its_cpus(tmp_path: Path) -> None:
+    """A hook-free child interpreter calls prctl(PR_SET_THP_DISABLE, 0) through ctypes and sched_setaffinity to every
+    core (past the static check and the audit hook): the jail's seccomp filter refuses both, and every process of the
+    jail still runs without huge pages on the one worker CPU, read from outside."""
     if not jail.status().available:
         pytest.skip(f"no OS jail here: {jail.status().reason}")
     (tmp_path / "model.py").write_text(THP_ATTACK)
@@ -182,6 +187,9 @@ def test_no_process_of_the_jail_can_turn_huge_pages_back_on(tmp_path: Path) -> N
         worker.request("import", timeout=60)
         with pytest.raises(WorkerError) as info:  # what the helper saw: prctl's result, errno, THP still disabled
             worker.request("load", event="x", timeout=60)
-        assert "helper: -1 1 1" in str(info.value), str(info.value)  # -1, EPERM, PR_GET_THP_DISABLE still 1
+        # prctl -1 with EPERM, PR_GET_THP_DISABLE still 1, sched_setaffinity EPERM (a cpuset alone gives EINVAL or
+        # narrows the mask silently)
+        assert "helper: -1 1 1 affinity errno 1" in str(info.value), str(info.value)
         pids = descendant_pids(worker._ns_init)
         assert len(pids) >= 2 and all(huge_pages_disabled(pid) is True for pid in pids)
+        assert all(os.sched_getaffinity(pid) == {worker_cpu()} for pid in pids)
