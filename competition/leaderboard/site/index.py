@@ -3,6 +3,8 @@ the category rules and history. A section with nothing to show is left out (and 
 
 from __future__ import annotations
 
+import re
+
 from competition.leaderboard.categories import VIEWS, categories, category
 from competition.leaderboard import fields, formatting
 from competition.leaderboard.formatting import rank
@@ -19,6 +21,7 @@ SECTION_TITLES = (("leaders", "Leaders"), ("pareto", "Charts"), ("progression", 
                   ("history", "History"), ("categories", "Categories"))
 
 
+_INTERVAL_GAP = re.compile(r", (?=[-\d.]+\])")  # the space inside an interval "[1.90, 2.10]"
 INDEX_ROWS = 10  # rows of a ranking on the front page; longer rankings get their own page under boards/
 
 
@@ -39,7 +42,7 @@ def _cell(lb: Leaderboard, row: Row, column_id: str, text: str, root: str = "") 
     number = row.result["submission"].get("pr_number")
     if column_id == "pr" and number:
         return link(lb.config.pr_url(number), text)
-    return esc(text)
+    return esc(_INTERVAL_GAP.sub(",\u00a0", text))  # "[1.90, 2.10]" stays on one line when a narrow cell wraps
 
 
 def _board_attrs(board: Board) -> dict[str, str]:
