@@ -187,3 +187,23 @@ def test_generate_submission_measures_and_its_json_passes_tito_submit_file(cnn, 
     broken = tmp_path / "broken.json"
     broken.write_text(report.read_text().replace('"division": "closed"', '"division": "secret"'))
     assert tito("submit", "--file", broken, "--validate-only").returncode == 1
+
+
+def test_the_course_calls_work_as_the_course_prints_them(cnn, tmp_path, monkeypatch):
+    """Issue 18.2: the capstone's own calls (no event=, 'kvcaching' among a CNN's techniques, free-text techniques,
+    design_open_division imported) write an entry that loads."""
+    from tinytorch.competition import design_open_division
+
+    with pytest.warns(UserWarning, match="GPT generation only"):
+        optimized_model = optimize_closed_division(cnn, techniques=["kvcaching", "quantization", "pruning"])
+    folder = generate_submission(model=optimized_model, division="closed",
+                                 github_repo="https://github.com/yourname/tinytorch-submission",
+                                 techniques_used=["INT8 quantization", "90% magnitude pruning", "KV caching"],
+                                 athlete_name="Ada Lovelace", out_dir=tmp_path / "yourname", measure=False)
+    assert "cnn_marathon_offline" in (folder / "submission.yaml").read_text()
+    assert validate_path(folder, run_entry=True) == []
+    mine = design_open_division(pretrained("mnist_cnn"))
+    assert mine.division == "open"
+    opened = generate_submission(model=mine, athlete_name="Ada", github_repo="https://github.com/ada/tinymlperf",
+                                 out_dir=tmp_path / "open", measure=False, show_progress=False)
+    assert "division: open" in (opened / "submission.yaml").read_text()
