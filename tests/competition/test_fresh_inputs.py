@@ -1,10 +1,11 @@
 """Timed work is work a deployed model would do: on inputs it has never seen (issue 16; competition/measure/audit.py,
 draws.py, verify.distinct_outputs).
 
-Caches of every kind run from inside the jail against the honest entrant of test_protocol_attacks on full (not
---quick) runs, scaled down in rounds (budget_scale): an exact cache (cheat_memo_image), a cache keyed on the image
-rounded back to the 8-bit grid (cheat_cache_rounded, 66-110x "faster" before) and a nearest-neighbour cache with
-jittered outputs (cheat_cache_nearest). Each either gains nothing or is disqualified, read from the result alone.
+Caches run from inside the jail against the honest entrant of test_protocol_attacks on full (not --quick) runs,
+scaled down in rounds (budget_scale): a cache keyed on the image rounded back to the 8-bit grid (cheat_cache_rounded,
+66-110x "faster" before) and a nearest-neighbour cache with jittered outputs (cheat_cache_nearest). Each either gains
+nothing or is disqualified, read from the result alone. An exact cache (cheat_memo_image) is run by
+test_protocol_attacks.py; outputs that repeat (a constant) here on a quick run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 from competition.measure import audit, verify
 from competition.results import validate_result
 from competition.run import run_event
-from tests.competition.test_protocol_attacks import entrant, templates  # noqa: F401 - templates is a fixture
+from tests.competition.test_protocol_attacks import entrant, measured, small, templates  # noqa: F401 - fixtures
 
 FULL_SCALE = 0.2  # a full protocol (respawns, 3 passes a round, 100 latency samples) with a fifth of its rounds
 HEAVY_WORK = 12  # random-feature passes per predict: about the baseline CNN's cost, so a lookup saves a lot
@@ -115,10 +116,9 @@ def test_an_honest_entry_passes_the_audit_on_a_full_run(tmp_path: Path, template
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cache", ["cheat_memo_image", "cheat_cache_rounded"])
-def test_a_cache_on_exact_or_rounded_pixels_never_hits(tmp_path: Path, templates: Path, cache: str) -> None:
-    result = full_run("cnn_marathon_offline", entrant(tmp_path, templates, cache), entrant(tmp_path, templates,
-                                                                                            "honest"))
+def test_a_cache_on_pixels_rounded_to_the_grey_levels_never_hits(tmp_path: Path, templates: Path) -> None:
+    result = full_run("cnn_marathon_offline", entrant(tmp_path, templates, "cheat_cache_rounded"),
+                      entrant(tmp_path, templates, "honest"))
     assert result["status"] == "ok", result["errors"]
     assert result["candidate"]["accuracy"] == result["baseline"]["accuracy"]
     # every sight of an image is shifted and noised by more than a grey level: the rounded key is new every time, so
@@ -139,9 +139,9 @@ def test_a_nearest_neighbour_cache_is_disqualified_by_the_audit(tmp_path: Path, 
 
 
 @pytest.mark.slow
-def test_a_constant_output_is_disqualified(tmp_path: Path, templates: Path) -> None:
+def test_a_constant_output_is_disqualified(tmp_path: Path, templates: Path, small: None) -> None:
     folder = entrant(tmp_path, templates, "honest")
     (folder / "model.py").write_text("import numpy as np\nfrom honest import load  # noqa: F401\n\n\n"
                                      "def predict(model, inputs):\n    return np.tile(np.arange(10.0), (len(inputs), 1))\n")
-    result = run_event("cnn_marathon_offline", folder, entrant(tmp_path / "twin", templates, "honest"), quick=True)
+    result = measured("cnn_marathon_offline", folder, entrant(tmp_path / "twin", templates, "honest"))
     assert result["status"] == "disqualified" and "constant output" in result["errors"][-1]["message"]
