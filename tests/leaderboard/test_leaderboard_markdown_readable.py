@@ -78,3 +78,10 @@ def test_committed_leaderboard_reads_as_text():
     assert athletes and all(name in rendered for name in athletes)
     for block in re.split(r"^### ", text, flags=re.MULTILINE)[1:]:  # every board shown has a ranked row
         assert re.search(r"^\| 1 ", block, re.MULTILINE) or re.search(r"^- \*\*.*: =?1 ", block, re.MULTILINE)
+
+
+@pytest.mark.parametrize("user", ["R&amp;D <b>x</b>", "a | b `c` *d* _e_ [f](g) ~h~ \\i", "&#60;script&#62;"])
+def test_a_user_string_renders_as_exactly_its_text(user):
+    from competition.leaderboard.markdown import md
+    rendered = _render(f"- {md(user)}\n")
+    assert _text(rendered).strip() == user and "<b>" not in rendered and "<code>" not in rendered
