@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import competition
@@ -137,7 +138,8 @@ def _measure(event: Event, submission_dir: Path, baseline_dir: Path, cfg: protoc
         start_all(list(contenders.values()), event.id, load=event.kind != "training", progress=say)
         stage[0] = "measure"
         kind_protocol = {"inference": inference.measure, "training": training.measure,
-                         "generation": generation.measure}[event.kind]
+                         "generation": partial(generation.measure, division=result["submission"]["division"])
+                         }[event.kind]
         ctx = protocols.Context(cfg, rng, floor, reference.worker.memory_meter, energy_reason, say)
         outcome = kind_protocol(event.id, dict(event.protocol), data, contenders, ctx)
     finally:

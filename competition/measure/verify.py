@@ -6,15 +6,16 @@
 - Distinct outputs: every timed input is new bytes (measure/draws.py), so at most MAX_REPEATED_ROWS of a contender's
   output rows may repeat, bit for bit, a row it returned for another input (a constant output, class labels instead
   of scores, or a cache answering for an image it saw before). measure/audit.py holds the fresh-input audit.
-- Greedy generation: the tokens generate() returns start with the prompt, and each new token is the argmax of the
-  submission's own next_token_logits on the sequence before it (teacher-forced; float ties tolerated). Every token
-  that fits in the first context window is checked; of the later ones (each needs its own window), a secret random
-  sample.
+- Greedy generation: the tokens generate() returns start with the prompt, and each new token the check reaches is
+  the argmax of the submission's own next_token_logits on the tokens before it (teacher-forced; float ties
+  tolerated). generation.py asks for those logits on windows of the perplexity width mixed among the perplexity
+  windows, so the entry cannot answer the check differently; the trusted judge of every timed token is
+  competition/conformance/generation.py (closed) and measure/judge.py (open).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -104,39 +105,15 @@ def tokens(out: np.ndarray, prompt: np.ndarray, new_tokens: int, who: str) -> np
     return out.astype(np.int64)
 
 
-def greedy_windows(sequence: np.ndarray, prompt_len: int, context: int, samples: int | None = None,
-                   rng: np.random.Generator | None = None) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-    """Teacher-forcing inputs for a (1, T) sequence: the prefix up to `context` tokens (checks every new token in
-    it), then one window of the `context` tokens before each later token (all of them, or `samples` of them drawn
-    with `rng`).
-    Returns (windows (k, width), [(position, window, row)]: the logits row that must predict each checked token)."""
-    seq, total = sequence[0], sequence.shape[1]
-    head = min(total - 1, context)
-    windows = [seq[:head]]
-    where = [(i, 0, i - 1) for i in range(prompt_len, head + 1)]
-    later = np.arange(head + 1, total)
-    if samples is not None and rng is not None and samples < later.size:
-        later = np.sort(rng.choice(later, size=samples, replace=False))
-    for i in later:
-        where.append((i, len(windows), context - 1))
-        windows.append(seq[i - context:i])
-    return np.stack(windows), where  # equal lengths: sliding windows exist only when the prefix is `context` long
-
-
-def greedy_mismatches(sequence: np.ndarray, prompt_len: int, context: int,
-                      logits_of: Callable[[np.ndarray], np.ndarray], samples: int | None = None,
-                      rng: np.random.Generator | None = None) -> list[int]:
-    """Positions of checked new tokens that are not (up to ties) the argmax of next_token_logits on the tokens
-    before them (see greedy_windows for which are checked)."""
-    windows, where = greedy_windows(sequence, prompt_len, context, samples, rng)
-    logits = np.asarray(logits_of(windows), dtype=np.float64)
-    if logits.ndim != 3 or logits.shape[:2] != windows.shape or not np.all(np.isfinite(logits)):
-        raise Disqualified(f"next_token_logits returned shape {logits.shape} for windows {windows.shape} "
-                           "(or non-finite values)")
+def greedy_mismatches(sequence: np.ndarray, prompt_len: int, logits: np.ndarray) -> list[int]:
+    """Positions n >= prompt_len of `sequence` (1, T) whose token is not (up to ties) the argmax of row n - 1 of
+    `logits` (width, vocab), the entry's next_token_logits on sequence[:, :width]: every new token those rows
+    predict."""
+    logits = np.asarray(logits, dtype=np.float64)
     bad = []
-    for position, w, row in where:
-        scores_row, token = logits[w, row], int(sequence[0, position])
-        best = scores_row.max()
-        if token >= scores_row.size or scores_row[token] < best - TIE_TOLERANCE * max(1.0, abs(best)):
-            bad.append(position)
+    for n in range(prompt_len, min(len(logits), sequence.shape[1] - 1) + 1):
+        row, token = logits[n - 1], int(sequence[0, n])
+        best = row.max()
+        if token >= row.size or row[token] < best - TIE_TOLERANCE * max(1.0, abs(best)):
+            bad.append(n)
     return bad

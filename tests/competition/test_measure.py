@@ -343,20 +343,17 @@ def test_greedy_check_accepts_greedy_decoding_and_ties_and_finds_the_first_devia
     table = np.random.default_rng(0).standard_normal((20, 20))
     table[5, 7] = table[5, 8] = table[5].max() + 1  # a tie: either token is greedy
 
-    def logits_of(windows: np.ndarray) -> np.ndarray:
-        return table[windows]
-
     seq = [1]
     for _ in range(40):
         seq.append(int(np.argmax(table[seq[-1]])))
     sequence = np.array([seq])
-    assert verify.greedy_mismatches(sequence, 1, 16, logits_of) == []
-    assert verify.greedy_mismatches(sequence, 1, 16, logits_of, samples=4, rng=np.random.default_rng(1)) == []
+    assert verify.greedy_mismatches(sequence, 1, table[sequence[0, :40]]) == []
     cheat = sequence.copy()
     cheat[0, 30:] = 0
-    assert verify.greedy_mismatches(cheat, 1, 16, logits_of)[0] == 30
+    assert verify.greedy_mismatches(cheat, 1, table[cheat[0, :40]])[0] == 30
+    assert verify.greedy_mismatches(cheat, 1, table[cheat[0, :20]]) == []  # rows reach only the first 20 tokens
     tie = np.array([[5, 8]])
-    assert verify.greedy_mismatches(tie, 1, 16, logits_of) == []
+    assert verify.greedy_mismatches(tie, 1, table[tie[0, :1]]) == []
     with pytest.raises(verify.Disqualified, match="changed the prompt"):
         verify.tokens(np.array([[2, 3, 4]]), np.array([[1, 3]]), 1, "c")
 

@@ -99,7 +99,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     images, labels = ttd.bundled_mnist("train")
     x = ttd.to_float_images(images).reshape(len(labels), -1).astype(np.float64)
     means = np.stack([x[labels == c].mean(axis=0) for c in range(10)])
-    table = np.random.default_rng(1).standard_normal((128, 128))
+    table = np.random.default_rng(1).standard_normal((84, 84))  # the event vocabulary: 84 characters
     path = tmp_path_factory.mktemp("weights") / "templates.npz"
     np.savez(path, w=means.astype(np.float32), b=(-0.5 * (means ** 2).sum(axis=1)).astype(np.float32),
              table=table.astype(np.float32))
