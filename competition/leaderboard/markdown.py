@@ -194,10 +194,10 @@ def _entrants(lb: Leaderboard) -> list[str]:
     """Who each submission is by (whole names; the tables leave them out so the numbers fit), from its latest run."""
     lines = []
     for name in lb.submissions:
-        latest = max(lb.history(name), key=fields.run_order)["submission"]
-        number = latest.get("pr_number")
+        latest = max(lb.history(name), key=fields.run_order)
+        number = latest["submission"].get("pr_number")
         pr = f", {pr_link(number)}" if number else ""
-        lines.append(f"- {report_link(name)} ({latest['division']}{pr}): {md(athlete({'submission': latest}))}")
+        lines.append(f"- {report_link(name)} ({latest['submission']['division']}{pr}): {md(athlete(latest))}")
     return lines
 
 
