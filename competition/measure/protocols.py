@@ -45,7 +45,7 @@ class RunConfig:
     min_rounds: int = 5  # with respawn_every, at least max(min_rounds / respawn_every, min_units) units
     timing_budget_s: float = 30.0  # the default seconds of rounds per event (respawns included), see Sampler
     repeats: int = 3  # timed passes per contender per round (fresh inputs each); the round keeps the fastest
-    training_rounds: int = 80  # at most; rounds stop once the training budget would be exceeded
+    training_rounds: int = 80  # at most (x max_budget_factor); the Sampler stops them sooner
     min_training_rounds: int = 5  # = scoring.MIN_UNITS_FOR_VERDICT: each training round is a unit
     training_budget_s: float = 45.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
@@ -178,8 +178,9 @@ def energy_of(c: Contender, reason: str | None) -> dict:
 
 
 def ratios_of(values: dict[str, list[float]]) -> tuple[list[float], list[float]]:
-    return (stats.ratios(values["baseline"], values["candidate"]),
-            stats.ratios(values["baseline"], values["baseline_aa"]))
+    """(speedup ratios, A/A ratios) per round, without units (Sampler.outcome gives them with their units)."""
+    speedup, _, aa, _ = unit_ratios(values, list(range(len(values["baseline"]))))
+    return speedup, aa
 
 
 def clock_overhead(c: Contender, inputs: list[np.ndarray], output_shapes: list[tuple[int, ...]], calls: int,

@@ -179,10 +179,6 @@ def halfwidth(median: float, lo: float, hi: float) -> float:
     return (hi - lo) / 2.0 / median if median > 0 else math.inf
 
 
-def unit_count(units: Sequence[int] | None) -> int | None:
-    return None if units is None else len(set(int(u) for u in units))
-
-
 def estimate(values: Sequence[float] | np.ndarray, unit: str | None = None, seed: int = 0,
              units: Sequence[int] | None = None) -> dict:
     """The result schema's `estimate` object: {median, ci95: [lo, hi], n(, unit)(, units)}. With `units` (the
@@ -192,7 +188,7 @@ def estimate(values: Sequence[float] | np.ndarray, unit: str | None = None, seed
     if unit is not None:
         out["unit"] = unit
     if units is not None:
-        out["units"] = unit_count(units)
+        out["units"] = len({int(u) for u in units})
     return out
 
 
@@ -202,10 +198,3 @@ def percentile(values: Sequence[float] | np.ndarray, q: float) -> float:
     if data.size == 0:
         raise ValueError("percentile needs at least one value")
     return float(np.percentile(data, q))
-
-
-def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
-    """Per-round ratios numerator[i] / denominator[i] (e.g. baseline time / candidate time = speedup)."""
-    if len(numerators) != len(denominators):
-        raise ValueError("ratios needs paired rounds of equal length")
-    return [float(a) / float(b) for a, b in zip(numerators, denominators)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from competition.measure.stats import (estimate, halfwidth, median_ci, percentile, ratios, small_sample_factor, t_quantile,
+from competition.measure.stats import (estimate, halfwidth, median_ci, percentile, small_sample_factor, t_quantile,
                                       unit_median_ci)
 
 
@@ -55,11 +55,8 @@ def test_estimate_matches_the_schema_shape() -> None:
     assert set(est) == {"median", "ci95", "n", "unit"} and est["n"] == 3 and est["median"] == 2.0
 
 
-def test_percentile_and_paired_ratios() -> None:
+def test_percentile() -> None:
     assert percentile(range(1, 11), 90) == pytest.approx(9.1)
-    assert ratios([2.0, 3.0], [1.0, 3.0]) == [2.0, 1.0]
-    with pytest.raises(ValueError, match="paired"):
-        ratios([1.0], [1.0, 2.0])
 
 
 def process_effect_runs(rng: np.random.Generator, units: int = 10, rounds: int = 6, between: float = 0.05,
