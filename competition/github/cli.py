@@ -551,7 +551,7 @@ def _comment_smoke(gh: Any, token: str, args: argparse.Namespace, run: Any, defa
                 f"{(theirs or 'absent')[:12]} vs {(ours or 'absent')[:12]}), so its numbers could be anything. "
                 "A submission pull request changes only `submissions/<name>/`.")
         sections = {"local": comment.render_notice("local", sha, "Smoke run: not shown", text, run.html_url)}
-        return _finish(gh, args, pr_number, sha, sections, [], run.html_url, rejected=True)
+        return _finish(gh, args, pr_number, sha, sections, [], run.html_url, rejected=False)
     files = download.download_artifacts(gh, token, args.repo, run.id, provenance.ARTIFACTS["smoke"], folder)
     if not files and run.conclusion == "success":
         print("the run succeeded without results (a code PR: CI covers it); nothing to comment")

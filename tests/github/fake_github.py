@@ -1,8 +1,10 @@
 """Test helper: a tiny GitHub REST API on 127.0.0.1 (ephemeral port) answering the calls the bot makes.
 
-It serves one repository: pull requests, issue comments, commit statuses, workflow runs and their artifacts (an
-artifact download answers 302 to a "storage" URL on the same server, like GitHub's signed blob URLs), and records
-every request with the Authorization header it carried.
+It serves one repository: pull requests (with their changed files), issue comments, commit statuses, workflow
+runs with their jobs and artifacts (an artifact download answers 302 to a "storage" URL on the same server, like
+GitHub's signed blob URLs), collaborator roles, file contents (blob SHAs) and git trees at a ref, plus any recorded
+response (`answers`: path -> (status, body), e.g. the settings endpoints), and records every request with the
+Authorization header it carried.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ class FakeGitHub:
         self.pulls = {n: ({"sha": p} if isinstance(p, str) else dict(p)) for n, p in pulls.items()}
         self.runs: dict[int, dict[str, Any]] = {}
         self.artifacts: dict[int, list[dict[str, Any]]] = {}  # run id -> [{id, name, data, expired}]
+        self.jobs: dict[int, list[dict[str, Any]]] = {}  # run id -> [{name, conclusion, steps}]
+        self.roles: dict[str, str] = {}  # login -> role_name (read, triage, write, maintain, admin)
+        self.blobs: dict[tuple[str, str], str] = {}  # (ref, path) -> git blob SHA
+        self.trees: dict[str, list[dict[str, Any]]] = {}  # tree or commit SHA -> [{path, type, sha, size}]
+        self.answers: dict[str, tuple[int, Any]] = {}  # recorded responses by path
         self.comments: list[dict[str, Any]] = []
         self.statuses: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str]] = []
@@ -82,9 +89,48 @@ class FakeGitHub:
         return {"id": item["id"], "name": item["name"], "expired": item["expired"], "size_in_bytes": len(item["data"]),
                 "archive_download_url": f"{self.base_url}/repos/{self.repo}/actions/artifacts/{item['id']}/zip"}
 
+    def _extra(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any] | None:
+        """The read-only endpoints beyond comments and runs (GET only)."""
+        base = f"/repos/{self.repo}"
+        api = self.base_url + base
+        if path in self.answers:
+            return self.answers[path]
+        if match := re.fullmatch(rf"{base}/collaborators/([^/]+)/permission", path):
+            role = self.roles.get(match.group(1))
+            if role is None:
+                return 404, {"message": "Not a collaborator"}
+            legacy = {"maintain": "write", "triage": "read"}.get(role, role)
+            return 200, {"permission": legacy, "role_name": role, "user": {"login": match.group(1)}}
+        if match := re.fullmatch(rf"{base}/contents/(.+)", path):
+            ref = query.get("ref", [self.default_branch])[0]
+            blob = self.blobs.get((ref, match.group(1)))
+            if blob is None:
+                return 404, {"message": "Not Found"}
+            return 200, {"type": "file", "name": match.group(1).rsplit("/", 1)[-1], "path": match.group(1),
+                         "sha": blob, "size": 1, "encoding": "base64", "content": "",
+                         "url": f"{api}/contents/{match.group(1)}?ref={ref}"}
+        if match := re.fullmatch(rf"{base}/actions/runs/(\d+)/jobs", path):
+            jobs = self.jobs.get(int(match.group(1)), [])
+            return 200, {"total_count": len(jobs), "jobs": jobs}
+        if match := re.fullmatch(rf"{base}/pulls/(\d+)/files", path):
+            files = self.pulls.get(int(match.group(1)), {}).get("files", [])
+            return 200, [{"filename": name, "status": "modified", "sha": "0" * 40} for name in files]
+        if match := re.fullmatch(rf"{base}/git/commits/([0-9a-f]{{40}})", path):
+            return 200, {"sha": match.group(1), "url": f"{api}/git/commits/{match.group(1)}",
+                         "tree": {"sha": match.group(1), "url": f"{api}/git/trees/{match.group(1)}"}}
+        if match := re.fullmatch(rf"{base}/git/trees/([0-9a-f]{{40}})", path):
+            entries = self.trees.get(match.group(1))
+            if entries is None:
+                return 404, {"message": "Not Found"}
+            return 200, {"sha": match.group(1), "url": f"{api}/git/trees/{match.group(1)}", "truncated": False,
+                         "tree": entries}
+        return None
+
     def _route(self, method: str, path: str, query: dict[str, list[str]], payload: Any) -> tuple[int, Any]:
         base = f"/repos/{self.repo}"
         api = self.base_url + base
+        if method == "GET" and (answer := self._extra(path, query)) is not None:
+            return answer
         if method == "GET" and path == base:
             owner, name = self.repo.split("/")
             return 200, {"id": 1, "name": name, "full_name": self.repo, "owner": {"login": owner}, "url": api,
