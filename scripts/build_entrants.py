@@ -321,11 +321,14 @@ def harness_section(name: str, event: str, results_dir: Path | None) -> list[str
     times = [f"- time to target: median {m['time_s']['median']:.3f} s (baseline {b['time_s']['median']:.3f} s)"
              for m, b in [(cand, base)] if m.get("time_s") and b.get("time_s")]
     compression = [f"- compression (shipped bytes): {s['compression']:.2f}x"] if s.get("compression") else []
+    aa = (result.get("noise") or {}).get("aa_speedup") or {}
+    noise = [f"- A/A (the baseline against itself, the run's noise): {aa['median']:.2f}x (95 % CI {aa['ci95'][0]:.2f}-"
+             f"{aa['ci95'][1]:.2f})"] if aa.get("ci95") else []
     return [f"Harness run `{result['result_id']}` ({result['finished_at']}, runner class "
             f"{result['runner']['class']}, isolation {result['sandbox']['isolation']}, "
             f"{result['config']['rounds']} interleaved rounds):", "",
             f"- speedup vs baseline: {speed.get('value', float('nan')):.2f}x (95 % CI {ci[0]:.2f}-{ci[1]:.2f}, "
-            f"{speed.get('verdict')})", *times, *compression,
+            f"{speed.get('verdict')})", *noise, *times, *compression,
             f"- {quality}", f"- peak memory of the worker: {peak_mib(cand)} (baseline {peak_mib(base)})",
             f"- closed-division conformance: {result.get('conformance', {}).get('verdict')}", ""]
 
