@@ -152,9 +152,9 @@ def _below_reference(result: Result, metric: Metric) -> str | None:
     value, reference = metric.value(result), metric.reference(result)
     if value is None or reference is None or metric.better(value, reference):
         return None
-    shown = (formatting.metric_value(metric.rank_by, value), formatting.metric_value(metric.rank_by, reference))
-    return (f"not above the baseline's reference line: {formatting.lower_first(metric.label)} {shown[0]} vs the baseline's "
-            f"{shown[1]} in the same run")
+    mine, theirs = (formatting.metric_value(metric.rank_by, v) for v in (value, reference))
+    return (f"not above the baseline's reference line: {formatting.lower_first(metric.label)} {mine} vs the "
+            f"baseline's {theirs} in the same run")
 
 
 def _reference(results: list[Result], metric: Metric) -> float | None:

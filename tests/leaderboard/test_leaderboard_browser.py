@@ -215,7 +215,8 @@ RANKED_COLUMN_BOXES = """sections => sections.map(section => {
   const squash = text => text.toLowerCase().replace(/[^a-z]/g, '');
   const headers = [...section.querySelectorAll('thead th')];
   const index = headers.findIndex(th => squash(th.textContent).startsWith(squash(label)));
-  const cells = index < 0 ? [] : [headers[index], ...[...section.querySelectorAll('tbody tr')].map(r => r.children[index])];
+  const rows = [...section.querySelectorAll('tbody tr')];
+  const cells = index < 0 ? [] : [headers[index], ...rows.map(r => r.children[index])];
   return [section.id, cells.map(c => { const r = c.getBoundingClientRect(); return [r.left, r.right]; })];
 })"""
 
@@ -307,11 +308,13 @@ def test_chart_points_are_finger_sized_links_with_their_numbers_written_out(brow
     submission, every point's numbers are listed under its chart, and the labels stay legible."""
     context, tab = _tab(browser, 390)
     tab.goto((season_site / "index.html").as_uri())
-    figures = tab.locator("#pareto figure, #progression figure").evaluate_all("""figures => figures.map(f => [
-        f.querySelectorAll('circle.point').length, f.querySelectorAll('.chart-key li').length,
-        [...f.querySelectorAll('circle.hit')].map(h => { const r = h.getBoundingClientRect(); return [r.width, r.height]; }),
-        Math.min(...[...f.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize)
-                                                       * f.querySelector('svg').getBoundingClientRect().width / 520))])""")
+    figures = tab.locator("#pareto figure, #progression figure").evaluate_all("""figures => figures.map(f => {
+        const scale = f.querySelector('svg').getBoundingClientRect().width / 520;  // the chart's viewBox width
+        const boxes = [...f.querySelectorAll('circle.hit')].map(h => h.getBoundingClientRect());
+        const sizes = [...f.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+        return [f.querySelectorAll('circle.point').length, f.querySelectorAll('.chart-key li').length,
+                boxes.map(r => [r.width, r.height]), Math.min(...sizes)];
+    })""")
     assert len(figures) >= 4
     for points, listed, hits, smallest_text in figures:
         assert points == listed == len(hits) > 0
