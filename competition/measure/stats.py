@@ -135,22 +135,21 @@ def unit_median_ci(values: Sequence[float] | np.ndarray, units: Sequence[int] | 
 
 def _unit_resample_medians(data: np.ndarray, unit_index: np.ndarray, k: int, n_resamples: int,
                            seed: int) -> np.ndarray:
-    """The median of every cluster resample: a weighted median of the sorted values, the weight of a value being
-    how often its unit was drawn (in chunks, so memory stays bounded for long runs)."""
+    """The median of every cluster resample, counted like `_resample_medians`: the resamples draw units
+    (`_draw_counts(k, ...)`, cached), a value weighs as often as its unit was drawn, and walking the sorted values
+    once finds, per resample, the first positions whose running weight passes the middle."""
     order = np.argsort(data, kind="stable")
     ordered, unit_of_sorted = data[order], unit_index[order]
-    draws = np.random.default_rng(seed).integers(0, k, size=(n_resamples, k))
-    counts = np.bincount((draws + k * np.arange(n_resamples)[:, None]).ravel(),
-                         minlength=k * n_resamples).reshape(n_resamples, k)
-    medians = np.empty(n_resamples)
-    chunk = max(1, 2_000_000 // data.size)
-    for start in range(0, n_resamples, chunk):
-        running = np.cumsum(counts[start:start + chunk][:, unit_of_sorted], axis=1)
-        total = running[:, -1:]
-        lower = np.argmax(running > (total - 1) // 2, axis=1)  # the middle value, or the two around the middle
-        upper = np.argmax(running > total // 2, axis=1)
-        medians[start:start + chunk] = (ordered[lower] + ordered[upper]) / 2.0
-    return medians
+    counts = _draw_counts(k, n_resamples, seed)  # counts[j, r]: how often unit j is in resample r
+    total = np.bincount(unit_index, minlength=k).astype(np.int64) @ counts
+    lower_middle, upper_middle = (total - 1) // 2, total // 2
+    running, mask = np.zeros(n_resamples, dtype=np.int64), np.empty(n_resamples, dtype=bool)
+    below_lower, below_upper = np.zeros(n_resamples, np.intp), np.zeros(n_resamples, np.intp)
+    for unit in unit_of_sorted:
+        running += counts[unit]
+        below_lower += np.less_equal(running, lower_middle, out=mask)
+        below_upper += np.less_equal(running, upper_middle, out=mask)
+    return (ordered[below_lower] + ordered[below_upper]) / 2.0
 
 
 def small_sample_factor(k: int, confidence: float = 0.95) -> float:
