@@ -1,8 +1,9 @@
 """Prove that the jail works on this machine: start a jailed probe worker and check it from outside.
 
 `diagnose()` (wired into `tito setup --validate`) returns one Check per guarantee: bubblewrap and user namespaces,
-the limits' mechanism, a non-root uid, loopback-only network, a host canary file and a canary environment variable
-out of reach, a process-count limit that binds and nothing left running after close. The probe's model.py goes
+the limits' mechanism, how idle workers are frozen (no task running), a non-root uid, loopback-only network, a host
+canary file and a canary environment variable out of reach, a process-count limit that binds and nothing left
+running after close. The probe's model.py goes
 around the in-process guard (fork_exec raises no audit event), so each check tests the jail, not the guard.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from competition.sandbox import jail
+from competition.sandbox.freezer import tasks
 from competition.sandbox.limits import Limits
 from competition.sandbox.process import Worker, WorkerError, child_pids, running
 
@@ -125,9 +127,19 @@ def _inside_checks(worker: Worker) -> list[Check]:
     pid = worker.host_pid
     uids = _status_field(pid, "Uid:")
     interfaces = _interfaces(pid)
+    idle = record["method"].partition("idle: ")[2].partition(";")[0]
+    worker.pause()
+    running_tasks = [tid for _, tid, state in tasks(worker._worker_pids()) if state == "R"]
+    worker.resume()
     return [
         Check("limits", True, f"{limits}; memory meter: {record['memory_meter']}",
               "" if "cgroup" in limits else "cgroups are not writable here: per-process rlimits bind instead"),
+        Check("idle workers frozen", not running_tasks,
+              f"between requests: {idle}; " + (f"tasks {running_tasks} kept running" if running_tasks else
+                                                "no task of the paused probe runs"),
+              "" if "cgroup" in idle and not running_tasks else
+              "no freezer cgroup here: idle workers are stopped task by task (CPU of a task that exits between two "
+              "readings goes uncounted); run the runner in a delegated cgroup (systemd Delegate=yes)"),
         Check("unprivileged uid", bool(uids) and "0" not in uids, f"worker uids (host view): {' '.join(uids)}",
               "the parent must drop to nobody before bwrap"),
         Check("network: loopback only", record["network_isolated"] and interfaces == ["lo"],

@@ -128,7 +128,7 @@ def test_diagnose_proves_every_guarantee_from_outside() -> None:
     checks = diagnose.diagnose()
     assert [c.name for c in checks if not c.ok] == [], checks
     assert {"unprivileged uid", "network: loopback only", "host file unreadable", "environment empty",
-            "process-count limit binds", "nothing survives close"} <= {c.name for c in checks}
+            "process-count limit binds", "nothing survives close", "idle workers frozen"} <= {c.name for c in checks}
 
 
 def test_diagnose_without_the_jail_reports_the_reason(no_jail) -> None:
