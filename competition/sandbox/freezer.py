@@ -184,15 +184,18 @@ class TaskStopper:
     def __init__(self, pids: Callable[[], list[int]]) -> None:
         self._pids = pids
         self._stopped: set[int] = set()
+        self._held: list[tuple[int, int, str]] | None = None  # every task, as seen stopped (none can change meanwhile)
 
     def freeze(self, pids: Callable[[], list[int]]) -> None:
         """Stop every process `pids()` lists (again after each round: a child forked meanwhile is stopped too)
         until each of their tasks is seen stopped."""
         deadline = time.monotonic() + FREEZE_SECONDS
         while True:
-            running = sorted({pid for pid, _, state in tasks(pids())
+            found = tasks(pids())
+            running = sorted({pid for pid, _, state in found
                               if state not in STOPPED and not (state == "D" and pid in self._stopped)})
             if not running:
+                self._held = found
                 return
             if time.monotonic() > deadline:
                 raise FreezeError(f"{len(running)} of its processes kept running")
@@ -205,6 +208,7 @@ class TaskStopper:
             time.sleep(0)
 
     def thaw(self) -> None:
+        self._held = None
         for pid in self._stopped:
             try:
                 os.kill(pid, signal.SIGCONT)
@@ -213,8 +217,9 @@ class TaskStopper:
         self._stopped = set()
 
     def cpu_ns(self) -> int:
-        """Run time of the worker's live tasks, in nanoseconds."""
-        return sum(task_run_ns(pid, tid) for pid, tid, _ in tasks(self._pids()))
+        """Run time of the worker's live tasks, in nanoseconds (while stopped, of the tasks seen stopped)."""
+        found = self._held if self._held is not None else tasks(self._pids())
+        return sum(task_run_ns(pid, tid) for pid, tid, _ in found)
 
     def close(self) -> None:
         self.thaw()
