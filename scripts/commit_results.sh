@@ -4,7 +4,7 @@
 # its `tito` adds the results (the store recomputes every score) and renders LEADERBOARD.md into a fresh clone of
 # the results branch. If the branch moved meanwhile (another merge's results landed first), the push is refused;
 # the script fetches the new tip, replays (re-add, rebuild) and pushes again, up to $MAX_TRIES times, so two merges
-# never lose a result.
+# never lose a result. A season's chunks record this way as each finishes (raise MAX_TRIES for many at once).
 #
 #   scripts/commit_results.sh RESULTS_DIR [MESSAGE]
 #   env: PUSH_REMOTE (origin) BRANCH (results) MAX_TRIES (5) RETRY_DELAY (seconds, 3) GITHUB_TOKEN (optional, https)
@@ -69,7 +69,8 @@ for attempt in $(seq 1 "$tries"); do
     exit 0
   fi
   echo "::warning::$branch moved while recording (attempt $attempt of $tries); replaying onto the new tip"
-  sleep "$((attempt * delay))"
+  # many chunks of one run record at once: a random share of the delay keeps them from retrying in lockstep
+  sleep "$((attempt * delay + RANDOM % (delay + 1)))"
 done
 echo "::error::could not push the results to $branch after $tries attempts"
 exit 1

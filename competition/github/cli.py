@@ -560,6 +560,9 @@ def _comment_smoke(gh: Any, token: str, args: argparse.Namespace, run: Any, defa
     sections = _sections(accepted, sha, args.store, run.html_url, official=False)
     if not files:  # the run failed before it could upload: say so, with the link to its log
         sections = {"local": comment.render_section("local", [], sha, run_url=run.html_url)}
+    if not sections:
+        print("error: no acceptable results artifact; nothing posted", file=sys.stderr)
+        return 1
     return _finish(gh, args, pr_number, sha, sections, accepted, run.html_url, rejected)
 
 

@@ -140,8 +140,8 @@ def test_submission_listings(repo: Path, capsys: pytest.CaptureFixture) -> None:
     assert changes.changed_submissions(after, removed, repo) == []
 
 
-def gate(repo: Path, author: str, association: str = "NONE") -> changes.Gate:
-    return changes.gate("main", "pr", author, association, repo)
+def gate(repo: Path, author: str, maintainer: bool = False) -> changes.Gate:
+    return changes.gate("main", "pr", author, maintainer, repo, ("dependabot[bot]",))
 
 
 def test_a_new_folder_must_carry_the_authors_own_handle(repo: Path) -> None:
@@ -181,14 +181,16 @@ def test_a_submission_pr_that_also_edits_workflows_or_scripts_is_rejected(repo: 
     assert not decided.ok and f"{next(iter(files))}: is outside submissions/<name>/" in messages(decided.check)
 
 
-def test_code_prs_and_maintainer_prs_are_left_to_ci(repo: Path) -> None:
+def test_bot_code_prs_and_maintainer_prs_are_left_to_ci_every_other_pr_gets_the_rule(repo: Path) -> None:
     write(repo, {"competition/run.py": "# dependabot bump\n"})
     commit(repo, "bump")
     assert gate(repo, "dependabot[bot]").kind == "code" and gate(repo, "dependabot[bot]").ok
+    assert not gate(repo, "student").ok, "a non-maintainer may not change code"
     write(repo, {"submissions/zoe/model.py": "# removed for cheating\n"})
     commit(repo, "maintainer edit")
-    assert gate(repo, "maintainer", "MEMBER").kind == "maintainer"
-    assert not gate(repo, "outsider", "CONTRIBUTOR").ok
+    assert gate(repo, "maintainer", maintainer=True).kind == "maintainer"
+    assert not gate(repo, "dependabot[bot]").ok, "a bot may not touch submissions/"
+    assert not gate(repo, "outsider").ok
 
 
 def test_cli_gate_writes_kind_and_refuses_foreign_folders(repo: Path, tmp_path: Path,
@@ -197,8 +199,12 @@ def test_cli_gate_writes_kind_and_refuses_foreign_folders(repo: Path, tmp_path: 
     commit(repo, "docs")
     output = tmp_path / "out"
     assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--author", "x", "--repo-dir",
-                    str(repo), "--github-output", str(output)]) == 0
+                    str(repo)]) == 1, "a student's code PR gets the rule"
+    assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--author", "dependabot[bot]",
+                    "--repo-dir", str(repo), "--github-output", str(output)]) == 0
     assert output.read_text() == "kind=code\nsubmission=\n"
+    assert run_cli(["pr", "check-changes", "--base", "main", "--head", "pr", "--author", "x", "--maintainer", "true",
+                    "--repo-dir", str(repo)]) == 0
     git(repo, "reset", "-q", "--hard", "main")
     write(repo, {"submissions/zoe/model.py": "# mine now\n"})
     commit(repo, "zoe")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from competition.github import artifact, download, provenance, record, sticky
+from competition.github import artifact, download, plan, provenance, record, sticky
 from tests.github.fake_github import FakeGitHub
 from tests.github.gitrepo import commit, git, init_repo, write
 from tests.github.test_changes import run_cli
@@ -49,8 +49,11 @@ def results_artifact(runner_class: str, sha: str = HEAD, pr: int = 7, harness: s
 
 def comment_for(fake: FakeGitHub, payload: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                 artifacts: dict[str, bytes]) -> int:
-    """What comment.yml does for this workflow_run event: `tito pr comment --run-id ID`."""
+    """What comment.yml does for this workflow_run event: `tito pr comment --run-id ID` (the run's validate.yml is
+    main's, byte for byte)."""
     fake.add_run(payload["workflow_run"], artifacts)
+    for ref in ("main", payload["workflow_run"]["head_sha"]):
+        fake.blobs.setdefault((ref, provenance.VALIDATE_PATH), "11" * 20)
     monkeypatch.setenv("GITHUB_TOKEN", "comment-token")
     return run_cli(["pr", "comment", "--run-id", str(payload["workflow_run"]["id"]), "--repo", REPO, "--api-url",
                     fake.base_url, "--store", "/nonexistent", "--download-dir", str(tmp_path / "dl")])
@@ -106,6 +109,7 @@ def test_push_to_a_pr_posts_only_results_of_its_current_head(tmp_path: Path,
         fake.pulls[7]["sha"] = pushed["head"]["sha"]  # the student pushes; the old run's late artifact is stale
         fake.add_run({**event("workflow_run_validate_fork")["workflow_run"], "id": 9011},
                      {"results-local": results_artifact("local")})
+        fake.blobs[(HEAD, provenance.VALIDATE_PATH)] = fake.blobs[("main", provenance.VALIDATE_PATH)]
         monkeypatch.setenv("GITHUB_TOKEN", "t")
         assert run_cli(["pr", "comment", "--run-id", "9011", "--repo", REPO, "--api-url", fake.base_url,
                         "--store", "/nonexistent"]) == 0
@@ -151,7 +155,8 @@ def test_dispatch_inputs_are_checked_against_the_pr(monkeypatch: pytest.MonkeyPa
         argv = ["pr", "resolve", "--pr", inputs["pr"], "--sha", inputs["sha"], "--repo", REPO, "--api-url",
                 fake.base_url, "--github-output", str(output)]
         assert run_cli(argv) == 0
-        assert output.read_text() == f"base_sha={'d4' * 20}\nauthor=ada\nassociation=CONTRIBUTOR\n"
+        assert output.read_text() == f"base_sha={'d4' * 20}\nauthor=ada\nmaintainer=false\n"
+        assert ("GET", f"/repos/{REPO}/collaborators/ada/permission") in fake.requests
         fake.pulls[7]["sha"] = NEW_HEAD  # pushed after the maintainer's review
         assert run_cli(argv) == 1
         assert "not the " + HEAD + " you reviewed" in capsys.readouterr().err
@@ -213,11 +218,12 @@ def test_merge_measures_the_merged_submission_and_records_only_checked_results(
     before = git(repo, "rev-parse", "HEAD")
     _entries(repo, ["ada"])
     after = commit(repo, "Merge pull request #7")
-    assert run_cli(["pr", "submissions", "--base", before, "--head", after, "--matrix", "--repo-dir",
-                    str(repo)]) == 0
-    jobs = json.loads(capsys.readouterr().out)["include"]
-    assert [(j["runner-class"], j["submissions"], j["artifact"]) for j in jobs] == [
-        ("reference", "ada", "official-reference-0"), ("edge", "ada", "official-edge-0")]
+    plan_file = tmp_path / "plan.json"
+    assert run_cli(["pr", "plan", "--changed-since", before, "--harness-commit", after, "--out", str(plan_file),
+                    "--repo-dir", str(repo)]) == 0
+    made = plan.load(plan_file)
+    assert [(c.runner_class, c.names, c.artifact) for c in made.chunks] == [
+        ("reference", ("ada",), "official-reference-0"), ("edge", ("ada",), "official-edge-0")]
 
     def official(runner_class: str, name: str = "ada", harness: str = after, quick: bool = False) -> dict:
         result = make_result(name, runner_class=runner_class)
@@ -234,45 +240,28 @@ def test_merge_measures_the_merged_submission_and_records_only_checked_results(
     for result in (good, forged):
         (artifacts / "official-reference-0" / f"{result['result_id']}.json").write_text(json.dumps(result))
     (artifacts / "official-edge-0.zip").write_bytes(zipped({f"{r['result_id']}.json": r for r in (stale, quick)}))
+    collect = ["pr", "collect", "--artifacts", str(artifacts), "--plan", str(plan_file)]
     out = tmp_path / "accepted"
-    assert run_cli(["pr", "collect", "--artifacts", str(artifacts), "--matrix", json.dumps({"include": jobs}),
-                    "--harness-commit", after, "--out", str(out)]) == 0
+    assert run_cli([*collect, "--runner-class", "reference", "--chunk", "0", "--out", str(out)]) == 1, \
+        "a chunk with a refused result is red (its good results are still kept)"
     assert sorted(p.name for p in out.iterdir()) == [f"{good['result_id']}.json"]
+    assert "submission 'zoe' was not measured by this job (['ada'])" in capsys.readouterr().err
+    assert run_cli([*collect, "--runner-class", "edge", "--chunk", "0", "--out", str(out)]) == 1
+    assert list(out.iterdir()) == []
     err = capsys.readouterr().err
-    assert "submission 'zoe' was not measured by this job (['ada'])" in err
     assert f"harness commit {MAIN} is not the run's {after}" in err
-    assert "is a quick (smoke) run" in err
+    assert "is a quick (smoke) run" in err and "holds no acceptable result of 'ada'" in err
 
 
 def test_a_missing_artifact_is_reported_and_nothing_is_invented(tmp_path: Path) -> None:
-    jobs = record.matrix(["ada"], ["reference"])
-    collected = record.collect({}, jobs, MAIN, tmp_path / "out")
+    chunks = plan.make(["ada"], ["reference"], MAIN).chunks
+    collected = record.collect({}, chunks, MAIN, tmp_path / "out")
     assert not collected.accepted and "official-reference-0: was not uploaded" in str(collected.problems[0])
-
-
-def test_rebenchmark_of_300_entries_stays_under_the_matrix_limit_and_measures_the_baseline(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    names = [f"entry-{i:03d}" for i in range(300)]
-    repo = init_repo(tmp_path / "repo", {"submissions/baseline/submission.yaml": "github_handle: tinymlperf\n"})
-    _entries(repo, names)
-    commit(repo, "300 entries")
-    assert run_cli(["pr", "submissions", "--matrix", "--include-baseline", "--chunk-size", "1", "--repo-dir",
-                    str(repo)]) == 0
-    jobs = json.loads(capsys.readouterr().out)["include"]
-    assert len(jobs) <= record.MAX_MATRIX_JOBS
-    for runner_class in ("reference", "edge"):
-        measured = [n for j in jobs if j["runner-class"] == runner_class for n in j["submissions"].split()]
-        assert sorted(measured) == sorted(["baseline", *names]), "each entry exactly once per runner class"
-        assert measured[0] == "baseline"
-    assert len({j["artifact"] for j in jobs}) == len(jobs)
-    assert len(record.matrix(names, ["reference"], chunk_size=1)) == 150, "300 entries in 256 jobs: 2 per job"
-    small = record.matrix(names[:10], ["reference", "edge"], chunk_size=4)
-    assert [j["submissions"].count(" ") + 1 for j in small] == [4, 4, 2, 4, 4, 2]
 
 
 def test_a_chunk_artifact_may_hold_the_results_of_all_its_submissions(tmp_path: Path) -> None:
     names = [f"entry-{i:02d}" for i in range(20)]
-    [job] = record.matrix(names, ["reference"], chunk_size=20)
+    [chunk] = plan.make(names, ["reference"], MAIN, chunk_size=20).chunks
     files = {}
     for name in names:
         for event_id in EVENTS:
@@ -280,8 +269,8 @@ def test_a_chunk_artifact_may_hold_the_results_of_all_its_submissions(tmp_path: 
             result["harness"]["git_commit"] = MAIN
             files[f"{result['result_id']}.json"] = result
     assert len(files) > artifact.MAX_FILES
-    (tmp_path / f"{job['artifact']}.zip").write_bytes(zipped(files))
-    collected = record.collect({job["artifact"]: tmp_path / f"{job['artifact']}.zip"}, [job], MAIN, tmp_path / "ok")
+    (tmp_path / f"{chunk.artifact}.zip").write_bytes(zipped(files))
+    collected = record.collect({chunk.artifact: tmp_path / f"{chunk.artifact}.zip"}, [chunk], MAIN, tmp_path / "ok")
     assert not collected.problems and len(collected.accepted) == 40
 
 
