@@ -182,3 +182,6 @@ def test_spinning_helpers_gain_nothing_on_a_full_run(tmp_path: Path, templates: 
         assert result["status"] == "ok", result["errors"]
         assert result["candidate"]["accuracy"] == result["baseline"]["accuracy"]
         assert result["scores"]["speedup"]["value"] < 1.1, result["scores"]["speedup"]
+    honest = measured("cnn_marathon_offline", entrant(tmp_path / "a", templates, "honest"),
+                      entrant(tmp_path / "b", templates, "honest"))
+    assert honest["status"] == "ok", honest["errors"]  # the same freezing and charging leave an honest entry be
