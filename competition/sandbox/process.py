@@ -3,7 +3,8 @@
 The parent never imports submission code. `Worker` copies the submission folder to a temporary directory, starts
 `python -I -B -m WORKER_MODULE` on it and exchanges framed messages (channel.py) over two pipes. Every request has a
 wall-clock deadline; when it passes, everything the worker started is killed (the whole pid namespace in the jail,
-the process group otherwise). Memory is metered from outside: the worker's cgroup peak, else its VmHWM.
+the process group otherwise). Memory is metered from outside: the worker's cgroup peak, else its VmHWM. Between its
+turns (`turn`, `pause`/`resume`) every task of the worker is frozen and its CPU read from outside (freezer.py).
 
 isolation "jail": bubblewrap namespaces, read-only file system, unprivileged uid, cgroup + rlimits (jail.py).
 isolation "process": a fresh process with a scrubbed environment, rlimits and a network namespace where permitted;
