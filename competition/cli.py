@@ -121,7 +121,9 @@ def _positive_float(text: str) -> float:
 
 def _add_benchmark(sub: Any) -> None:
     bench = sub.add_parser("benchmark", help="measure a submission against the baseline").add_subparsers(metavar="ACTION")
-    run = bench.add_parser("run", help="run events and write result JSON files")
+    run = bench.add_parser("run", help="run events and write result JSON files",
+                           epilog="exit codes: 0 ok; 1 invalid, failed or disqualified; 2 could not run; "
+                                  "3 measured outside the OS jail (never ranked)")
     which = run.add_mutually_exclusive_group(required=True)
     which.add_argument("--event", action="append", help="event id (repeatable)")
     which.add_argument("--all-events", action="store_true", help="every event the submission enters")

@@ -176,12 +176,14 @@ def test_generate_submission_folder_passes_tito_validate_only(cnn, tmp_path):
 
 
 @pytest.mark.slow
-def test_generate_submission_measures_and_its_json_passes_tito_submit_file(cnn, tmp_path):
+def test_generate_submission_measures_and_its_json_passes_tito_submit_file(cnn, tmp_path, capsys):
     model = optimize_closed_division(cnn, ["quantization"])
     report = generate_submission(model=model, division="closed", event="cnn_marathon_offline", quick=True,
                                  techniques_used=["int8_quantization"], out_dir=tmp_path / "ada", **WHO)
     assert report == tmp_path / "ada" / "submission.json"
     assert "- speedup vs the baseline: " in (tmp_path / "ada" / "README.md").read_text()
+    out = capsys.readouterr().out.splitlines()  # the verdict (one line within 80 columns) and where it went
+    assert out[-2].startswith("cnn_marathon_offline: ") and len(out[-2]) <= 80 and out[-1] == f"wrote {report}"
     result = tito("submit", "--file", report, "--validate-only")
     assert result.returncode == 0, result.stdout + result.stderr
     broken = tmp_path / "broken.json"
