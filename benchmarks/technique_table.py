@@ -1,10 +1,15 @@
 """The measured technique table: what each optimization technique buys on NumPy CPU, from one command.
 
     python benchmarks/technique_table.py                  # prints the markdown table
-    python benchmarks/technique_table.py --docs           # also rewrites it in docs/students.md (between markers)
+    python benchmarks/technique_table.py --docs           # also rewrites it in docs/techniques.md (between markers)
 
 CNN rows: the pretrained mnist_cnn on the 1 000 bundled MNIST test images in batches of 100 (cnn_marathon_offline's
-protocol). GPT row: shakespeare_gpt generating 256 tokens after a 64-token prompt (transformer_decathlon's protocol).
+protocol). Kernel row: conv2 of mnist_cnn (32 -> 64, 14 x 14, batch 100) by Winograd F(2x2, 3x3) in NumPy against
+tinytorch's im2col GEMM (benchmarks/floor.py). GPT row: shakespeare_gpt generating 256 tokens after a 64-token prompt
+(transformer_decathlon's protocol). Training rows (MLP Sprint offline): the reference MLP trained from scratch on the
+4 000 bundled training images until it first reaches 92 % on the 1 000 test images (evaluated after every epoch,
+timed like the harness does), seed = round number, against the baseline's recipe (SGD lr 0.05, momentum 0.9, batch 64);
+compression is 1.00x (same model) and the accuracy change is at the epoch each first reached the target.
 One BLAS thread. Speedup: every round times the baseline and the variant back to back in random order; the table
 gives the median of the per-round ratios (baseline time / variant time) with a 95 % bootstrap interval, and calls it
 a tie when the interval contains 1. Compression: bytes of the baseline's .npz over the bytes of the variant's .npz as
@@ -33,15 +38,22 @@ from tinytorch import nn
 from tinytorch.atomic import write_atomic
 from tinytorch.competition import load_entry, optimize_closed_division
 from tinytorch.data.bundled import bundled_mnist, shakespeare_text, shakespeare_tokenizer
-from tinytorch.models import pretrained
+from tinytorch.data import DataLoader, TensorDataset
+from tinytorch.models import MLP, pretrained
+from tinytorch.nn import spatial
 from tinytorch.nn.utils.sparse import save_sparse
-from tinytorch.quantization import quantize_dynamic
+from tinytorch.quantization import (MinMaxObserver, QConfig, default_dynamic_qconfig, float16_dynamic_qconfig,
+                                    per_tensor_affine, quantize_dynamic)
+
+from floor import winograd_conv3x3  # benchmarks/floor.py, beside this script
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ROOT / "docs" / "students.md"
+DOCS = ROOT / "docs" / "techniques.md"
 START, END = "<!-- technique-table:start -->", "<!-- technique-table:end -->"
 BATCH = 100
 COMMAND = "python benchmarks/technique_table.py"
+PER_TENSOR_AFFINE = QConfig(default_dynamic_qconfig.activation,
+                            MinMaxObserver.with_args(dtype=tt.qint8, qscheme=per_tensor_affine))
 
 
 def mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -54,15 +66,18 @@ def classify(model: nn.Module, images: np.ndarray) -> np.ndarray:
         return np.concatenate([model(tt.from_numpy(images[i:i + BATCH])).numpy() for i in range(0, len(images), BATCH)])
 
 
-def speedup(baseline: Callable[[], object], variant: Callable[[], object], rounds: int) -> str:
-    """'1.02x [0.97-1.06] tie' from interleaved rounds (median ratio, 95 % bootstrap CI)."""
-    baseline(), variant()  # warm-up
+def speedup(baseline: Callable[..., object], variant: Callable[..., object], rounds: int,
+            with_round: bool = False) -> str:
+    """'1.02x [0.97-1.06] tie' from interleaved rounds (median ratio, 95 % bootstrap CI); ``with_round``: both are
+    called with the round number (a training seed), without a warm-up."""
+    if not with_round:
+        baseline(), variant()  # warm-up
     ratios = []
-    for _ in range(rounds):
+    for index in range(rounds):
         timed = {}
         for label, run in random.sample([("b", baseline), ("v", variant)], 2):
             start = time.perf_counter()
-            run()
+            run(*([index] if with_round else []))
             timed[label] = time.perf_counter() - start
         ratios.append(timed["b"] / timed["v"])
     mid, lo, hi = median_ci(ratios)
@@ -122,10 +137,90 @@ def cnn_rows(rounds: int, fine_tune_epochs: int) -> list[list[str]]:
                                      fine_tune_epochs=fine_tune_epochs),
             f"L2 channels of conv1, conv2, fc1, {fine_tune_epochs} epoch fine-tune, shrink 32-64-128 -> 16-32-64"),
         row("Fusion", optimize_closed_division(base, ["fusion"]), "Conv2d+ReLU, Linear+ReLU (`fuse_modules`)"),
+        row("INT8 per tensor (dynamic)", quantize_dynamic(base, {nn.Linear: default_dynamic_qconfig,
+                                                                 nn.Conv2d: default_dynamic_qconfig}),
+            "`default_dynamic_qconfig` (PyTorch's default): one scale per weight tensor"),
+        row("INT8 per tensor, affine", quantize_dynamic(base, dict.fromkeys((nn.Linear, nn.Conv2d), PER_TENSOR_AFFINE)),
+            "`MinMaxObserver.with_args(dtype=tt.qint8, qscheme=per_tensor_affine)`: scale + zero point per tensor"),
+        row("float16 weights (dynamic)", quantize_dynamic(base, {nn.Linear: float16_dynamic_qconfig,
+                                                                 nn.Conv2d: float16_dynamic_qconfig}),
+            "`float16_dynamic_qconfig`: float16 storage, float32 compute (cast per call)"),
     ]
     if (ROOT / "submissions" / "distilled-cnn" / "model.py").is_file():
         rows.append(row("Distillation", load_student(), "student 16-32-64 trained on the teacher's soft targets "
                                                         "(distilled-cnn; open division)"))
+    return rows
+
+
+def winograd_row(rounds: int) -> list[str]:
+    """conv2 of mnist_cnn as Winograd F(2x2, 3x3) in NumPy against tinytorch's im2col GEMM, same inputs."""
+    print("  measuring Winograd F(2x2, 3x3) on conv2", file=sys.stderr, flush=True)
+    conv = pretrained("mnist_cnn").features[3]
+    x = np.random.default_rng(0).random((BATCH, 32, 14, 14), dtype=np.float32)
+    w, b = conv.weight.data, conv.bias.data
+    exact = spatial._conv_forward(x, w, b, (1, 1), (1, 1))[0]
+    error = float(np.abs(winograd_conv3x3(x, w, b) - exact).max() / np.abs(exact).max())
+    return ["Winograd F(2x2, 3x3) conv2", "16 GEMMs of (64, 32) x (32, tiles) instead of 36 multiplies per output "
+            "quad; transforms as NumPy passes (benchmarks/floor.py)",
+            speedup(lambda: spatial._conv_forward(x, w, b, (1, 1), (1, 1)), lambda: winograd_conv3x3(x, w, b), rounds),
+            "1.00x", f"outputs within {error:.0e} of the largest"]
+
+
+TARGET = 0.92  # mlp_sprint_offline
+
+
+def time_to_target(recipe: str, seed: int, max_epochs: int = 20) -> tuple[int, float]:
+    """(epochs, accuracy) when the MLP trained by ``recipe`` first reaches TARGET on the bundled test images."""
+    images, labels = mnist("train")
+    test, test_labels = mnist("test")
+    tt.manual_seed(seed)
+    model = MLP(784, (128, 64), 10)
+    loader = DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True, seed=seed)
+    if recipe == "baseline":
+        optimizer, schedule = tt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9), None
+    elif recipe == "onecycle-sgd":
+        optimizer = tt.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        schedule = tt.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.2, epochs=3, steps_per_epoch=len(loader),
+                                                    final_div_factor=1.0)
+    else:
+        optimizer = tt.optim.AdamW(model.parameters(), lr=0.01)
+        schedule = tt.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.01, epochs=3, steps_per_epoch=len(loader),
+                                                    final_div_factor=1.0)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1 if recipe == "onecycle-mlp" else 0.0)
+    accuracy = 0.0
+    for epoch in range(1, max_epochs + 1):
+        for batch_images, batch_labels in loader:
+            optimizer.zero_grad()
+            loss_fn(model(batch_images), batch_labels).backward()
+            optimizer.step()
+            if schedule is not None and schedule.last_epoch < schedule.total_steps:
+                schedule.step()
+        accuracy = float((classify(model, test).argmax(1) == test_labels).mean())
+        if accuracy >= TARGET:
+            return epoch, accuracy
+    return max_epochs, accuracy
+
+
+TRAINING_ROWS = (
+    ("onecycle-sgd", "OneCycleLR (SGD)", "`OneCycleLR(max_lr=0.2)` over 3 epochs, stepped per batch; momentum cycling "
+                                         "0.95-0.85"),
+    ("onecycle-mlp", "OneCycleLR + AdamW + label smoothing", "the onecycle-mlp entrant: `AdamW`, "
+                                                             "`OneCycleLR(max_lr=0.01)` over 3 epochs, "
+                                                             "`label_smoothing=0.1`"),
+)
+
+
+def training_rows(rounds: int) -> list[list[str]]:
+    rows = []
+    for recipe, name, how in TRAINING_ROWS:
+        print(f"  measuring {name} (MLP Sprint)", file=sys.stderr, flush=True)
+        reached: dict[str, list[tuple[int, float]]] = {"b": [], "v": []}
+        ratio = speedup(lambda seed: reached["b"].append(time_to_target("baseline", seed)),
+                        lambda seed: reached["v"].append(time_to_target(recipe, seed)), rounds, with_round=True)
+        mine, base = (np.median([epochs for epochs, _ in reached[k]]) for k in ("v", "b"))
+        change = 100 * (np.median([a for _, a in reached["v"]]) - np.median([a for _, a in reached["b"]]))
+        rows.append([f"{name} (MLP Sprint)", how, f"{ratio} to 92 % ({mine:.0f} vs {base:.0f} epochs)", "1.00x",
+                     f"{change:+.1f}"])
     return rows
 
 
@@ -148,7 +243,8 @@ def gpt_row(rounds: int, reencode_every: int = 128) -> list[str]:
 
 def table(rounds: int, fine_tune_epochs: int) -> str:
     with threadpool_limits(limits=1):
-        rows = cnn_rows(rounds, fine_tune_epochs) + [gpt_row(rounds)]
+        rows = (cnn_rows(rounds, fine_tune_epochs) + [winograd_row(rounds), gpt_row(rounds)]
+                + training_rows(max(5, rounds // 2)))
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = (f"Measured {when} with `{COMMAND} --rounds {rounds}` on {platform.processor() or platform.machine()}, "
             f"NumPy {np.__version__}, one BLAS thread, {rounds} interleaved rounds per row (machine shared, so "

@@ -1,0 +1,331 @@
+"""The last distance to the floor (issue 20), measured side by side in one process, one thread each.
+
+Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,elementwise,winograd]``.
+
+- gemms: ``BaselineCNN(3, 10, 32)`` inference on 1 000 images in batches of 100 against a replay of its own GEMMs
+  (the same matmul calls on operands of the same shapes and chunking, already in place): forward / GEMMs, target
+  <= 1.15. What lies between them is the patch copies, padding, pooling, ReLU and the NCHW writes.
+- transformer: one AdamW training step of TinyGPT (4 x 128, 8 windows of 256 tokens), tinytorch / PyTorch
+  (benchmarks/speed_kit.py's step), target <= 0.85.
+- elementwise: the first ReLU's forward and the first max-pool's backward of ``BaselineCNN(3, 10, 32)`` (batch 64),
+  per call inside training steps and alone on arrays of the same shape, with the minor page faults of each call, each
+  framework in its own child process (children take turns): why an op is slower in the step than alone. tinytorch
+  runs twice, with glibc's defaults and with glibc keeping freed memory (``MALLOC_MMAP_THRESHOLD_``/
+  ``MALLOC_TRIM_THRESHOLD_``): the difference is the cost of fresh pages.
+- winograd: conv2 of the CIFAR CNN (32 -> 64, 16 x 16, 3 x 3, padding 1, batch 64): tinytorch's im2col GEMM
+  forward against a NumPy Winograd F(2x2, 3x3) forward (16 GEMMs of (64, 32) x (32, tiles) instead of 9 x 4;
+  transforms as NumPy passes), outputs checked equal first.
+
+Rounds interleave the contenders, rotating who goes first; medians with min-max. The machine may be shared: read
+ratios, not seconds, and only from the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import tinytorch as tt
+from tinytorch import nn
+from tinytorch.models import BaselineCNN, torch_twins
+from tinytorch.nn import spatial
+from tinytorch.tensor import Tensor
+
+from interleave import interleaved  # benchmarks/interleave.py, beside this script
+
+# PyTorch is imported only where it runs: a tinytorch-only child must not have torch's allocations in its heap.
+
+
+def _median_ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1e3:8.2f} ms [{min(values) * 1e3:.2f}-{max(values) * 1e3:.2f}]"
+
+
+def _ratio(times: dict[str, list[float]], top: str, bottom: str) -> float:
+    return statistics.median(times[top]) / statistics.median(times[bottom])
+
+
+# ---- CNN inference against its own GEMMs ---------------------------------------------------------------------------
+
+def _conv_gemm_replay(batch: int, channels: int, size: int, out_channels: int) -> Callable[[], None]:
+    """The GEMMs `spatial._conv_forward` runs for a 3x3, padding-1 conv with bias, on ready operands."""
+    depth, pixels = channels * 9 + 1, size * size
+    per_chunk = max(1, spatial._PATCH_CHUNK_ELEMENTS // ((depth + out_channels) * pixels))
+    chunks = [min(per_chunk, batch - start) for start in range(0, batch, per_chunk)]
+    rng = np.random.default_rng(0)
+    if spatial._channels_last(channels, size):
+        patches = rng.random((per_chunk * pixels, depth), dtype=np.float32)
+        weight_t = rng.random((depth, out_channels), dtype=np.float32)
+        return lambda: [patches[:count * pixels] @ weight_t for count in chunks]
+    patches = rng.random((per_chunk, depth, pixels), dtype=np.float32)
+    weight = rng.random((out_channels, depth), dtype=np.float32)
+    target = np.empty((batch, out_channels, pixels), dtype=np.float32)
+    return lambda: [np.matmul(weight, patches[:count], out=target[:count]) for count in chunks]
+
+
+def bench_gemms(repeats: int, images: int = 1000, batch: int = 100) -> dict[str, list[float]]:
+    tt.manual_seed(0)
+    model = BaselineCNN(3, 10, 32).eval()
+    data = np.random.default_rng(0).random((images, 3, 32, 32), dtype=np.float32)
+    conv1, conv2 = _conv_gemm_replay(batch, 3, 32, 32), _conv_gemm_replay(batch, 32, 16, 64)
+    fc1, fc2 = model.classifier[1].weight.data, model.classifier[3].weight.data
+    features = np.random.default_rng(1).random((batch, fc1.shape[1]), dtype=np.float32)
+    hidden = np.random.default_rng(2).random((batch, fc2.shape[1]), dtype=np.float32)
+
+    def forward() -> None:
+        with tt.no_grad():
+            for start in range(0, images, batch):
+                model(tt.from_numpy(data[start:start + batch]))
+
+    def gemms() -> None:
+        for _ in range(images // batch):
+            conv1()
+            conv2()
+            features @ fc1.T
+            hidden @ fc2.T
+
+    return interleaved({"forward": forward, "its GEMMs": gemms}, repeats)
+
+
+# ---- element-wise ops inside the CNN training step -----------------------------------------------------------------
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+class _CallTimer:
+    """Per-call seconds and minor page faults of one op, recorded by hooks."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, int]] = []
+        self._start = (0.0, 0)
+
+    def start(self, *_: object) -> None:
+        self._start = (time.perf_counter(), _faults())
+
+    def stop(self, *_: object) -> None:
+        self.calls.append((time.perf_counter() - self._start[0], _faults() - self._start[1]))
+
+    def summary(self) -> tuple[float, float]:
+        return statistics.median(c[0] for c in self.calls), statistics.median(c[1] for c in self.calls)
+
+
+def _instrument_tinytorch(relu: _CallTimer, pool: _CallTimer, shape: tuple[int, ...]) -> Callable[[], None]:
+    """Time Tensor.relu on ``shape`` and the backward of max-pools of that input shape; returns an undo."""
+    original_relu, original_op = Tensor.relu, spatial.tensor_op
+
+    def timed_relu(self: Tensor) -> Tensor:
+        if self.shape != shape:
+            return original_relu(self)
+        relu.start()
+        out = original_relu(self)
+        relu.stop()
+        return out
+
+    def timed_op(data, parents, backward):
+        parents = tuple(parents)
+        if parents[0].shape != shape or data.shape == shape:
+            return original_op(data, parents, backward)
+
+        def timed_backward(g):
+            pool.start()
+            grads = backward(g)
+            pool.stop()
+            return grads
+        return original_op(data, parents, timed_backward)
+
+    Tensor.relu, spatial.tensor_op = timed_relu, timed_op
+    return lambda: (setattr(Tensor, "relu", original_relu), setattr(spatial, "tensor_op", original_op))
+
+
+def _instrument_torch(twin, relu: _CallTimer, pool: _CallTimer) -> None:
+    import torch  # noqa: PLC0415
+
+    first_relu = next(m for m in twin.modules() if isinstance(m, torch.nn.ReLU))
+    first_pool = next(m for m in twin.modules() if isinstance(m, torch.nn.MaxPool2d))
+    first_relu.register_forward_pre_hook(relu.start)
+    first_relu.register_forward_hook(relu.stop)
+
+    def hook_tensors(module, inputs, output) -> None:
+        output.register_hook(lambda g: pool.start())
+        inputs[0].register_hook(lambda g: pool.stop())
+    first_pool.register_forward_hook(hook_tensors)
+
+
+def _step_calls(framework: str, steps: int, batch: int = 64) -> dict[str, tuple[float, float]]:
+    """In this process, only ``framework``: per-call (median seconds, median minor faults) of the first ReLU's
+    forward and the first max-pool's backward inside training steps, then of the same ops alone on same-shaped
+    arrays (made after the steps, so that they do not change the steps' heap)."""
+    tt.manual_seed(0)
+    model = BaselineCNN(3, 10, 32)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((batch, 3, 32, 32), dtype=np.float32), rng.integers(0, 10, batch)
+    shape = (batch, 32, 32, 32)
+    step, alone = {"relu": _CallTimer(), "pool": _CallTimer()}, {"relu": _CallTimer(), "pool": _CallTimer()}
+    if framework == "tinytorch":
+        _instrument_tinytorch(step["relu"], step["pool"], shape)
+        opt, loss = tt.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), nn.CrossEntropyLoss()
+
+        def run_step() -> None:
+            opt.zero_grad()
+            loss(model(tt.from_numpy(x)), tt.from_numpy(y)).backward()
+            opt.step()
+    else:
+        import torch  # noqa: PLC0415
+
+        torch.set_num_threads(1)
+        twin = torch_twins.load_into_torch(torch_twins.torch_baseline_cnn(3, 10, 32), model.state_dict()).train()
+        _instrument_torch(twin, step["relu"], step["pool"])
+        opt, loss = torch.optim.SGD(twin.parameters(), lr=0.01, momentum=0.9), torch.nn.CrossEntropyLoss()
+
+        def run_step() -> None:
+            opt.zero_grad()
+            loss(twin(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+            opt.step()
+    for index in range(steps):
+        run_step()
+        if index == 1:  # two warm-up steps
+            step["relu"].calls.clear()
+            step["pool"].calls.clear()
+    for _ in range(steps):
+        for name, fn in zip(("relu", "pool"), _alone_ops(framework, rng, shape)):
+            alone[name].start()
+            fn()
+            alone[name].stop()
+    return {**{f"{k} in step": v.summary() for k, v in step.items()},
+            **{f"{k} alone": v.summary() for k, v in alone.items()}}
+
+
+def _alone_ops(framework: str, rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[Callable, Callable]:
+    """(ReLU forward, 2x2 max-pool backward) of ``framework`` on fresh arrays of the step's shapes."""
+    activation = rng.standard_normal(shape, dtype=np.float32)
+    pooled_grad = rng.standard_normal(shape[:2] + (shape[2] // 2, shape[3] // 2), dtype=np.float32)
+    if framework == "tinytorch":
+        source = tt.tensor(activation, requires_grad=True)
+        pool_backward = nn.functional.max_pool2d(source, 2)._ctx[1]
+        return source.relu, lambda: pool_backward(pooled_grad)
+    import torch  # noqa: PLC0415
+
+    source = torch.tensor(activation, requires_grad=True)
+    pooled, grad = torch.nn.functional.max_pool2d(source, 2), torch.from_numpy(pooled_grad)
+    return lambda: torch.relu(source), lambda: torch.autograd.grad(pooled, source, grad, retain_graph=True)
+
+
+KEEP_FREED = {"MALLOC_MMAP_THRESHOLD_": str(1 << 28), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+SETTINGS = {"tinytorch": ("tinytorch", {}), "tinytorch, freed memory kept": ("tinytorch", KEEP_FREED),
+            "torch": ("torch", {})}
+
+
+def bench_elementwise(repeats: int, steps: int = 6) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each framework alone in a fresh child process (one framework's allocations change the other's page
+    faults), tinytorch also with glibc keeping freed memory; the children take turns, ``repeats`` rounds; medians
+    over the rounds."""
+    rounds: dict[str, list[dict]] = {label: [] for label in SETTINGS}
+    for index in range(repeats):
+        labels = list(SETTINGS)
+        for label in labels[index % 3:] + labels[:index % 3]:
+            framework, env = SETTINGS[label]
+            child = subprocess.run([sys.executable, __file__, "--child", framework, "--steps", str(steps)],
+                                   env={**os.environ, **env}, capture_output=True, text=True, check=True)
+            rounds[label].append(json.loads(child.stdout.splitlines()[-1]))
+    return {label: {op: tuple(statistics.median(r[op][i] for r in runs) for i in (0, 1)) for op in runs[0]}
+            for label, runs in rounds.items()}
+
+
+# ---- Winograd F(2x2, 3x3) against the im2col GEMM ------------------------------------------------------------------
+
+_BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float32)
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float32)
+_AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float32)
+
+
+def winograd_conv3x3(x: np.ndarray, w: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """3x3 convolution, stride 1, padding 1, even H and W, by Winograd F(2x2, 3x3): 4x4 input tiles (stride 2)
+    transformed by B^T d B, filters by G g G^T, 16 GEMMs (O, C) x (C, N*tiles), outputs by A^T m A."""
+    n, c, h, width = x.shape
+    o = w.shape[0]
+    th, tw = h // 2, width // 2
+    padded = np.zeros((n, c, h + 2, width + 2), dtype=x.dtype)
+    padded[:, :, 1:-1, 1:-1] = x
+    tiles = np.lib.stride_tricks.sliding_window_view(padded, (4, 4), axis=(2, 3))[:, :, ::2, ::2]  # N,C,th,tw,4,4
+    v = np.einsum("ai,nctuij,bj->abcntu", _BT, tiles, _BT, optimize=True).reshape(16, c, n * th * tw)
+    u = np.einsum("ai,ocij,bj->aboc", _G, w, _G, optimize=True).reshape(16, o, c)
+    m = np.matmul(u, v).reshape(4, 4, o, n, th, tw)
+    y = np.einsum("ia,abontu,jb->ontiuj", _AT, m, _AT, optimize=True).reshape(o, n, h, width)
+    out = y.transpose(1, 0, 2, 3) + bias[None, :, None, None]
+    return np.ascontiguousarray(out)
+
+
+def bench_winograd(repeats: int, batch: int = 64) -> dict[str, list[float]]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 32, 16, 16), dtype=np.float32)
+    w = rng.standard_normal((64, 32, 3, 3), dtype=np.float32) * 0.1
+    b = rng.standard_normal(64, dtype=np.float32)
+    reference = spatial._conv_forward(x, w, b, (1, 1), (1, 1))[0]
+    np.testing.assert_allclose(winograd_conv3x3(x, w, b), reference, rtol=1e-4, atol=1e-4)
+    return interleaved({"im2col GEMM (tinytorch)": lambda: spatial._conv_forward(x, w, b, (1, 1), (1, 1)),
+                        "Winograd F(2x2,3x3)": lambda: winograd_conv3x3(x, w, b)}, repeats)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument("--only", default="gemms,transformer,elementwise,winograd")
+    parser.add_argument("--child", choices=["tinytorch", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, default=6, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        with threadpool_limits(1):
+            print(json.dumps(_step_calls(args.child, args.steps)))
+        return
+    summary = []
+    with threadpool_limits(1):
+        print(f"threads: NumPy BLAS 1, torch 1 (set where it runs); {args.repeats} interleaved rounds")
+        if "gemms" in args.only:
+            times = bench_gemms(args.repeats)
+            print("\nCNN inference, 1 000 images, batches of 100:")
+            for name, values in times.items():
+                print(f"  {name:<28}{_median_ms(values)}")
+            summary.append(("CNN inference / its own GEMMs", _ratio(times, "forward", "its GEMMs"), "<= 1.15"))
+        if "transformer" in args.only:
+            import torch  # noqa: PLC0415
+            from speed_kit import bench_transformer  # noqa: PLC0415
+
+            torch.set_num_threads(1)
+            times = bench_transformer(args.repeats)
+            print("\nTinyGPT AdamW training step:")
+            for name, values in times.items():
+                print(f"  {name:<28}{_median_ms(values)}")
+            summary.append(("transformer step tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "<= 0.85"))
+        if "elementwise" in args.only:
+            calls = bench_elementwise(max(3, args.repeats // 3))
+            print("\nCNN training step, per call (medians: ms, minor page faults), each framework in its own process:")
+            for label, ops in calls.items():
+                for op, (seconds, faults) in ops.items():
+                    print(f"  {label + ':':<30}{op:<14}{seconds * 1e3:8.2f} ms  {faults:6.0f} faults")
+            for op in ("relu in step", "relu alone", "pool in step", "pool alone"):
+                for label in ("tinytorch", "tinytorch, freed memory kept"):
+                    summary.append((f"{op}: {label} / PyTorch", calls[label][op][0] / calls["torch"][op][0],
+                                    "alone's ratio"))
+        if "winograd" in args.only:
+            times = bench_winograd(args.repeats)
+            print("\nconv2 forward (32 -> 64, 16 x 16, batch 64):")
+            for name, values in times.items():
+                print(f"  {name:<28}{_median_ms(values)}")
+            summary.append(("Winograd / im2col GEMM", _ratio(times, "Winograd F(2x2,3x3)", "im2col GEMM (tinytorch)"),
+                            "< 1 would pay"))
+    print("\nsummary (medians; a shared machine: compare ratios from one run only)")
+    for label, value, target in summary:
+        print(f"  {label:<42}{value:6.2f}x   target {target}")
+
+
+if __name__ == "__main__":
+    main()
