@@ -218,7 +218,7 @@ def test_only_the_comment_job_writes_pull_requests_and_it_reads_the_run_through_
     comment = ALL["comment.yml"]
     assert set(comment["on"]) == {"workflow_run"}
     job = comment["jobs"]["comment"]
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert job["permissions"] == {"actions": "read", "contents": "read", "pull-requests": "write"}
     assert "tito pr comment --run-id" in job_text(job)
     assert not any(s.get("uses", "").startswith("actions/download-artifact@") for s in steps(job)), \
         "artifacts are fetched by name (tito pr comment), whatever their number"
