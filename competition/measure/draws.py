@@ -48,23 +48,28 @@ class ImageDraws:
 
 def perturbed(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """`images` (float32 (N, ..., H, W) in [0, 1]), each shifted by its own (dy, dx) of at most SHIFT_PX pixels,
-    plus independent noise in [-NOISE, NOISE], clipped to [0, 1]."""
-    moved = images
+    plus independent noise in [-NOISE, NOISE], clipped to [0, 1] (a new float32 array)."""
+    moved = np.array(images, dtype=np.float32)
     for axis in (-2, -1):
-        moved = _shifted(moved, rng.uniform(-SHIFT_PX, SHIFT_PX, size=len(images)), axis)
-    noise = rng.uniform(-NOISE, NOISE, size=images.shape).astype(np.float32)
-    return np.clip(moved + noise, 0.0, 1.0, dtype=np.float32)
+        _shift(moved, rng.uniform(-SHIFT_PX, SHIFT_PX, size=len(images)), axis)
+    noise = rng.random(images.shape, dtype=np.float32)
+    noise *= 2 * NOISE
+    noise -= NOISE
+    moved += noise
+    return np.clip(moved, 0.0, 1.0, out=moved)
 
 
-def _shifted(x: np.ndarray, by: np.ndarray, axis: int) -> np.ndarray:
-    """Image i of `x` moved by[i] (|by| <= 1) pixels along `axis`: linear interpolation between each pixel and its
-    neighbour on the side the content comes from (the edge pixel stands in beyond the border)."""
-    size = x.shape[axis]
-    before = np.take(x, np.r_[0, 0:size - 1], axis=axis)  # x[j - 1]
-    after = np.take(x, np.r_[1:size, size - 1], axis=axis)  # x[j + 1]
+def _shift(x: np.ndarray, by: np.ndarray, axis: int) -> None:
+    """Move image i of `x` by by[i] (|by| <= 1) pixels along `axis`, in place: linear interpolation between each
+    pixel and its neighbour on the side the content comes from (the edge pixel stands in beyond the border)."""
     shape = (len(x),) + (1,) * (x.ndim - 1)
-    weight = np.abs(by).astype(np.float32).reshape(shape)
-    return (1 - weight) * x + weight * np.where(by.reshape(shape) > 0, before, after)
+    forward = np.maximum(by, 0).astype(np.float32).reshape(shape)  # content moves toward higher indices
+    backward = np.maximum(-by, 0).astype(np.float32).reshape(shape)
+    step = np.diff(x, axis=axis)  # x[j + 1] - x[j]
+    head, tail = [slice(None)] * x.ndim, [slice(None)] * x.ndim
+    head[axis], tail[axis] = slice(None, -1), slice(1, None)
+    x[tuple(tail)] -= forward * step  # x[j] + by * (x[j - 1] - x[j])
+    x[tuple(head)] += backward * step  # x[j] + |by| * (x[j + 1] - x[j])
 
 
 def batches(x: np.ndarray, size: int) -> list[np.ndarray]:
