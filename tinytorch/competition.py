@@ -3,15 +3,15 @@
     from tinytorch.competition import generate_baseline, optimize_closed_division, generate_submission
     generate_baseline(event="cnn_marathon_offline")                          # -> baseline_submission.json
     model = optimize_closed_division(pretrained("mnist_cnn"), techniques=["pruning", "quantization"])
-    generate_submission(model=model, division="closed", event="cnn_marathon_offline", athlete_name="Ada",
-                        github_repo="https://github.com/ada/tinymlperf", out_dir="submissions/ada")
+    generate_submission(model=model, athlete_name="Ada", github_repo="https://github.com/ada/tinymlperf",
+                        out_dir="submissions/ada")                       # event inferred from the model
     generate_submission("submissions/ada", event="cnn_marathon_offline")   # measure an existing folder
 
 `optimize_closed_division` applies the optimization kit (tinytorch.quantization, tinytorch.nn.utils.prune) and
-records a *recipe* (`model.recipe`): the reference architecture, layer shapes, fused groups, quantized layers and
-decoding settings. `generate_submission(model=...)` writes that recipe into model.py, the weights into
-`<reference>.npz` (sparse where that is smaller) and then measures the folder with the real harness.
-`load_entry(recipe, path)` rebuilds the model inside the jailed worker (it imports only tinytorch).
+records a *recipe* (`model.recipe`: the techniques and decoding settings). `generate_submission(model=...)` writes the
+weights into `<reference>.npz` (sparse where that is smaller), a model.py whose load() rebuilds the model from that
+file alone (tinytorch.rebuild.load_model: any model the kit produces, recipe or not; checked before model.py is
+written), and then measures the folder with the real harness and prints its verdict.
 
 The harness (`competition` package) is imported only when something is measured: tinytorch itself knows nothing of
 the competition, and a submission's model.py may import this module.
@@ -105,8 +105,9 @@ def event_for(model: nn.Module) -> str:
     if isinstance(model, GPT):
         return "transformer_decathlon"
     if isinstance(model, BaselineCNN):
-        first = getattr(model.features[0], "in_channels", None) or _example_input(model, None).shape[1]
-        return "cnn_marathon" if first == 3 else "cnn_marathon_offline"
+        first = next(tuple(getattr(m, "weight_shape", None) or m.weight.shape) for m in model.modules()
+                     if hasattr(m, "weight_shape") or type(m) is nn.Conv2d)  # the first conv, quantized or not
+        return "cnn_marathon" if first[1] == 3 else "cnn_marathon_offline"
     raise ValueError(f"generate_submission: which event does a {type(model).__name__} enter? pass "
                      f"event=... (one of {', '.join(sorted(EVENT_MODELS))})")
 
@@ -335,12 +336,6 @@ def _config(model: nn.Module) -> dict[str, Any]:
                     "GPT (and their optimized forms); write model.py yourself for other models")
 
 
-def recipe_of(model: nn.Module) -> dict[str, Any]:
-    """The model's recipe (a plain reference model gets one with no technique)."""
-    recipe = getattr(model, "recipe", None)
-    return recipe if recipe is not None else make_recipe(model, _config(model), [], {}, [], None)
-
-
 def _recipe(model: nn.Module, stem: str) -> dict[str, Any]:
     """The recipe optimize_closed_division recorded, else the one the weights themselves imply (a model optimized
     by hand with the kit)."""
@@ -564,4 +559,4 @@ def _readme(name: str, recipe: dict[str, Any], techniques: list[str], events: li
 
 __all__ = ["TECHNIQUES", "check_rebuilds", "design_open_division", "event_for", "generate_baseline",
            "generate_submission", "load_entry", "load_model", "model_source",
-           "optimize_closed_division", "recipe_of", "sliding_window_logits", "write_entry"]
+           "optimize_closed_division", "sliding_window_logits", "write_entry"]
