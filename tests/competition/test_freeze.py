@@ -185,3 +185,38 @@ def test_spinning_helpers_gain_nothing_on_a_full_run(tmp_path: Path, templates: 
     honest = measured("cnn_marathon_offline", entrant(tmp_path / "a", templates, "honest"),
                       entrant(tmp_path / "b", templates, "honest"))
     assert honest["status"] == "ok", honest["errors"]  # the same freezing and charging leave an honest entry be
+
+
+@pytest.mark.skipif(not _offers("v1"), reason="no cgroup v1 freezer here")
+def test_a_frozen_group_left_by_a_dead_parent_is_thawed_and_its_tasks_die(tmp_path: Path) -> None:
+    """A v1-frozen task does not die of SIGKILL (what --die-with-parent sends) until thawed: the next worker's
+    cleanup of orphan groups thaws them, so nothing stays frozen for ever."""
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    base = cgroup.ROOT / "freezer" / cgroup.own_path("freezer").lstrip("/")
+    group = base / f"{cgroup.PREFIX}orphan-freeze-{dead.pid}-0123456789ab"
+    group.mkdir()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        cgroup.write(group / "cgroup.procs", sleeper.pid)
+        cgroup.write(group / "freezer.state", "FROZEN")
+        while (group / "freezer.state").read_text().strip() != "FROZEN":
+            time.sleep(0.01)
+        sleeper.kill()
+        with pytest.raises(subprocess.TimeoutExpired):
+            sleeper.wait(timeout=0.3)  # frozen: the SIGKILL waits
+        cgroup.remove_orphans(base)
+        assert sleeper.wait(timeout=5) == -9
+        for _ in range(50):
+            cgroup.remove_orphans(base)
+            if not group.exists():
+                break
+            time.sleep(0.05)
+        assert not group.exists()
+    finally:
+        cgroup.write_optional(group / "freezer.state", "THAWED")
+        sleeper.kill()
+        if group.exists():
+            group.rmdir()
