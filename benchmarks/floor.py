@@ -38,6 +38,7 @@ import tinytorch as tt
 from tinytorch import nn
 from tinytorch.models import BaselineCNN, torch_twins
 from tinytorch.nn import spatial
+from tinytorch.profiler import PerformanceProfiler
 from tinytorch.tensor import Tensor
 
 from interleave import interleaved  # benchmarks/interleave.py, beside this script
@@ -71,14 +72,18 @@ def _conv_gemm_replay(batch: int, channels: int, size: int, out_channels: int) -
     return lambda: [np.matmul(weight, patches[:count], out=target[:count]) for count in chunks]
 
 
-def bench_gemms(repeats: int, images: int = 1000, batch: int = 100) -> dict[str, list[float]]:
+def bench_gemms(repeats: int, images: int = 1000, batch: int = 100) -> tuple[dict[str, list[float]], list[str]]:
+    """Interleaved forward vs GEMM replay, and a per-layer breakdown (PerformanceProfiler self times per pass
+    against each layer's GEMM replay, interleaved too)."""
     tt.manual_seed(0)
     model = BaselineCNN(3, 10, 32).eval()
     data = np.random.default_rng(0).random((images, 3, 32, 32), dtype=np.float32)
-    conv1, conv2 = _conv_gemm_replay(batch, 3, 32, 32), _conv_gemm_replay(batch, 32, 16, 64)
     fc1, fc2 = model.classifier[1].weight.data, model.classifier[3].weight.data
     features = np.random.default_rng(1).random((batch, fc1.shape[1]), dtype=np.float32)
     hidden = np.random.default_rng(2).random((batch, fc2.shape[1]), dtype=np.float32)
+    layer_gemms = {"features.0": _conv_gemm_replay(batch, 3, 32, 32),
+                   "features.3": _conv_gemm_replay(batch, 32, 16, 64),
+                   "classifier.1": lambda: features @ fc1.T, "classifier.3": lambda: hidden @ fc2.T}
 
     def forward() -> None:
         with tt.no_grad():
@@ -87,12 +92,20 @@ def bench_gemms(repeats: int, images: int = 1000, batch: int = 100) -> dict[str,
 
     def gemms() -> None:
         for _ in range(images // batch):
-            conv1()
-            conv2()
-            features @ fc1.T
-            hidden @ fc2.T
+            for replay in layer_gemms.values():
+                replay()
 
-    return interleaved({"forward": forward, "its GEMMs": gemms}, repeats)
+    times = interleaved({"forward": forward, "its GEMMs": gemms}, repeats)
+    profiler = PerformanceProfiler(model, trace_memory=False)
+    gemm_alone = interleaved(layer_gemms, repeats)
+    with profiler.profile("forward"), tt.no_grad():
+        for start in range(0, images, batch):
+            model(tt.from_numpy(data[start:start + batch]))
+    passes = images // batch
+    lines = [f"  {layer.name:<14}{layer.type:<10}{layer.time_s / passes * 1e3:8.2f} ms per batch"
+             + (f"   its GEMMs {statistics.median(gemm_alone[layer.name]) * 1e3:6.2f} ms"
+                if layer.name in gemm_alone else "") for layer in profiler.layers]
+    return times, lines
 
 
 # ---- element-wise ops inside the CNN training step -----------------------------------------------------------------
@@ -290,10 +303,11 @@ def main() -> None:
     with threadpool_limits(1):
         print(f"threads: NumPy BLAS 1, torch 1 (set where it runs); {args.repeats} interleaved rounds")
         if "gemms" in args.only:
-            times = bench_gemms(args.repeats)
+            times, layers = bench_gemms(args.repeats)
             print("\nCNN inference, 1 000 images, batches of 100:")
             for name, values in times.items():
                 print(f"  {name:<28}{_median_ms(values)}")
+            print("per layer (profiler self time, one profiled run; GEMM replays interleaved):", *layers, sep="\n")
             summary.append(("CNN inference / its own GEMMs", _ratio(times, "forward", "its GEMMs"), "<= 1.15"))
         if "transformer" in args.only:
             import torch  # noqa: PLC0415
