@@ -22,11 +22,11 @@ import numpy as np
 MAX_ABS_VALUE = 1e30
 # Of repeated predictions, the fraction that may differ from the image's majority class: each sight of an image is
 # shifted and noised anew, and an image near a decision boundary may change class, the more often the weaker the
-# model. Measured over 8 draws of the 1 000 bundled test images (benchmarks/perturbation_accuracy.py): 0.9-1.1 % for
-# the baseline CNN and the example entrants, 2.4 % for the reference MLP, 5.6 % for the class-mean template
-# classifier of the protocol tests (80 % accurate). A prediction that flips costs the entry its share of the
-# reported accuracy, so the bound only has to catch outputs that do not depend on the input.
-MAX_DISAGREEMENT = 0.15
+# model. Measured: 0.9-1.1 % for the baseline CNN and the example entrants, 2.4 % for the reference MLP, 5.6 % for the
+# protocol tests' 80 %-accurate template classifier (benchmarks/perturbation_accuracy.py), 17-21 % for test_run's
+# untrained random network. A flip costs the entry its share of the reported accuracy, so the bound only has to
+# catch outputs that do not depend on the image (per-call garbage differs from the majority most of the time).
+MAX_DISAGREEMENT = 0.5
 MAX_ROUND_ACCURACY_DROP = 0.05  # below the median round accuracy
 MAX_REPEATED_ROWS = 0.5  # of the output rows, bit-identical to a row for another input
 TIE_TOLERANCE = 1e-3  # logits this close to the maximum (relative to max(1, |max|)) count as ties
