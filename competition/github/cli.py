@@ -602,6 +602,9 @@ def _comment_official(gh: Any, token: str, args: argparse.Namespace, run: Any, o
             title = f"Official rerun: {comment.RUNNER_NAMES[runner_class]}"
             sections[runner_class] = comment.render_notice(runner_class, sha, title,
                                                            comment.failed_official_text(reason), run.html_url)
+    if not sections and run.conclusion == "cancelled":
+        print(f"run {run.id} was cancelled (a newer dispatch of the same PR and class supersedes it); nothing posted")
+        return 0
     if not sections:
         print("error: no acceptable results artifact; nothing posted", file=sys.stderr)
         return 1

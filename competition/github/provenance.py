@@ -7,7 +7,8 @@ checked: its workflow file path, the event that started it, the branch whose wor
 - official: `.github/workflows/benchmark.yml`, started by workflow_dispatch (write access needed) on the default
   branch of this repository: main's workflow file and main's harness measured the submission.
 - smoke: `.github/workflows/validate.yml` started by pull_request: a preview whose workflow file may be the PR's,
-  so its numbers are shown as unverified and only for the `local` runner class.
+  so its numbers are shown as unverified, only for the `local` runner class, and only when that file at the run's
+  head is byte-identical to the default branch's (the comment job compares their blob SHAs through the API).
 - untrusted: anything else; nothing it uploaded is shown.
 """
 

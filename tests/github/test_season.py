@@ -212,7 +212,7 @@ def test_a_classroom_member_editing_another_students_folder_is_refused(tmp_path:
                                          "submissions/zoe/model.py": "# zoe\n"})
     write(repo, {"submissions/zoe/model.py": "# sabotaged by mallory\n"})
     head = commit(repo, "edit zoe")
-    base = repo / ".." / "base"
+    teacher = tmp_path / "teacher_output"
     monkeypatch.setenv("GITHUB_TOKEN", "gate-token")
     output = tmp_path / "github_output"
     with FakeGitHub(REPO, {}) as fake:
@@ -223,8 +223,8 @@ def test_a_classroom_member_editing_another_students_folder_is_refused(tmp_path:
         assert ("GET", f"/repos/{REPO}/collaborators/mallory/permission") in fake.requests
         assert outputs(output) == {"maintainer": "false"}, "write access (a Classroom student) is not maintainer"
         assert run_cli(["pr", "role", "--login", "teacher", "--repo", REPO, "--api-url", fake.base_url,
-                        "--github-output", str(base)]) == 0
-        assert outputs(base) == {"maintainer": "true"}
+                        "--github-output", str(teacher)]) == 0
+        assert outputs(teacher) == {"maintainer": "true"}
     assert run_cli(["pr", "check-changes", "--base", "HEAD~1", "--head", head, "--author", author,
                     "--maintainer", outputs(output)["maintainer"], "--repo-dir", str(repo)]) == 1
     assert "submissions/zoe/ belongs to @zoe; @mallory may not change it" in capsys.readouterr().err
@@ -472,3 +472,12 @@ def test_check_settings_sees_a_runner_group_open_to_every_workflow(monkeypatch: 
         fake.answers = {path: (200, body) for path, body in answers.items()}
         assert run_cli(["pr", "check-settings", "--repo", REPO, "--api-url", fake.base_url]) == 1
     assert "no runner group is restricted to exactly" in capsys.readouterr().out
+
+
+def test_a_superseded_official_run_posts_nothing_and_stays_green(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    run = {**fixture("workflow_run_benchmark_failed")["workflow_run"], "id": 9202, "conclusion": "cancelled"}
+    with FakeGitHub(REPO, {7: FORK_PR}) as fake:
+        assert comment_on(fake, run, {}, tmp_path, monkeypatch) == 0
+        assert fake.comments == []
+    assert "was cancelled" in capsys.readouterr().out
