@@ -19,7 +19,7 @@ from tinytorch.atomic import write_atomic
 
 OFFICIAL_CLASSES = ("reference", "edge")
 BASELINE = "baseline"
-MAX_MATRIX_JOBS = 256  # GitHub's limit on the jobs of one matrix (one matrix per runner class)
+MAX_MATRIX_JOBS = 256  # GitHub's matrix limit "per workflow run": shared by the classes' matrices, to be safe
 MAX_CHUNK = 100  # entries per job: a job's result files stay under an attestation's 1 024 subjects
 PLAN_VERSION = 1
 
@@ -94,13 +94,13 @@ def select(names: list[str], only: Iterable[str] = (), shard: str | None = None)
     return chosen
 
 
-def _chunks(runner_class: str, names: list[str], chunk_size: int) -> list[Chunk]:
+def _chunks(runner_class: str, names: list[str], chunk_size: int, max_jobs: int) -> list[Chunk]:
     if not names:
         return []
-    size = max(chunk_size, math.ceil(len(names) / MAX_MATRIX_JOBS))
+    size = max(chunk_size, math.ceil(len(names) / max_jobs))
     if size > MAX_CHUNK:
         raise PlanError(f"{len(names)} {runner_class} entries need more than {MAX_CHUNK} per job in "
-                        f"{MAX_MATRIX_JOBS} jobs; fix: measure in shards (input shard: 1/2, then 2/2)")
+                        f"{max_jobs} jobs; fix: measure in shards (input shard: 1/2, then 2/2)")
     return [Chunk(runner_class, i, tuple(names[start:start + size]))
             for i, start in enumerate(range(0, len(names), size))]
 
@@ -109,7 +109,7 @@ def make(names: list[str], runner_classes: list[str], harness_commit: str, chunk
          include_baseline: bool = False, recorded: set[tuple[str, str]] = frozenset(),
          parallel: dict[str, int] | None = None) -> Plan:
     """Chunk `names` (the baseline first when included) per runner class, leaving out (name, class) pairs already
-    `recorded` for this harness commit; at most 256 chunks per class."""
+    `recorded` for this harness commit; at most 256 chunks in all, shared equally by the classes."""
     if not runner_classes or any(rc not in OFFICIAL_CLASSES for rc in runner_classes):
         raise PlanError(f"runner classes must be a non-empty subset of {OFFICIAL_CLASSES}, not {runner_classes}")
     if chunk_size < 1:
@@ -122,7 +122,7 @@ def make(names: list[str], runner_classes: list[str], harness_commit: str, chunk
     for rc in runner_classes:
         todo = [n for n in ordered if (n, rc) not in recorded]
         plan.skipped += len(ordered) - len(todo)
-        plan.chunks += _chunks(rc, todo, chunk_size)
+        plan.chunks += _chunks(rc, todo, chunk_size, MAX_MATRIX_JOBS // len(runner_classes))
     return plan
 
 
