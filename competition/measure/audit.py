@@ -17,9 +17,9 @@ The candidate is disqualified when
   errors of the difference, or the gap exceeds MAX_ACCURACY_GAP - "more accurate on inputs it had seen before".
 The time check needs an audit long enough to time: when the baseline's shorter half lasts under MIN_AUDIT_S (a
 model of a few milliseconds a pass, where one preemption by the machine's other load can double a half), the ratios
-are recorded but not judged (`time_checked` false). Such a model leaves a cache little to gain: a nearest-neighbour
-search over the pool costs about as much as the model. The A/A twin goes through the same audit, and its ratios are
-recorded: the honest spread of this run.
+are recorded but not judged (`time_checked` false); a cache on such a model is then caught only if its outputs
+repeat or its accuracy drops on the audit. The A/A twin goes through the same audit, and its ratios are recorded:
+the honest spread of this run.
 The result's `event.dataset.fresh_inputs` records the pools, the ratios, the accuracies, and whether the dataset was
 large enough for a full audit (an audit pool of a whole timed pass and a timed pool of at least one pass).
 """
