@@ -159,27 +159,25 @@ def _qualification(result: Result) -> str:
     return "qualified: **no**: " + "; ".join(f"{escape(q['rule'])}: {escape(q['detail'])}" for q in failed)
 
 
-# The course's sanity bounds: a value outside them is a broken or forged result, never shown as a number.
-SPEEDUP_BOUNDS = (0.5, 100.0)
-COMPRESSION_BOUNDS = (1.0, 100.0)
-MAX_ACCURACY_DROP_POINTS = 10.0
 IMPLAUSIBLE = "implausible, not shown"
 
 
 def implausible(result: Result) -> list[str]:
-    """Why a result's scores are outside the plausibility bounds (empty when they are inside or not measured)."""
+    """Why a result's scores are outside the course's plausibility bounds (the rules' limits.self_report, the same
+    the self-reported submission.json is held to); empty when they are inside or not measured."""
+    from competition.rules import load_rules
+
+    bounds = load_rules().limits.self_report
     scores = result["scores"]
     reasons = []
-    speedup = (scores.get("speedup") or {}).get("value")
-    if speedup is not None and not SPEEDUP_BOUNDS[0] <= speedup <= SPEEDUP_BOUNDS[1]:
-        reasons.append(f"speedup {speedup:.4g}× is outside {SPEEDUP_BOUNDS[0]:g}–{SPEEDUP_BOUNDS[1]:g}×")
-    compression = scores.get("compression")
-    if compression is not None and not COMPRESSION_BOUNDS[0] <= compression <= COMPRESSION_BOUNDS[1]:
-        reasons.append(f"compression {compression:.4g}× is outside {COMPRESSION_BOUNDS[0]:g}–"
-                       f"{COMPRESSION_BOUNDS[1]:g}×")
-    delta = scores.get("accuracy_delta_points")
-    if delta is not None and -delta >= MAX_ACCURACY_DROP_POINTS:
-        reasons.append(f"accuracy drop of {-delta:.4g} points is not under {MAX_ACCURACY_DROP_POINTS:g}")
+    for label, value, low, high in (
+            ("speedup", (scores.get("speedup") or {}).get("value"), bounds["speedup_min"], bounds["speedup_max"]),
+            ("compression", scores.get("compression"), bounds["compression_min"], bounds["compression_max"])):
+        if value is not None and not low <= value <= high:
+            reasons.append(f"{label} {value:.4g}× is outside {low:g}–{high:g}×")
+    delta, limit = scores.get("accuracy_delta_points"), bounds["max_accuracy_drop_points"]
+    if delta is not None and -delta >= limit:
+        reasons.append(f"accuracy drop of {-delta:.4g} points is not under {limit:g}")
     return reasons
 
 

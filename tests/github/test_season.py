@@ -482,3 +482,13 @@ def test_a_superseded_official_run_posts_nothing_and_stays_green(tmp_path: Path,
         assert comment_on(fake, run, {}, tmp_path, monkeypatch) == 0
         assert fake.comments == []
     assert "was cancelled" in capsys.readouterr().out
+
+
+def test_the_plausibility_bounds_are_the_rules_and_their_edges_are_shown() -> None:
+    from competition.github import comment
+
+    edge = make_result("ada", speedup=100.0, compression=1.0)
+    edge["scores"]["accuracy_delta_points"] = -9.99
+    assert comment.implausible(edge) == []
+    edge["scores"]["accuracy_delta_points"] = -10.0
+    assert comment.implausible(edge) == ["accuracy drop of 10 points is not under 10"]
