@@ -232,7 +232,8 @@ def test_pages_and_id_token_are_granted_only_to_the_deploy_and_attest_jobs() -> 
         if perms.get("pages") == "write":
             assert job_id == "deploy", f"{name}: only the deploy job may write Pages"
         if perms.get("id-token") == "write" or perms.get("attestations") == "write":
-            assert (name, job_id) in {("measure.yml", "deploy"), ("official.yml", "attest")}, \
+            assert (name, job_id) in {("measure.yml", "deploy"), ("official.yml", "attest"),
+                                      ("benchmark.yml", "attest")}, \
                 f"{name}: {job_id} may not mint id tokens or write attestations"
             assert "self-hosted" not in str(job.get("runs-on")), f"{name}: {job_id} signs on a self-hosted runner"
             assert not any(marker in job_text(job) for marker in RUNS_PR_CONTENT)
@@ -260,6 +261,9 @@ def test_each_chunk_is_checked_attested_verified_then_recorded_on_the_results_br
     assert commit["env"]["BRANCH"] == "results" and record["permissions"]["attestations"] == "read"
     for name, job_id, job in jobs():
         assert "BRANCH: main" not in job_text(job), f"{name}: {job_id} pushes to main"
+    rerun = ALL["benchmark.yml"]["jobs"]["attest"]
+    assert rerun["needs"] == "measure", "a PR's official rerun is attested too (signer: benchmark.yml on main)"
+    assert run_index(rerun, "tito pr comment --results") < run_index(rerun, "actions/attest-build-provenance@")
 
 
 def test_the_season_travels_as_a_plan_file_never_through_env_or_argv() -> None:
