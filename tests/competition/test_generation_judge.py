@@ -148,7 +148,51 @@ def test_two_faced_next_token_logits_is_disqualified(tmp_path: Path, monkeypatch
     validate_result(result)
     assert result["status"] == "disqualified" and result["candidate"] is None
     message = result["errors"][-1]["message"]
-    assert "not greedy decoding of the model's own next_token_logits" in message and "token 64" in message
+    assert "not greedy decoding of the model's own next_token_logits" in message and "timed generation" in message
+
+
+LIGHTER = """
+import numpy as np
+
+import tinytorch as tt
+from tinytorch.models import GPT, model_card
+
+
+def load(event):
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in model_card("shakespeare_gpt")["config"].items()}
+    state = tt.load("shakespeare_gpt.npz")
+    for block in range(4):  # half of every feed-forward layer never computed: faster, still fluent
+        key = f"blocks.{block}.linear2.weight"
+        weight = state[key].numpy().copy()
+        weight[:, ::2] = 0
+        state[key] = tt.from_numpy(weight)
+    model = GPT(**config)
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def next_token_logits(model, tokens):
+    with tt.no_grad():
+        return model(tokens).numpy()
+
+
+def generate(model, prompt, max_new_tokens):
+    return model.generate(prompt, max_new_tokens, temperature=0.0, use_kv_cache=True).numpy()
+"""
+
+
+@pytest.mark.slow
+def test_a_closed_generator_consistent_with_other_weights_is_refused(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its greedy check passes (its logits and tokens agree); the replay of the shipped weights does not."""
+    monkeypatch.setattr(protocols, "QUICK", FEW)
+    cheat = entry(tmp_path, "cheat_two_faced_logits", "closed", "shakespeare_gpt.npz", [EVENT])
+    (cheat / "model.py").write_text(LIGHTER)
+    result = run_event(EVENT, cheat, SUBMISSIONS / "baseline", quick=True)
+    validate_result(result)
+    assert result["status"] == "disqualified"
+    message = result["errors"][-1]["message"]
+    assert "not the greedy decoding of the shipped weights" in message and "float32 reordering explains" in message
 
 
 @pytest.mark.slow
