@@ -262,3 +262,18 @@ def test_new_weight_forms_save_and_load_bit_identically(config, tmp_path, rng):
     fresh.load_state_dict(tt.load(tmp_path / "q.npz"))
     x = tt.tensor(rng.random((3, 1, 12, 12)).astype(np.float32))
     assert fresh(x).data.tobytes() == quantized(x).data.tobytes()
+
+
+@pytest.mark.parametrize("qscheme", ["per_tensor_symmetric", "per_tensor_affine", "per_channel_affine"])
+def test_loading_takes_the_qscheme_the_weights_carry(qscheme, tmp_path, rng):
+    observer = (tq.PerChannelMinMaxObserver if qscheme.startswith("per_channel") else tq.MinMaxObserver).with_args(
+        dtype=tt.qint8, qscheme=qscheme)
+    spec = dict.fromkeys((nn.Linear, nn.Conv2d), tq.QConfig(tq.default_dynamic_quant_observer, observer))
+    tt.manual_seed(0)
+    quantized = tq.quantize_dynamic(tt.models.BaselineCNN(1, 10, 12), spec)
+    tt.save(quantized.state_dict(), tmp_path / "q.npz")
+    skeleton = tq.quantize_dynamic(tt.models.BaselineCNN(1, 10, 12), {nn.Linear, nn.Conv2d})  # per channel, symmetric
+    skeleton.load_state_dict(tt.load(tmp_path / "q.npz"))
+    assert skeleton.features[0].qscheme == qscheme
+    x = tt.tensor(rng.random((3, 1, 12, 12)).astype(np.float32))
+    assert skeleton(x).data.tobytes() == quantized(x).data.tobytes()

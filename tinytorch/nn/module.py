@@ -189,6 +189,10 @@ class Module:
         """Copy values into the existing tensors (cast to their dtype). Every shape must match and, with
         ``strict``, the key sets too; otherwise a ValueError names each offending key and nothing is modified.
         Returns ``(missing_keys, unexpected_keys)``."""
+        for name, module in self.named_modules():
+            adapt = getattr(module, "adapt_to_state_dict", None)
+            if adapt is not None:  # a layer whose buffers' form travels with the weights (quantized qschemes)
+                adapt(state_dict, name + "." if name else "")
         own = self.state_dict(keep_vars=True)
         missing = [key for key in own if key not in state_dict]
         unexpected = [key for key in state_dict if key not in own]

@@ -77,6 +77,25 @@ class _QuantizedLayer(Module):
                 self.register_buffer("weight_zero_point", Tensor(np.zeros(per_channel, np.int64)))
         self.register_buffer("bias", Tensor(np.zeros(out, np.float32)) if bias else None)
 
+    def adapt_to_state_dict(self, state_dict: dict, prefix: str) -> None:
+        """Take the qscheme of the INT8 weights about to be loaded (as a PyTorch quantized weight carries its own):
+        a ``weight_scale`` of shape () is per tensor, (rows,) per channel; a ``weight_zero_point`` makes it affine."""
+        scale = state_dict.get(prefix + "weight_scale")
+        if self.bits != 8 or scale is None or np.ndim(getattr(scale, "data", scale)) not in (0, 1):
+            return
+        affine = prefix + "weight_zero_point" in state_dict
+        qscheme = ("per_channel_" if np.ndim(getattr(scale, "data", scale)) else "per_tensor_") + \
+            ("affine" if affine else "symmetric")
+        if qscheme == self.qscheme:
+            return
+        self.qscheme = qscheme
+        shape = (self.weight_shape[0],) if self.per_channel else ()
+        self.register_buffer("weight_scale", Tensor(np.ones(shape, np.float32)))
+        self._buffers.pop("weight_zero_point", None)
+        self.__dict__.pop("weight_zero_point", None)
+        if affine:
+            self.register_buffer("weight_zero_point", Tensor(np.zeros(shape, np.int64)))
+
     @property
     def per_channel(self) -> bool:
         return self.qscheme.startswith("per_channel")
