@@ -14,4 +14,5 @@ from .units import (format_bandwidth, format_bytes, format_count, format_flops, 
 __all__ = ["PerformanceProfiler", "BottleneckAnalyzer", "OptimizationComparer", "Finding", "Stability",
            "UNSTABLE_SPREAD", "probe_machine", "Comparison",
            "LayerStats", "SectionStats", "LatencyStats", "MachineRates", "measure_machine", "model_size_bytes",
-           "format_seconds", "format_bytes", "format_count", "format_flops", "format_rate", "format_bandwidth", "format_share"]
+           "format_seconds", "format_bytes", "format_count", "format_flops", "format_rate", "format_bandwidth",
+           "format_share"]

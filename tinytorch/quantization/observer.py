@@ -17,7 +17,8 @@ per_channel_affine = "per_channel_affine"
 per_channel_symmetric = "per_channel_symmetric"
 _QSCHEMES = (per_tensor_affine, per_tensor_symmetric, per_channel_affine, per_channel_symmetric)
 
-__all__ = ["MinMaxObserver", "PerChannelMinMaxObserver", "PlaceholderObserver", "per_tensor_affine", "per_tensor_symmetric",
+__all__ = ["MinMaxObserver", "PerChannelMinMaxObserver", "PlaceholderObserver", "per_tensor_affine",
+           "per_tensor_symmetric",
            "per_channel_affine", "per_channel_symmetric"]
 
 
