@@ -87,9 +87,12 @@ def _abs32(a: np.ndarray) -> np.ndarray:
     return np.abs(a).astype(np.float32)
 
 
+SAFETY = 1 + 1e-5  # a bound computed in float32, made safe against its own rounding
+
+
 def _up(a: tt.Tensor) -> np.ndarray:
     """A bound computed in float32, made safe against its own rounding."""
-    return a.numpy().astype(np.float64) * (1 + 1e-5)
+    return a.numpy().astype(np.float64) * SAFETY
 
 
 def quantized_input(b: Bounded, q: InputQuant | None) -> Bounded:
@@ -222,32 +225,39 @@ def layer_norm(b: Bounded, norm: nn.LayerNorm) -> Bounded:
 
 
 def attention(b: Bounded, attn: nn.Module, heads: int) -> Bounded:
-    """Causal scaled dot-product self-attention (in_proj, softmax, out_proj) of norm-first GPT blocks."""
+    """Causal scaled dot-product self-attention (in_proj, softmax, out_proj) of norm-first GPT blocks. Values and
+    bounds in float32 (a bound's own rounding is a relative 1e-7, covered by SAFETY); the paired products of each
+    bound share one matrix product."""
     n, t, c = b.x.shape
     d = c // heads
     qkv = linear(b, attn.in_proj_weight.data, _bias_of(attn, "in_proj_bias"))
 
     def split(a: np.ndarray) -> list[np.ndarray]:
-        return list(a.reshape(n, t, 3, heads, d).transpose(2, 0, 3, 1, 4))  # q, k, v: (n, heads, t, d)
+        a = a.astype(np.float32, copy=False).reshape(n, t, 3, heads, d).transpose(2, 0, 3, 1, 4)
+        return list(a)  # q, k, v: (n, heads, t, d)
 
     (q, k, v), (eq, ek, ev) = split(qkv.x), split(qkv.e)
-    q64, k64, v64 = (a.astype(np.float64) for a in (q, k, v))
     masked = np.triu(np.ones((t, t), bool), 1)
-    scale = 1.0 / math.sqrt(d)
-    s = np.where(masked, -np.inf, q64 @ k64.swapaxes(-1, -2) * scale)
-    es = np.sqrt((eq ** 2) @ (k64 ** 2).swapaxes(-1, -2) + (q64 ** 2) @ (ek ** 2).swapaxes(-1, -2)) * scale
-    es = es + math.sqrt(d) * U * (np.abs(q64) @ np.abs(k64).swapaxes(-1, -2)) * scale
-    es = np.where(masked, 0.0, es + U * np.abs(np.where(masked, 0.0, s)))
+    scale = np.float32(1.0 / math.sqrt(d))
+    s = q @ k.swapaxes(-1, -2) * scale
+    s[..., masked] = -np.inf
+    spread = np.concatenate([eq * eq, q * q], -1) @ np.concatenate([k * k, ek * ek], -1).swapaxes(-1, -2)
+    es = np.sqrt(spread) * scale + np.float32(math.sqrt(d) * U) * (np.abs(q) @ np.abs(k).swapaxes(-1, -2)) * scale
     shifted = s - s.max(-1, keepdims=True)
-    p = np.exp(shifted)
+    shifted[..., masked] = 0
+    es += np.float32(U) * np.abs(s)
+    es[..., masked] = 0
+    p = np.exp(s - s.max(-1, keepdims=True))
     p /= p.sum(-1, keepdims=True)
-    keys = np.sqrt((~masked).sum(-1, keepdims=True))
-    ep = p * np.sqrt(es ** 2 + ((p * es) ** 2).sum(-1, keepdims=True))
-    ep = ep + p * (U * np.abs(np.where(masked, 0.0, shifted)) + keys * U + 3 * U)
-    o = p @ v64
-    eo = np.sqrt((p ** 2) @ (ev ** 2) + (ep ** 2) @ (v64 ** 2)) + keys * U * (p @ np.abs(v64)) + U * np.abs(o)
-    merged = Bounded(o.astype(np.float32).transpose(0, 2, 1, 3).reshape(n, t, c),
-                     eo.transpose(0, 2, 1, 3).reshape(n, t, c))
+    keys = np.sqrt((~masked).sum(-1, keepdims=True)).astype(np.float32)
+    pe = p * es
+    ep = p * np.sqrt(es * es + (pe * pe).sum(-1, keepdims=True))
+    ep += p * (np.float32(U) * np.abs(shifted) + keys * np.float32(U) + np.float32(3 * U))
+    o = p @ v
+    eo = np.sqrt(np.concatenate([p * p, ep * ep], -1) @ np.concatenate([ev * ev, v * v], -2))
+    eo += keys * np.float32(U) * (p @ np.abs(v)) + np.float32(U) * np.abs(o)
+    merged = Bounded(o.transpose(0, 2, 1, 3).reshape(n, t, c),
+                     SAFETY * eo.astype(np.float64).transpose(0, 2, 1, 3).reshape(n, t, c))
     return linear(merged, attn.out_proj.weight.data, _bias_of(attn.out_proj, "bias"))
 
 
