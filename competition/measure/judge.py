@@ -9,10 +9,10 @@ max_perplexity times less likely per token than the baseline's, the factor the q
 
 Measured (bundled Shakespeare, 64-token generations after 64-token prompts, reference = baseline): the baseline's
 greedy text 1.1-1.3 nats per token, the real continuation 1.6-2.5, a repeated real 12-character phrase 2.3-2.8,
-characters drawn from the unigram distribution 5.5-5.9, one repeated character 4.2-7.6; the bound is about 3.3.
-The limit: text the reference finds plausible passes whatever produced it (a repeated phrase does); that it is the
-entry's own greedy decoding is the separate greedy check (generation.py), on windows the entry cannot tell from
-perplexity windows by their shape.
+characters drawn from the unigram distribution 5.5-5.9, the prompt's last character repeated 4.2-7.6, but 64
+spaces 0.8; the bound is about 3.3. The limit: text the reference finds plausible passes whatever produced it (a
+run of spaces, a repeated phrase); that it is the entry's own greedy decoding is the separate greedy check
+(generation.py), on windows the entry cannot tell from perplexity windows by their shape.
 """
 
 from __future__ import annotations
