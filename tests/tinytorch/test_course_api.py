@@ -132,7 +132,7 @@ def test_kv_cache_gpt_entry_is_closed_and_generates_from_its_model_py(tmp_path):
     model = optimize_closed_division(pretrained("shakespeare_gpt"), ["kv_cache", "quantization"])
     assert model.recipe["reencode_every"] == 128
     folder = write(tmp_path, model, event="transformer_decathlon")
-    assert validate_path(folder) == []
+    assert validate_path(folder, run_entry=True) == []  # loads and answers next_token_logits in the jail
     source = (folder / "model.py").read_text()
     assert "REENCODE_EVERY = 128" in source and "reencode_every=REENCODE_EVERY" in source
     assert "def next_token_logits" in source
