@@ -76,8 +76,9 @@ class TrainingEntrant:
     division: str = "closed"
 
 
-TRAINING_SOURCE = '''"""Written by scripts/build_entrants.py: the reference MLP of MLP Sprint trained with AdamW, a one-cycle
-learning rate stepped every batch (OneCycleLR; after the cycle it stays at its final value) and label smoothing."""
+TRAINING_SOURCE = '''"""Written by scripts/build_entrants.py: the reference MLP of MLP Sprint trained with AdamW, a
+one-cycle learning rate stepped every batch (OneCycleLR; after the cycle it stays at its final value) and label
+smoothing."""
 
 import numpy as np
 
@@ -86,7 +87,8 @@ from tinytorch import nn, optim
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.models import MLP
 
-BATCH_SIZE, MAX_LR, CYCLE_EPOCHS, LABEL_SMOOTHING, MAX_EPOCHS = {batch_size}, {max_lr}, {cycle_epochs}, {label_smoothing}, 20
+BATCH_SIZE, MAX_LR, CYCLE_EPOCHS = {batch_size}, {max_lr}, {cycle_epochs}
+LABEL_SMOOTHING, MAX_EPOCHS = {label_smoothing}, 20
 
 
 def train(event: str, inputs: np.ndarray, labels: np.ndarray, seed: int):

@@ -1,5 +1,6 @@
-"""Written by scripts/build_entrants.py: the reference MLP of MLP Sprint trained with AdamW, a one-cycle
-learning rate stepped every batch (OneCycleLR; after the cycle it stays at its final value) and label smoothing."""
+"""Written by scripts/build_entrants.py: the reference MLP of MLP Sprint trained with AdamW, a
+one-cycle learning rate stepped every batch (OneCycleLR; after the cycle it stays at its final value) and label
+smoothing."""
 
 import numpy as np
 
@@ -8,7 +9,8 @@ from tinytorch import nn, optim
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.models import MLP
 
-BATCH_SIZE, MAX_LR, CYCLE_EPOCHS, LABEL_SMOOTHING, MAX_EPOCHS = 64, 0.01, 3, 0.1, 20
+BATCH_SIZE, MAX_LR, CYCLE_EPOCHS = 64, 0.01, 3
+LABEL_SMOOTHING, MAX_EPOCHS = 0.1, 20
 
 
 def train(event: str, inputs: np.ndarray, labels: np.ndarray, seed: int):
