@@ -88,7 +88,8 @@ PREAMBLE = """set -eo pipefail
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INDEX=1
 docs_venv() {{
   {python} -m venv --without-pip "$1"
-  "$1/bin/python" -c 'import site, sys; open(site.getsitepackages()[0] + "/zz_docs_test.pth", "w").write(sys.argv[1] + chr(10))' {site}
+  "$1/bin/python" -c 'import site, sys; open(site.getsitepackages()[0] + "/zz_docs_test.pth", "w")'\
+'.write(sys.argv[1] + chr(10))' {site}
 }}
 """
 
@@ -99,7 +100,8 @@ def shell_line(line: str) -> str:
         line = pattern.sub(replacement, line)
     code = line.split("#", 1)[0] if " #" in line else line
     if re.search(r"\btito benchmark run\b", code) and "--quick" not in code:
-        extra = "--quick" if "--all-events --submission submissions/baseline" in code else f"--budget-scale {BUDGET_SCALE}"
+        baseline_setup = "--all-events --submission submissions/baseline" in code
+        extra = "--quick" if baseline_setup else f"--budget-scale {BUDGET_SCALE}"
         line = re.sub(r"(\btito benchmark run\b[^#&|;]*?)(\s*(?:#.*)?)$", rf"\1 {extra}\2", line, count=1)
     return line
 

@@ -524,8 +524,9 @@ def model_source(events: Iterable[str], reencode_every: int | None = None) -> st
         extra += ["from tinytorch import nn, optim", "from tinytorch.data import DataLoader, TensorDataset"]
         settings.append("# MLP Sprint: the training recipe of tinytorch.train.mlp.\n"
                         'TRAINING = {"batch_size": 64, "lr": 0.05, "momentum": 0.9, "max_epochs": 20}')
-    source = MODEL_PY.format(rebuild_imports=", ".join(imports), extra_imports="\n".join(extra) + "\n" * bool(extra),
-                             event_models=pformat(loaded, width=110, sort_dicts=False), settings="\n".join(settings) + "\n" * bool(settings))
+    source = MODEL_PY.format(rebuild_imports=", ".join(imports), extra_imports="".join(f"{line}\n" for line in extra),
+                             event_models=pformat(loaded, width=110, sort_dicts=False),
+                             settings="".join(f"{line}\n" for line in settings))
     parts = {"inference": PREDICT_PY, "generation": GPT_PY, "training": TRAIN_PY}
     return source + "".join(parts[kind] for kind in ("inference", "generation", "training") if kind in kinds)
 

@@ -120,7 +120,8 @@ def fusable_pairs(model: nn.Module) -> list[list[str]]:
     return groups
 
 
-def load_entry(recipe: Mapping[str, Any], weights: str | Path | Mapping[str, Any], dequantize: bool = True) -> nn.Module:
+def load_entry(recipe: Mapping[str, Any], weights: str | Path | Mapping[str, Any],
+               dequantize: bool = True) -> nn.Module:
     """Rebuild a model from its recipe and weights (a tinytorch.save / save_sparse file, or a state dict), eval.
 
     `dequantize=True` turns quantized layers back into float layers holding exactly the values the shipped codes
