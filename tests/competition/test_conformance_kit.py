@@ -71,3 +71,12 @@ def test_pruned_then_shrunk_and_sparse(tmp_path, images):
     prune.shrink(model, images[:1])
     assert model.features[3].weight.shape[0] == 32
     assert_closed_and_conforming(tmp_path, model, images, "sparse", save=sparse.save_sparse)
+
+
+def test_fused_float_kernels(tmp_path, images):
+    """tinytorch's fused Conv+ReLU and Linear+ReLU kernels sum in their own order: within the float32 bound."""
+    model = quantization.fuse_modules(pretrained("mnist_cnn").eval(), [["features.0", "features.1"],
+                                                                        ["features.3", "features.4"],
+                                                                        ["classifier.1", "classifier.2"]])
+    record = assert_closed_and_conforming(tmp_path, model, images, "fused")
+    assert record["max_abs_diff"] < record["tolerance"] / 2
