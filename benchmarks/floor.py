@@ -1,6 +1,6 @@
 """The last distance to the floor (issue 20), measured side by side in one process, one thread each.
 
-Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,elementwise,winograd]``.
+Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,regression,elementwise,winograd]``.
 
 - gemms: ``BaselineCNN(3, 10, 32)`` inference on 1 000 images in batches of 100 against a replay of its own GEMMs
   (the same matmul calls on operands of the same shapes and chunking, already in place): forward / GEMMs, target
@@ -12,6 +12,9 @@ Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,elemen
   framework in its own child process (children take turns): why an op is slower in the step than alone. tinytorch
   runs twice, with glibc's defaults and with glibc keeping freed memory (``MALLOC_MMAP_THRESHOLD_``/
   ``MALLOC_TRIM_THRESHOLD_``): the difference is the cost of fresh pages.
+- regression: ``--against COMMIT`` (default 5bb35d1, the attention work) - tinytorch as of that commit (``git archive``
+  into a temporary folder) and as of today, each timed against PyTorch's TinyGPT step in its own child process, the
+  children alternating: a code regression shows as a higher ratio for today's tinytorch.
 - winograd: conv2 of the CIFAR CNN (32 -> 64, 16 x 16, 3 x 3, padding 1, batch 64): tinytorch's im2col GEMM
   forward against a NumPy Winograd F(2x2, 3x3) forward (16 GEMMs of (64, 32) x (32, tiles) instead of 9 x 4;
   transforms as NumPy passes), outputs checked equal first.
@@ -22,11 +25,15 @@ ratios, not seconds, and only from the same run.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
 import subprocess
 import sys
+import tarfile
+import tempfile
+from pathlib import Path
 import statistics
 import time
 from typing import Callable
@@ -253,6 +260,40 @@ def bench_elementwise(repeats: int, steps: int = 6) -> dict[str, dict[str, tuple
             for label, runs in rounds.items()}
 
 
+# ---- a regression of the transformer step? --------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _transformer_ratio(repeats: int) -> float:
+    """In a child: median tinytorch / PyTorch time of the TinyGPT step, with whichever tinytorch is first on the
+    path."""
+    import torch  # noqa: PLC0415
+    from speed_kit import bench_transformer  # noqa: PLC0415
+
+    torch.set_num_threads(1)
+    times = bench_transformer(repeats)
+    return _ratio(times, "tinytorch", "torch")
+
+
+def bench_regression(repeats: int, commit: str, steps: int = 6) -> dict[str, list[float]]:
+    """Per-child ratios for tinytorch at ``commit`` and today's, children alternating."""
+    archive = subprocess.run(["git", "archive", commit, "tinytorch"], cwd=ROOT, capture_output=True,
+                             check=True).stdout
+    ratios: dict[str, list[float]] = {commit: [], "today": []}
+    with tempfile.TemporaryDirectory() as old:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(old, filter="data")
+        for index in range(repeats):
+            order = [(commit, old), ("today", None)]
+            for label, path in order if index % 2 == 0 else order[::-1]:
+                env = {**os.environ, "PYTHONPATH": path} if path else dict(os.environ)
+                child = subprocess.run([sys.executable, __file__, "--child", "transformer", "--steps", str(steps)],
+                                       env=env, capture_output=True, text=True, check=True)
+                ratios[label].append(float(child.stdout.splitlines()[-1]))
+    return ratios
+
+
 # ---- Winograd F(2x2, 3x3) against the im2col GEMM ------------------------------------------------------------------
 
 _BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float32)
@@ -291,13 +332,15 @@ def bench_winograd(repeats: int, batch: int = 64) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--only", default="gemms,transformer,elementwise,winograd")
-    parser.add_argument("--child", choices=["tinytorch", "torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--only", default="gemms,transformer,regression,elementwise,winograd")
+    parser.add_argument("--against", default="5bb35d1", help="the commit the regression row compares with")
+    parser.add_argument("--child", choices=["tinytorch", "torch", "transformer"], help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         with threadpool_limits(1):
-            print(json.dumps(_step_calls(args.child, args.steps)))
+            print(_transformer_ratio(args.steps) if args.child == "transformer" else
+                  json.dumps(_step_calls(args.child, args.steps)))
         return
     summary = []
     with threadpool_limits(1):
@@ -319,6 +362,14 @@ def main() -> None:
             for name, values in times.items():
                 print(f"  {name:<28}{_median_ms(values)}")
             summary.append(("transformer step tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "<= 0.85"))
+        if "regression" in args.only:
+            ratios = bench_regression(max(2, args.repeats // 3), args.against)
+            print(f"\nTinyGPT step, tinytorch / PyTorch per child process (tinytorch at {args.against} and today):")
+            for label, values in ratios.items():
+                print(f"  {label:<28}" + ", ".join(f"{v:.2f}" for v in values))
+            summary.append((f"transformer step ratio, today / at {args.against}",
+                            statistics.median(ratios["today"]) / statistics.median(ratios[args.against]),
+                            "1.00 = no regression"))
         if "elementwise" in args.only:
             calls = bench_elementwise(max(3, args.repeats // 3))
             print("\nCNN training step, per call (medians: ms, minor page faults), each framework in its own process:")
