@@ -1,6 +1,6 @@
 """The last distance to the floor (issue 20), measured side by side in one process, one thread each.
 
-Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,regression,elementwise,winograd]``.
+Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,gelu,regression,elementwise,winograd]``.
 
 - gemms: ``BaselineCNN(3, 10, 32)`` inference on 1 000 images in batches of 100 against a replay of its own GEMMs
   (the same matmul calls on operands of the same shapes and chunking, already in place): forward / GEMMs, target
@@ -12,6 +12,8 @@ Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,regres
   framework in its own child process (children take turns): why an op is slower in the step than alone. tinytorch
   runs twice, with glibc's defaults and with glibc keeping freed memory (``MALLOC_MMAP_THRESHOLD_``/
   ``MALLOC_TRIM_THRESHOLD_``): the difference is the cost of fresh pages.
+- gelu: the exact (erf) GELU forward of one TinyGPT feed-forward activation (8 x 256 x 512, input requiring grad,
+  as in the training step), tinytorch / PyTorch: NumPy evaluates erf as ~20 separate passes, PyTorch in one.
 - regression: ``--against COMMIT`` (default 5bb35d1, the attention work) - tinytorch as of that commit (``git archive``
   into a temporary folder) and as of today, each timed against PyTorch's TinyGPT step in its own child process, the
   children alternating: a code regression shows as a higher ratio for today's tinytorch.
@@ -260,6 +262,18 @@ def bench_elementwise(repeats: int, steps: int = 6) -> dict[str, dict[str, tuple
             for label, runs in rounds.items()}
 
 
+def bench_gelu(repeats: int) -> dict[str, list[float]]:
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(1)
+    h = np.random.default_rng(0).standard_normal((8, 256, 512), dtype=np.float32)
+    mine, theirs = tt.tensor(h, requires_grad=True), torch.tensor(h, requires_grad=True)
+    np.testing.assert_allclose(nn.functional.gelu(mine).data, torch.nn.functional.gelu(theirs).detach().numpy(),
+                               atol=1e-5)
+    return interleaved({"tinytorch": lambda: nn.functional.gelu(mine),
+                        "torch": lambda: torch.nn.functional.gelu(theirs)}, repeats * 3)
+
+
 # ---- a regression of the transformer step? --------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -332,7 +346,7 @@ def bench_winograd(repeats: int, batch: int = 64) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--only", default="gemms,transformer,regression,elementwise,winograd")
+    parser.add_argument("--only", default="gemms,transformer,gelu,regression,elementwise,winograd")
     parser.add_argument("--against", default="5bb35d1", help="the commit the regression row compares with")
     parser.add_argument("--child", choices=["tinytorch", "torch", "transformer"], help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=6, help=argparse.SUPPRESS)
@@ -362,6 +376,12 @@ def main() -> None:
             for name, values in times.items():
                 print(f"  {name:<28}{_median_ms(values)}")
             summary.append(("transformer step tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "<= 0.85"))
+        if "gelu" in args.only:
+            times = bench_gelu(args.repeats)
+            print("\nGELU (erf) forward, 8 x 256 x 512, input requiring grad:")
+            for name, values in times.items():
+                print(f"  {name:<28}{_median_ms(values)}")
+            summary.append(("GELU forward tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "(diagnostic)"))
         if "regression" in args.only:
             ratios = bench_regression(max(2, args.repeats // 3), args.against)
             print(f"\nTinyGPT step, tinytorch / PyTorch per child process (tinytorch at {args.against} and today):")
