@@ -224,7 +224,9 @@ class Sampler:
     After each complete unit, once `min_units` are in: stop when the relative half-widths of both the speedup and
     the A/A interval (stats.unit_median_ci) are at most `target` ("target_reached"), or when `max_rounds` are done
     or one more unit at the pace so far would pass `max_budget_s` of wall time, respawns included ("budget_spent").
-    Stopping on the interval's width, never on where it lies, leaves the verdict's odds alone."""
+    Stopping on the interval's width, never on where it lies, leaves the verdict's odds alone. `one_process`: the
+    run keeps its workers (respawn_every 0, `--quick`), so all its rounds are one unit (no verdict, the interval is
+    the ratios' range); the rounds still pace the budget one by one."""
 
     target: float
     rounds_per_unit: int
@@ -235,22 +237,25 @@ class Sampler:
     stop: str | None = None
     halfwidths: tuple[float | None, float | None] = (None, None)  # speedup, A/A at the last check
     rounds_done: int = 0
+    one_process: bool = False
 
     @classmethod
     def for_kind(cls, cfg: RunConfig, kind: str, rounds_per_unit: int | None = None) -> "Sampler":
         """The target of `kind` (stats.TARGET_HALFWIDTH), the budget and units of `cfg`: a unit is respawn_every
-        rounds (each round if the run keeps one process; training rounds always run in fresh workers)."""
+        rounds (all of them if the run keeps one process; training rounds always run in fresh workers)."""
         training = kind == "training"
-        per_unit = rounds_per_unit or (1 if training or cfg.respawn_every <= 0 else cfg.respawn_every)
+        one_process = not training and cfg.respawn_every <= 0
+        per_unit = rounds_per_unit or (1 if training or one_process else cfg.respawn_every)
         budget, rounds = ((cfg.training_budget_s, cfg.training_rounds) if training else
                           (cfg.timing_budget_s, cfg.rounds))
         least = cfg.min_training_rounds if training else max(cfg.min_units, math.ceil(cfg.min_rounds / per_unit))
         max_rounds = max(least * per_unit, math.ceil(rounds * cfg.max_budget_factor))
-        return cls(stats.TARGET_HALFWIDTH[kind], per_unit, least, max_rounds, budget * cfg.max_budget_factor)
+        return cls(stats.TARGET_HALFWIDTH[kind], per_unit, least, max_rounds, budget * cfg.max_budget_factor,
+                   one_process=one_process)
 
     def units(self, rounds: int) -> list[int]:
         """The unit of each of `rounds` rounds."""
-        return [r // self.rounds_per_unit for r in range(rounds)]
+        return [0 if self.one_process else r // self.rounds_per_unit for r in range(rounds)]
 
     def until(self, values_now: Callable[[], Mapping[str, list[float]]] | None = None
               ) -> Callable[[int, Mapping[str, list[float]]], bool]:
@@ -277,7 +282,7 @@ class Sampler:
     def record(self) -> dict:
         """The result's noise.sampling: units used, why the rounds stopped, the achieved half-widths."""
         speed, aa = self.halfwidths
-        return {"units": math.ceil(self.rounds_done / self.rounds_per_unit), "rounds_per_unit": self.rounds_per_unit,
+        return {"units": len(set(self.units(self.rounds_done))), "rounds_per_unit": self.rounds_per_unit,
                 "stop": self.stop or "budget_spent", "target_halfwidth": self.target, "halfwidth": speed,
                 "aa_halfwidth": aa, "seconds": round(self.elapsed(), 3), "max_seconds": self.max_budget_s}
 

@@ -446,5 +446,8 @@ def test_sampler_takes_its_target_budget_and_units_from_the_config_and_kind() ->
     assert Sampler.for_kind(FULL, "generation").target == 0.03
     training = Sampler.for_kind(FULL, "training")
     assert training.rounds_per_unit == 1 and training.max_budget_s == 2 * FULL.training_budget_s
-    quick = Sampler.for_kind(QUICK, "inference")  # one process for the whole run: a round is a unit
+    quick = Sampler.for_kind(QUICK, "inference")  # one process for the whole run: one unit, paced round by round
     assert (quick.rounds_per_unit, quick.max_rounds, quick.max_budget_s) == (1, QUICK.rounds, QUICK.timing_budget_s)
+    values = timing.interleaved_rounds(fake_rounds(0.002), 100, np.random.default_rng(0), until=quick.until())
+    assert len(values["baseline"]) == QUICK.rounds and quick.units(3) == [0, 0, 0]
+    assert quick.record()["units"] == 1 and quick.record()["halfwidth"] is None  # one process shows no luck
