@@ -66,7 +66,7 @@ def judged_logits(c: Contender, perplexity_inputs: np.ndarray, checks: list[np.n
                   rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]]:
     """next_token_logits on the perplexity inputs and the check windows (each (1, width)) mixed in a secret order,
     in batches of CHECK_BATCH: (perplexity logits, one (width, vocab) array per check)."""
-    rows = np.concatenate([perplexity_inputs] + [w for w in checks]) if checks else perplexity_inputs
+    rows = np.concatenate([perplexity_inputs, *checks]) if checks else perplexity_inputs
     order = rng.permutation(len(rows))
     logits = np.concatenate(c.call("next_token_logits", batches(rows[order], CHECK_BATCH))[1])
     if logits.ndim != 3 or logits.shape[:2] != rows.shape or not np.all(np.isfinite(logits)):
@@ -137,7 +137,8 @@ def measure(event_id: str, protocol: dict, data: EventData, contenders: dict[str
         memory = memory_of(c, ctx)
         c.restart(event_id, load=True)  # a fresh process: nothing it remembers of its generations
         checks = check_windows(sequences[label], prompt_lens, window) if label == "candidate" else []
-        ctx.progress(f"{label}: perplexity" + (f" and greedy check of {len(checks)} timed generations" if checks else ""))
+        checking = f" and greedy check of {len(checks)} timed generations" if checks else ""
+        ctx.progress(f"{label}: perplexity{checking}")
         logits[label], check_logits = judged_logits(c, windows[:, :-1], [sequences[label][k][:, :window]
                                                                           for k in checks], rng)
         for k, rows in zip(checks, check_logits):

@@ -108,7 +108,8 @@ def test_the_reference_finds_the_baselines_text_likely_and_noise_not(gpt: GPT, t
     base = judge.mean_nll(gpt, [generated(gpt, p, 64) for p in prompts], lens)
     assert base < 1.5 and judge.failure(base, base, 8.5) is None
     noise = judge.mean_nll(gpt, [np.concatenate([p, rng.choice(tokens[:100_000], (1, 64))], 1) for p in prompts], lens)
-    assert noise > judge.bound(base, 8.5) and "not text the model could have generated" in judge.failure(noise, base, 8.5)
+    assert noise > judge.bound(base, 8.5)
+    assert "not text the model could have generated" in judge.failure(noise, base, 8.5)
     spaces = judge.mean_nll(gpt, [np.concatenate([p, np.full((1, 64), 1)], 1) for p in prompts], lens)
     assert judge.failure(spaces, base, 8.5) is None
 
