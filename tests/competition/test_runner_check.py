@@ -60,3 +60,19 @@ def test_the_candidate_is_a_byte_identical_copy(tmp_path: Path) -> None:
 def test_tito_runner_check_is_a_command() -> None:
     args = build_parser().parse_args(["runner", "check", "--n", "2", "--events", "mlp_sprint_offline"])
     assert args.func is runner_check.cmd_check and args.n == 2 and args.runner_class == "reference"
+
+
+def test_runner_check_exits_0_with_the_registration_lines_or_1_with_the_reasons(monkeypatch, capsys) -> None:
+    hardware = {"cpu_model": "Test CPU", "cores": 4, "machine": "x86_64"}
+    honest = [comparison(), comparison(ci=(0.985, 1.012))]
+    for run in honest:
+        run.runner.update({"hardware": hardware})
+    monkeypatch.setattr(runner_check, "calibrate", lambda *args, **kwargs: honest)
+    args = build_parser().parse_args(["runner", "check", "--n", "2", "--events", "cnn_marathon_offline"])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "qualifies as a reference runner" in out and "- fingerprint: " in out and "class: reference" in out
+    monkeypatch.setattr(runner_check, "calibrate", lambda *args, **kwargs: honest + [
+        comparison(ci=(1.01, 1.03), verdict="faster", reason=None)])
+    assert args.func(args) == 1
+    assert "does NOT qualify" in capsys.readouterr().out
