@@ -199,7 +199,8 @@ def summary_lines(summaries: Sequence[Summary]) -> list[str]:
         pct = (lambda v: "-" if v is None else f"{100 * v:.0f}%")
         lines.append(f"{s.event_id:<24} {s.n:>4} {s.false_verdicts:>5} {s.caught_by_floor:>5} {pct(s.coverage):>8} "
                      f"{pct(s.round_coverage):>10} {'-' if s.halfwidth is None else f'{100 * s.halfwidth:.2f}%':>10} "
-                     f"{100 * s.target:>5.0f}% {s.stops.get('target_reached', 0):>10}/{s.stops.get('budget_spent', 0):<10} "
+                     f"{100 * s.target:>5.0f}% {s.stops.get('target_reached', 0):>10}/"
+                     f"{s.stops.get('budget_spent', 0):<10} "
                      f"{s.load:>5.2f} {s.seconds:>6.1f}")
     return lines
 

@@ -23,7 +23,7 @@ MIN_UNITS_FOR_VERDICT = 5  # independent units (worker processes) a verdict need
 TIE_REASONS = {
     "too_few_units": "too few independent units (worker processes) for a verdict",
     "too_few_rounds": "too few rounds for a verdict",
-    "budget_spent_before_target": "the 95 % interval contains 1 and the budget ran out before it reached its target width",
+    "budget_spent_before_target": "the 95 % interval contains 1 and is still wider than its target: the budget ran out",
     "interval_contains_1": "the 95 % interval contains 1",
     "within_aa_floor": "the difference is within the A/A noise floor",
 }
