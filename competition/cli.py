@@ -318,15 +318,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             _console().print(f"[red]could not validate[/red] {escape(str(path))}: {escape(str(exc))}")
         return EXIT_ERROR
+    not_run = _entry_not_run(path, args.static)
     if args.json:
-        _print_json({"path": str(path), "valid": not problems, "error": None,
+        _print_json({"path": str(path), "valid": not problems, "error": None, "entry_not_run": not_run,
                      "problems": [p.__dict__ for p in problems]})
     else:
         _print_problems(path, problems)
+        if not_run and not problems:
+            _console().print(f"[yellow]note:[/yellow] checked statically only: {escape(not_run)}; "
+                             "`tito benchmark run` loads it")
         if args.validate_only is None:
             _console().print("entries are submitted by pull request: `tito benchmark submit --event EVENT --team NAME` "
                              "prepares yours and prints the steps")
     return EXIT_INVALID if problems else EXIT_OK
+
+
+def _entry_not_run(path: Path, static: bool) -> str | None:
+    """Why a folder's entry was not loaded and asked a question (None when it was, or for a report file)."""
+    from competition.validation import loads
+
+    return None if static or not path.is_dir() else loads.not_run_reason()
 
 
 def _print_problems(path: Path, problems: list) -> None:

@@ -77,3 +77,21 @@ def test_one_syntax_error_is_one_problem(tmp_path):
         handle.write("\ndef broken(:\n")
     problems = validate_path(folder, run_entry=True)
     assert len(problems) == 1 and "syntax error" in problems[0].message
+
+
+def test_without_the_jail_nothing_runs_and_valid_says_it_was_static(tmp_path, optimized_state, monkeypatch, capsys):
+    """Validation also runs on the maintainers' runners before the official run: submission code never runs
+    outside the jail there, so without it the load check is not run, and the verdict says so."""
+    from competition.cli import main
+    from competition.sandbox import jail
+    from competition.sandbox import process
+
+    folder = entry(tmp_path)
+    (folder / "model.py").write_text((BASELINE_DIR / "model.py").read_text())
+    tt.save(optimized_state, folder / "mnist_cnn.npz")
+    monkeypatch.setattr(jail, "status", lambda: jail.JailStatus(False, "bubblewrap is not installed"))
+    monkeypatch.setattr(process.Worker, "start", lambda self: pytest.fail("submission code ran without the jail"))
+    assert validate_path(folder, run_entry=True) == []
+    assert main(["submit", "--validate-only", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "checked statically only: the OS jail is unavailable here (bubblewrap is not installed)" in out
