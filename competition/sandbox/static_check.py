@@ -157,7 +157,7 @@ class _Checker(ast.NodeVisitor):
         elif node.attr in FORBIDDEN_ATTRIBUTES:
             self._add(node, f"access to attribute '{node.attr}' is not allowed",
                       "interpreter internals and raw file/memory access are off limits")
-        elif node.attr in FORBIDDEN_MODULE_ATTRIBUTES:
+        elif node.attr in FORBIDDEN_MODULE_ATTRIBUTES | FORBIDDEN_SUBMODULES:
             self._add(node, f"access to attribute '{node.attr}' is not allowed",
                       "it reaches a module outside the allow-list through another module")
         self.generic_visit(node)
