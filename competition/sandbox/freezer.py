@@ -19,6 +19,7 @@ and, for a cgroup, that every live process of the worker is a member of the froz
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -28,12 +29,19 @@ from pathlib import Path
 
 from competition.sandbox import cgroup
 
-FREEZE_SECONDS = 2.0  # a worker not frozen by then is killed
+FREEZE_SECONDS = 10.0  # a worker not frozen by then is killed (a loaded 2-core machine took over 2 s at times)
+SPIN_CHECKS = 200  # polls without sleeping before the wait yields the core for a millisecond at a time
 STOPPED = frozenset("TtZXx")  # stopped, traced-stopped, zombie, dead: runs nothing
 
 
 class FreezeError(RuntimeError):
     """The worker's tasks could not be frozen (or one kept running); the message says which."""
+
+
+def _pause(check: int) -> None:
+    """Between two polls of a freeze: yield the core at once, then sleep a millisecond (so a long wait on a loaded
+    machine leaves the core to the tasks that must still reach the freezer)."""
+    time.sleep(0 if check < SPIN_CHECKS else 0.001)
 
 
 def tasks(pids: list[int]) -> list[tuple[int, int, str]]:
@@ -125,10 +133,12 @@ class FreezeGroup:
         lists (the worker's): each live one a member, no task running."""
         self._set(True)
         deadline = time.monotonic() + FREEZE_SECONDS
-        while not self.frozen():
+        for check in itertools.count():
+            if self.frozen():
+                break
             if time.monotonic() > deadline:
                 raise FreezeError(f"its cgroup was not frozen within {FREEZE_SECONDS:g} s")
-            time.sleep(0)
+            _pause(check)
         members = self.members()
         for pid, tid, state in tasks(pids()):
             if state in STOPPED:
@@ -190,7 +200,7 @@ class TaskStopper:
         """Stop every process `pids()` lists (again after each round: a child forked meanwhile is stopped too)
         until each of their tasks is seen stopped."""
         deadline = time.monotonic() + FREEZE_SECONDS
-        while True:
+        for check in itertools.count():
             found = tasks(pids())
             running = sorted({pid for pid, _, state in found
                               if state not in STOPPED and not (state == "D" and pid in self._stopped)})
@@ -205,7 +215,7 @@ class TaskStopper:
                 except (ProcessLookupError, PermissionError):
                     continue
                 self._stopped.add(pid)
-            time.sleep(0)
+            _pause(check)
 
     def thaw(self) -> None:
         self._held = None
