@@ -74,6 +74,12 @@ def peak_memory_bytes(result: Result) -> int | None:
     return scoring.peak_memory_bytes(candidate(result))
 
 
+def memory_saving(result: Result) -> float | None:
+    """The baseline's peak memory over the candidate's, both measured from outside in the same run (> 1: less)."""
+    baseline, entry = scoring.peak_memory_bytes(result.get("baseline")), peak_memory_bytes(result)
+    return None if not baseline or not entry else baseline / entry
+
+
 def model_size_bytes(result: Result) -> int | None:
     """Size of the candidate's weights on disk."""
     return candidate(result).get("model_size_bytes")

@@ -66,3 +66,22 @@ def test_axes_have_distinct_readable_ticks():
                    value_axis([1.0, 1.2], "s", "x", min_span=0.5), reference_y=1.0)
     ticks = _tick_labels(svg)
     assert len(set(ticks)) == len(ticks) and 'class="reference"' in svg
+
+
+def test_each_event_chart_speaks_its_own_ranked_metric():
+    """Memory Master's chart plots peak memory saved (the baseline's peak over the entry's), not speed; the other
+    events plot the speedup (the committed example results hold both kinds)."""
+    from pathlib import Path
+
+    from competition.leaderboard.build import load_leaderboard
+    from competition.leaderboard.site.charts import pareto_figure
+
+    root = Path(__file__).resolve().parents[2]
+    lb = load_leaderboard(root / "leaderboard" / "results", root / "leaderboard" / "awards.yaml",
+                          root / "leaderboard" / "config.yaml", root / "leaderboard" / "disqualified.yaml",
+                          root / "submissions")
+    figures = {board.event_id: pareto_figure(board) for board in lb.boards if board.category is None}
+    memory, speed = figures["memory_master_offline"], figures["cnn_marathon_offline"]
+    assert "peak memory saved vs the baseline" in memory and "speedup vs the baseline" not in memory
+    assert "right = less memory" in memory and re.search(r"peak memory [0-9.]+ MiB", memory)  # the key's numbers
+    assert "speedup vs the baseline" in speed and "right = faster" in speed

@@ -4,6 +4,7 @@ progression per event, both with the baseline as a dashed reference line."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from datetime import datetime
 
 from competition.leaderboard import fields, formatting
@@ -32,10 +33,11 @@ def _baseline_quality(results: list[Result], higher: bool) -> float | None:
 
 
 def pareto_figure(board: Board) -> str:
-    """Speedup vs quality for one event ranking's qualified entries, point area by model size; the front is over
-    all three axes (faster, better quality, smaller). "" when no entry has both a speedup and a quality."""
+    """The ranking's own metric (speedup, or peak memory saved) vs quality for one event ranking's qualified entries,
+    point area by model size; the front is over all three axes. "" when no entry has both values."""
     results = [row.result for row in board.ranked + board.unranked if fields.not_qualified_reason(row.result) is None]
-    usable = [r for r in results if fields.speedup(r) is not None and _quality(r)[1] is not None]
+    x_label, x_value, x_text = _x_metric(board)
+    usable = [r for r in results if x_value(r) is not None and _quality(r)[1] is not None]
     if not usable:
         return ""
     y_label, _, higher = _quality(usable[0])
@@ -47,22 +49,33 @@ def pareto_figure(board: Board) -> str:
     for result, size in zip(usable, sizes):
         scaled = 0.0 if size is None or largest == smallest else (size - smallest) / (largest - smallest)
         quality, name = _quality(result)[1], result["submission"]["name"]
-        numbers = f"{formatting.speedup(result)}, {formatting.quality(result)}, model {formatting.size(size)}"
-        points.append(Point(fields.speedup(result), quality, f"{name}: {numbers}", scaled, name, _page(name)))
+        numbers = f"{x_text(result)}, {formatting.quality(result)}, model {formatting.size(size)}"
+        points.append(Point(x_value(result), quality, f"{name}: {numbers}", scaled, name, _page(name)))
         key.append((name, numbers))
     front = pareto_front_max([(p.x, p.y if higher else -p.y, -(s if s is not None else float("inf")))
                               for p, s in zip(points, sizes)])
     base_quality = _baseline_quality(usable, higher)
-    x_axis = value_axis(axis_values([p.x for p in points], 1.0), "speedup vs the baseline", "x", min_span=0.5)
+    x_axis = value_axis(axis_values([p.x for p in points], 1.0), x_label, "x", min_span=0.5)
     y_values = axis_values([p.y for p in points], base_quality)
     y_axis = value_axis(y_values, y_label, min_span=2.0 if higher else 0.05 * max(y_values))
-    title = f"{board.title}: speed, quality and model size"
+    memory = board.metric.rank_by == "peak_memory_bytes"
+    better, axis = ("less memory", "peak memory") if memory else ("faster", "speed")
+    title = f"{board.title}: {axis}, quality and model size"
     svg = scatter_svg(title, points, front, x_axis, y_axis, (1.0, base_quality), labels=4)
     attrs = data_attrs({"event": board.event_id, "division": board.division, "runner": board.runner_class})
-    return (f'<figure class="filterable"{attrs}>{svg}<figcaption>{esc(board.title)}: right = faster, '
+    return (f'<figure class="filterable"{attrs}>{svg}<figcaption>{esc(board.title)}: right = {better}, '
             f"{'up' if higher else 'down'} = better quality, larger dot = larger model; red: the Pareto front "
-            "(no other entry is faster, better and smaller at once); dashed: the baseline.</figcaption>"
+            "(no other entry is better on all three at once); dashed: the baseline.</figcaption>"
             f"{chart_key(key)}</figure>")
+
+
+def _x_metric(board: Board) -> tuple[str, Callable[[Result], float | None], Callable[[Result], str]]:
+    """The x axis speaks the event ranking's own metric: peak memory saved (the baseline's peak in the same run over
+    the entry's, so right is better as for speed) on peak-memory rankings, else the speedup."""
+    if board.metric.rank_by == "peak_memory_bytes":
+        return ("peak memory saved vs the baseline (baseline / entry)", fields.memory_saving,
+                lambda r: f"peak memory {formatting.size(fields.peak_memory_bytes(r))}")
+    return "speedup vs the baseline", fields.speedup, formatting.speedup
 
 
 def _page(name: str) -> str:
