@@ -8,6 +8,7 @@ from rich import box
 from rich.table import Table
 
 from competition.console.units import human_bytes
+from competition.console.verdict import primary_metric
 
 WIDE_CAPTION = ("speedup = median over rounds of (baseline time / your time) in the same round, so it can differ "
                 "from the ratio of the two median times")
@@ -56,7 +57,8 @@ def _seconds(estimate: Mapping[str, Any] | None) -> str:
 
 
 def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> Table:
-    """One row per result. Default: event, speedup + verdict, compression, quality, qualifies (fits 80 columns);
+    """One row per result. Default: event, the event's ranked metric (speedup + verdict, or peak memory against the
+    baseline's for Memory Master), compression, quality, qualifies (fits 80 columns);
     `wide`: also status, both times with 95 % CIs, throughput, peak memory and the failed rules."""
     table = Table(title="TinyMLPerf results", box=box.SIMPLE_HEAD, caption=WIDE_CAPTION if wide else None)
     table.add_column("event", no_wrap=True)
@@ -64,7 +66,7 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         table.add_column("status")
         table.add_column("your time (s) [95 % CI]", overflow="fold")
         table.add_column("baseline time (s)", overflow="fold")
-    table.add_column("speedup [95 % CI]" if wide else "speedup", no_wrap=True, justify="right")
+    table.add_column("speedup [95 % CI]" if wide else "ranked on", no_wrap=True, justify="right")
     if wide:
         table.add_column("verdict")
     table.add_column("smaller", justify="right", no_wrap=True)
@@ -79,7 +81,10 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         cells = [result["event"]["id"]]
         if wide:
             cells += [result.get("status", "?"), _seconds(candidate.get("time_s")), _seconds(baseline.get("time_s"))]
-        cells.append(_speedup(scores, interval=wide))
+        if not wide and primary_metric(result["event"]["id"]) == "peak_memory":
+            cells.append(f"peak {human_bytes((candidate.get('peak_memory') or {}).get('external_bytes'))}")
+        else:
+            cells.append(_speedup(scores, interval=wide))
         if wide:
             cells.append((scores.get("speedup") or {}).get("verdict", "-"))
         cells += [_compression(scores), _quality(candidate)]

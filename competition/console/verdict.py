@@ -137,7 +137,8 @@ def qualification_phrase(result: Mapping[str, Any], wide: bool = False) -> tuple
     return "fails: " + (", ".join(check["rule"].replace("_", " ") for check in failed) or "qualification"), "bold red"
 
 
-def _primary_metric(event_id: str) -> str | None:
+def primary_metric(event_id: str) -> str | None:
+    """The event's ranked metric in its rules (time_s or peak_memory), None for an unknown event."""
     from competition.rules import RulesError, load_rules
 
     try:
@@ -181,7 +182,7 @@ DEGRADE = ("accuracy change", "size")
 def _parts(result: Mapping[str, Any], event_id: str, wide: bool) -> list[tuple[str, ...]]:
     """Each part as (text at level 0, level 1, level 2, style): the event's own metric first (never dropped)."""
     speed, speed_style = speed_phrase(result, wide)
-    memory = memory_phrase(result) if _primary_metric(event_id) == "peak_memory" else None
+    memory = memory_phrase(result) if primary_metric(event_id) == "peak_memory" else None
     parts: list[tuple[str, ...]] = []
     if memory is not None:
         parts.append((memory[0], memory[0], memory[0], memory[1]))

@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 from competition.console import ProgressDisplay, results_table, tie_reason, verdict_line
+from competition.console.units import human_bytes
 from competition.console.download import DownloadBar
 from competition.console.progress import eta_text, parse_counted
 
@@ -219,3 +220,12 @@ def test_download_bar_prints_quarters_when_not_a_terminal():
             bar("a.gz", received, 4_000_000)
     lines = out.getvalue().splitlines()
     assert len(lines) == 5 and lines[-1] == "a.gz: 4.0 MB of 4.0 MB"
+
+
+def test_the_memory_master_table_row_shows_peak_memory_not_speed():
+    memory = result(event="memory_master_offline")
+    memory["baseline"]["peak_memory"] = {"tracemalloc_bytes": None, "external_bytes": 5_000_000}
+    row = next(line for line in render(results_table([memory, result()])).splitlines() if "memory_master" in line)
+    assert f"peak {human_bytes(2_500_000)}" in row and "1.50x" not in row
+    speed = next(line for line in render(results_table([result()])).splitlines() if "cnn_marathon" in line)
+    assert "1.50x" in speed
