@@ -4,11 +4,13 @@
     python scripts/build_entrants.py int8-cnn           # one
     python scripts/build_entrants.py --results leaderboard/results --readme-only   # quote stored results
 
-Each inference entrant is written by tinytorch.competition.write_entry (submission.yaml, model.py from its recipe,
-weights, README.md). A training entrant ships no weights: its model.py (TRAINING_SOURCE with its hyper-parameters)
-trains the reference MLP at run time. The README quotes what this script measured at build time (accuracy on the
-1 000 bundled test images and shipped bytes; for a training entrant, epochs to the event's target over five seeds
-against the baseline's recipe) and, with --results, the stored harness result of `tito benchmark run`.
+Each inference entrant is written by tinytorch.competition.write_entry (submission.yaml, weights, and a model.py
+whose load() rebuilds the model from the weights alone), then this script writes its README.md. A training entrant
+ships no weights: its model.py (TRAINING_SOURCE with its hyper-parameters) trains the reference MLP at run time. The
+README quotes what this script measured at build time (accuracy on the 1 000 bundled test images of the shipped
+weights, rebuilt as load() rebuilds them, and shipped bytes; for a training entrant, epochs to the event's target
+over five seeds against the baseline's recipe) and, with --results, the stored harness result of
+`tito benchmark run`.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ import numpy as np
 import tinytorch as tt
 from tinytorch import nn, optim
 from tinytorch.atomic import write_atomic
-from tinytorch.competition import load_entry, optimize_closed_division, write_entry
+from tinytorch.competition import optimize_closed_division, write_entry
 from tinytorch.data import DataLoader, TensorDataset
 from tinytorch.data.bundled import bundled_mnist
 from tinytorch.distill import distill
 from tinytorch.models import MLP, BaselineCNN, pretrained
+from tinytorch.rebuild import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
@@ -196,7 +199,7 @@ def build(name: str, results_dir: Path | None, out: Path = SUBMISSIONS) -> Path:
                 athlete_name=ATHLETE["athlete_name"], github_repo=ATHLETE["github_repo"],
                 github_handle=ATHLETE["github_handle"], techniques_used=list(entrant.techniques), honor_code=HONOR,
                 description=f"Example entrant: {', '.join(entrant.techniques)}. {entrant.what[:300]}")
-    write_readme(name, model, results_dir, out)
+    write_readme(name, results_dir, out)
     return folder
 
 
@@ -210,7 +213,7 @@ def build_training(name: str, entrant: TrainingEntrant, results_dir: Path | None
                 "description": f"Example entrant: {', '.join(entrant.techniques)}. {entrant.what[:300]}"}
     write_atomic(folder / "submission.yaml", yaml.safe_dump(manifest, sort_keys=False))
     write_atomic(folder / "model.py", TRAINING_SOURCE.format(**entrant.hyper))
-    return write_readme(name, None, results_dir, out)
+    return write_readme(name, results_dir, out)
 
 
 def epochs_to_target(folder: Path | None, seed: int, max_epochs: int = 20) -> int | None:
@@ -242,14 +245,12 @@ def baseline_training(images: np.ndarray, labels: np.ndarray, seed: int):
         yield model.eval()
 
 
-def write_readme(name: str, model: nn.Module | None, results_dir: Path | None, out: Path = SUBMISSIONS) -> Path:
-    """README.md of a built entrant; `model=None` loads it from the folder (its model.py's RECIPE and weights)."""
-    folder = out / name
-    if isinstance(ENTRANTS[name], TrainingEntrant):
-        write_atomic(folder / "README.md", training_readme(name, folder, ENTRANTS[name], results_dir))
-        return folder
-    model = model if model is not None else load_built(folder)
-    (folder / "README.md").write_text(readme(name, folder, model, ENTRANTS[name], results_dir), encoding="utf-8")
+def write_readme(name: str, results_dir: Path | None, out: Path = SUBMISSIONS) -> Path:
+    """README.md of a built entrant, from its entry in ENTRANTS and the files in its folder."""
+    folder, entrant = out / name, ENTRANTS[name]
+    text = (training_readme(name, folder, entrant, results_dir) if isinstance(entrant, TrainingEntrant) else
+            readme(name, folder, entrant, results_dir))
+    write_atomic(folder / "README.md", text)
     return folder
 
 
@@ -258,10 +259,6 @@ def load_module(folder: Path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def load_built(folder: Path) -> nn.Module:
-    return load_entry(load_module(folder).RECIPE, str(next(folder.glob("*.npz"))))
 
 
 def training_readme(name: str, folder: Path, info: TrainingEntrant, results_dir: Path | None) -> str:
@@ -283,14 +280,16 @@ def training_readme(name: str, folder: Path, info: TrainingEntrant, results_dir:
     return "\n".join(lines)
 
 
-def readme(name: str, folder: Path, model: nn.Module, info: Entrant, results_dir: Path | None) -> str:
+def readme(name: str, folder: Path, info: Entrant, results_dir: Path | None) -> str:
+    """Accuracy is that of the shipped weights rebuilt as the entry's load() rebuilds them (load_model)."""
     stem = next(folder.glob("*.npz")).stem
     shipped = (folder / f"{stem}.npz").stat().st_size
     baseline = (SUBMISSIONS / "baseline" / f"{stem}.npz").stat().st_size
     built = (f"- shipped weights `{stem}.npz`: {shipped:,} bytes (baseline {baseline:,}: {baseline / shipped:.2f}x "
              "smaller)")
     if stem == "mnist_cnn":
-        built += (f"\n- accuracy on the 1 000 bundled test images: {accuracy(model):.1%} (baseline "
+        shipped_accuracy = accuracy(load_model(folder / f"{stem}.npz"))
+        built += (f"\n- accuracy on the 1 000 bundled test images: {shipped_accuracy:.1%} (baseline "
                   f"{accuracy(pretrained('mnist_cnn')):.1%})")
     lines = [f"# {name}: example entrant ({info.division} division)", "",
              "Built by the repository's own script from the TinyTorch optimization kit; it shows what a student "
@@ -303,8 +302,8 @@ def readme(name: str, folder: Path, model: nn.Module, info: Entrant, results_dir
     lines += ["## Reproduction", "", "```", f"python scripts/build_entrants.py {name}",
               f"tito submit --validate-only submissions/{name}",
               *[f"tito benchmark run --event {e} --submission submissions/{name}" for e in info.events], "```", "",
-              "The script seeds everything (seed 0); model.py rebuilds the model from the recipe it holds "
-              "(`tinytorch.competition.load_entry`).", ""]
+              "The script seeds everything (seed 0); model.py rebuilds the model from the shipped weights alone "
+              "(`tinytorch.rebuild.load_model`).", ""]
     return "\n".join(lines)
 
 
@@ -366,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown entrant(s) {', '.join(unknown)}; choose from {', '.join(ENTRANTS)}")
     for name in args.names or ENTRANTS:
         if args.readme_only:
-            print(f"wrote {write_readme(name, None, args.results, args.out) / 'README.md'}", flush=True)
+            print(f"wrote {write_readme(name, args.results, args.out) / 'README.md'}", flush=True)
         else:
             print(f"built {build(name, args.results, args.out)}", flush=True)
     return 0

@@ -1,16 +1,25 @@
-"""Written by tinytorch.competition.generate_submission: the optimized model rebuilt from RECIPE and mnist_cnn.npz."""
+"""The entry's model.py: load() rebuilds the model from the shipped weights alone (tinytorch.rebuild).
+
+Optimize with the kit (prune, prune.shrink, fuse_modules, quantize_dynamic int8/int4, distill into a narrower
+student), then save the result over the weights file of this folder:
+
+    tt.save(model.state_dict(), "submissions/<you>/mnist_cnn.npz")
+
+and load() rebuilds whatever kit form it holds (docs/students.md, "Your model.py").
+"""
 
 import numpy as np
 
 import tinytorch as tt
-from tinytorch.competition import load_entry
+from tinytorch.rebuild import load_model
 
-RECIPE = {'model': 'BaselineCNN', 'config': {'in_channels': 1, 'num_classes': 10, 'image_size': 28}, 'fuse': [], 'shapes': {'features.0': [16, 1, 3, 3], 'features.3': [32, 16, 3, 3], 'classifier.1': [64, 1568], 'classifier.3': [10, 64]}, 'quantize': {}, 'techniques': [], 'reencode_every': None}
+# Which weights file serves which event (named after the reference model).
+EVENT_MODELS = {'cnn_marathon_offline': 'mnist_cnn', 'memory_master_offline': 'mnist_cnn'}
 
 
 def load(event: str):
-    """The optimized model with the shipped weights, in eval mode."""
-    return load_entry(RECIPE, "mnist_cnn.npz")
+    """The model saved in this folder for `event`, rebuilt from its weights, in eval mode."""
+    return load_model(EVENT_MODELS[event] + ".npz")
 
 
 def predict(model, inputs: np.ndarray) -> np.ndarray:
