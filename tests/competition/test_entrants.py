@@ -85,6 +85,8 @@ def test_gpt_entrant_generates_greedily_from_its_own_logits_past_the_context(mon
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["int8-cnn", "sliding-kv-gpt"])
 def test_the_builder_reproduces_the_committed_weights(name, tmp_path):
+    """Bit-identical weights, the same model.py and submission.yaml; --readme-only then rewrites the README of the
+    built folder (from the builder's own table and the weights, not from model.py)."""
     result = subprocess.run([sys.executable, "scripts/build_entrants.py", name, "--out", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -94,6 +96,10 @@ def test_the_builder_reproduces_the_committed_weights(name, tmp_path):
         assert all(np.array_equal(built[key], committed[key]) for key in committed.files)
     assert (tmp_path / name / "model.py").read_text() == (folder(name) / "model.py").read_text()
     assert (tmp_path / name / "submission.yaml").read_text() == (folder(name) / "submission.yaml").read_text()
+    rewritten = subprocess.run([sys.executable, "scripts/build_entrants.py", name, "--readme-only", "--out",
+                                str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert rewritten.returncode == 0, rewritten.stderr
+    assert "bytes (baseline" in (tmp_path / name / "README.md").read_text(encoding="utf-8")
 
 
 def test_training_entrant_reaches_the_target_in_fewer_epochs_than_the_baseline(monkeypatch):
