@@ -1,9 +1,9 @@
 """One line per event that a person can act on, within 80 columns: the event's own metric in plain words, size,
 quality, and whether it qualifies. `wide=True` gives every detail on one longer line.
 
-    cnn_marathon_offline: 2.23x faster [2.20-2.48], 15.7x smaller, 97.5 % (+0.8 pt): qualifies
+    cnn_marathon_offline: 2.23x faster [2.20-2.48], 15.7x smaller, 97.5 % (+0.6 pt): qualifies
     cnn_marathon_offline: tie: within the noise, ±4.7 %, same size, 96.7 % (+0.0 pt): qualifies
-    memory_master_offline: peak 33.1 MiB, 1.38x less, 97.5 % (+0.8 pt): qualifies
+    memory_master_offline: peak 33.1 MiB, 1.38x less, 97.2 % (+0.4 pt): qualifies
 
 The words for a tie come from the machine-readable reason competition.scoring records (scores.speedup.reason).
 """
