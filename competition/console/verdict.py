@@ -64,7 +64,7 @@ def _short_tie(result: Mapping[str, Any], reason: str) -> str:
     if reason == "interval_contains_1":
         return f"tie: could be 1x [{lo:.2f}-{hi:.2f}]"
     if reason == "budget_spent_before_target":
-        return f"tie: too noisy to tell [{lo:.2f}-{hi:.2f}]"
+        return f"tie: too noisy [{lo:.2f}-{hi:.2f}]"
     if reason in ("too_few_rounds", "too_few_units"):
         return "tie: too few rounds to tell"
     return "tie"

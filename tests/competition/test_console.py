@@ -94,7 +94,7 @@ def test_tie_inside_the_noise_floor_although_the_interval_excludes_one():
 def test_tie_words_come_from_the_reason_scoring_records():
     tied = result(value=1.03, ci=(0.9, 1.2), verdict="tie")
     tied["scores"]["speedup"]["reason"] = "budget_spent_before_target"
-    assert "tie: too noisy to tell [0.90-1.20]" in verdict_line(tied).plain
+    assert "tie: too noisy [0.90-1.20]" in verdict_line(tied).plain
     tied["scores"]["speedup"]["reason"] = "too_few_units"
     assert "tie: too few rounds to tell" in verdict_line(tied).plain
 

@@ -51,8 +51,8 @@ def train(event, inputs, labels, seed):
             p /= p.sum(1, keepdims=True)
             p[np.arange(len(y)), y] -= 1
             grad_h = (p @ model.w2.T) * (h > 0)
-            model.w2 -= 0.1 * (h.T @ p) / len(y)
-            model.w1 -= 0.1 * (x.T @ grad_h) / len(y)
+            model.w2 -= 0.2 * (h.T @ p) / len(y)
+            model.w1 -= 0.2 * (x.T @ grad_h) / len(y)
         yield model
 
 
@@ -120,7 +120,8 @@ def test_training_event_end_to_end(pair: tuple[Path, Path]) -> None:
     assert result["status"] == "ok", result["errors"]
     cand = result["candidate"]
     assert cand["reached_target"] is True and cand["accuracy"] >= 0.9 and 1 <= cand["epochs"] <= 30
-    # this small net reaches the 92 % target after 8 to 18 epochs; a round that misses it by max_epochs gives no time
+    # this small net reaches the 92 % target of the shifted images after 5 to 12 epochs (4 runs; at lr 0.1 it missed
+    # it by max_epochs in 2 of 3); a round that misses it gives no time
     assert 1 <= cand["time_s"]["n"] <= result["noise"]["rounds"] <= 3
     assert cand["peak_memory"]["external_bytes"] > 0 and cand["model_size_bytes"] is None
     assert result["scores"]["speedup"]["value"] > 1.2  # one noisy round: only the direction is certain
