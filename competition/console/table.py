@@ -8,7 +8,7 @@ from rich import box
 from rich.table import Table
 
 from competition.console.units import human_bytes
-from competition.console.verdict import primary_metric
+from competition.console.verdict import MIB, primary_metric
 
 WIDE_CAPTION = ("speedup = median over rounds of (baseline time / your time) in the same round, so it can differ "
                 "from the ratio of the two median times")
@@ -82,7 +82,8 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         if wide:
             cells += [result.get("status", "?"), _seconds(candidate.get("time_s")), _seconds(baseline.get("time_s"))]
         if not wide and primary_metric(result["event"]["id"]) == "peak_memory":
-            cells.append(f"peak {human_bytes((candidate.get('peak_memory') or {}).get('external_bytes'))}")
+            peak = (candidate.get("peak_memory") or {}).get("external_bytes")
+            cells.append("-" if peak is None else f"peak {peak / MIB:.1f} MiB")  # as the verdict line says it
         else:
             cells.append(_speedup(scores, interval=wide))
         if wide:
