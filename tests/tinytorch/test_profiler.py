@@ -93,7 +93,8 @@ def test_compute_and_memory_bound_against_the_machine_balance():
                                                       machine=ROOFS).analyze()}
     assert findings["Linear"].intensity == pytest.approx(2 * 256 ** 3 / (4 * (3 * 256 * 256 + 256)))
     assert findings["Linear"].bound == "compute" and findings["ReLU"].bound == "memory"
-    assert 0 < findings["Linear"].efficiency and findings["ReLU"].intensity < ROOFS.balance
+    efficiency = findings["Linear"].efficiency  # None when it ran faster than the stated roof ("above roof")
+    assert (efficiency is None or 0 < efficiency <= 1) and findings["ReLU"].intensity < ROOFS.balance
 
 
 def test_memory_counts_the_output_and_the_traced_peak():
