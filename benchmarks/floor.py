@@ -55,6 +55,13 @@ from interleave import interleaved  # benchmarks/interleave.py, beside this scri
 # PyTorch is imported only where it runs: a tinytorch-only child must not have torch's allocations in its heap.
 
 
+def _print_times(title: str, times: dict[str, list[float]]) -> None:
+    """A block's title, then each contender's median time."""
+    print(title)
+    for name, values in times.items():
+        print(f"  {name:<28}{_median_ms(values)}")
+
+
 def _median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1e3:8.2f} ms [{min(values) * 1e3:.2f}-{max(values) * 1e3:.2f}]"
 
@@ -361,9 +368,7 @@ def main() -> None:
         print(f"threads: NumPy BLAS 1, torch 1 (set where it runs); {args.repeats} interleaved rounds")
         if "gemms" in args.only:
             times, layers = bench_gemms(args.repeats)
-            print("\nCNN inference, 1 000 images, batches of 100:")
-            for name, values in times.items():
-                print(f"  {name:<28}{_median_ms(values)}")
+            _print_times("\nCNN inference, 1 000 images, batches of 100:", times)
             print("per layer (profiler self time, one profiled run; GEMM replays interleaved):", *layers, sep="\n")
             summary.append(("CNN inference / its own GEMMs", _ratio(times, "forward", "its GEMMs"), "<= 1.15"))
         if "transformer" in args.only:
@@ -372,15 +377,11 @@ def main() -> None:
 
             torch.set_num_threads(1)
             times = bench_transformer(args.repeats)
-            print("\nTinyGPT AdamW training step:")
-            for name, values in times.items():
-                print(f"  {name:<28}{_median_ms(values)}")
+            _print_times("\nTinyGPT AdamW training step:", times)
             summary.append(("transformer step tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "<= 0.85"))
         if "gelu" in args.only:
             times = bench_gelu(args.repeats)
-            print("\nGELU (erf) forward, 8 x 256 x 512, input requiring grad:")
-            for name, values in times.items():
-                print(f"  {name:<28}{_median_ms(values)}")
+            _print_times("\nGELU (erf) forward, 8 x 256 x 512, input requiring grad:", times)
             summary.append(("GELU forward tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "(diagnostic)"))
         if "regression" in args.only:
             ratios = bench_regression(max(2, args.repeats // 3), args.against)
@@ -402,9 +403,7 @@ def main() -> None:
                                     "alone's ratio"))
         if "winograd" in args.only:
             times = bench_winograd(args.repeats)
-            print("\nconv2 forward (32 -> 64, 16 x 16, batch 64):")
-            for name, values in times.items():
-                print(f"  {name:<28}{_median_ms(values)}")
+            _print_times("\nconv2 forward (32 -> 64, 16 x 16, batch 64):", times)
             summary.append(("Winograd / im2col GEMM", _ratio(times, "Winograd F(2x2,3x3)", "im2col GEMM (tinytorch)"),
                             "< 1 would pay"))
     print("\nsummary (medians; a shared machine: compare ratios from one run only)")

@@ -2,8 +2,8 @@
 sparse, distilled, a quantized GPT) rebuilds from the weights file alone and computes what the saved model computes;
 the model.py that `tito submission new` and generate_submission write loads the README's worked example."""
 
+import contextlib
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
@@ -114,12 +114,8 @@ def test_the_scaffold_model_py_loads_the_readme_worked_example(tmp_path, x):
     model = quantize_dynamic(halved(x), {tt.nn.Linear, tt.nn.Conv2d}, dtype=tt.int8)
     tt.save(model.state_dict(), folder / "mnist_cnn.npz")
     entry = import_model_py(folder)
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
+    with contextlib.chdir(folder):
         loaded = entry.load("cnn_marathon_offline")
-    finally:
-        os.chdir(cwd)
     scores = entry.predict(loaded, x)
     assert scores.shape == (len(x), 10)
     assert (scores.argmax(1) == outputs(model, x).argmax(1)).mean() >= 0.95
@@ -132,12 +128,8 @@ def test_generate_submission_of_a_hand_optimized_model_loads(tmp_path, x, capsys
                                  out_dir=tmp_path / "ada", measure=False)
     assert f"wrote {folder}" in capsys.readouterr().out
     entry = import_model_py(folder)
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
+    with contextlib.chdir(folder):
         loaded = entry.load("cnn_marathon_offline")
-    finally:
-        os.chdir(cwd)
     assert entry.predict(loaded, x).shape == (len(x), 10)
     generate_submission(model=model, athlete_name="Ada", github_repo="https://github.com/ada/tinymlperf",
                         out_dir=tmp_path / "quiet", measure=False, show_progress=False)
