@@ -70,7 +70,6 @@ def rounds_agree(rounds: Sequence[tuple[np.ndarray, np.ndarray]], labels: np.nda
     return float(np.mean(pred == labels[idx]))
 
 
-
 def row_keys(scores: np.ndarray) -> np.ndarray:
     """A 64-bit key per row of checked float64 `scores`: equal rows give equal keys; different rows collide with
     probability about 2**-64 (a fixed random odd multiplier per column, summed modulo 2**64)."""
@@ -90,6 +89,7 @@ def distinct_outputs(keys: np.ndarray, who: str) -> float:
                            "compute scores for each input - a constant output, labels instead of scores, or a cache "
                            "is not allowed")
     return repeated
+
 
 def tokens(out: np.ndarray, prompt: np.ndarray, new_tokens: int, who: str) -> np.ndarray:
     """generate()'s output as int64 after checking shape, the prompt prefix and that ids are non-negative (whether

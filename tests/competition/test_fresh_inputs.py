@@ -103,7 +103,6 @@ def test_faster_or_more_accurate_on_seen_inputs_is_disqualified() -> None:
     assert record["time_checked"] is False and record["ratios"] == [2.0, 2.0]
 
 
-
 @pytest.mark.slow
 def test_an_honest_entry_passes_the_audit_on_a_full_run(tmp_path: Path, templates: Path) -> None:
     result = full_run("cnn_marathon_offline", entrant(tmp_path, templates, "honest"),
@@ -119,15 +118,16 @@ def test_an_honest_entry_passes_the_audit_on_a_full_run(tmp_path: Path, template
 
 
 @pytest.mark.slow
-def test_a_cache_on_pixels_rounded_to_the_grey_levels_never_hits(tmp_path: Path, templates: Path) -> None:
+def test_a_cache_on_pixels_rounded_to_the_grey_levels_gains_nothing(tmp_path: Path, templates: Path) -> None:
     result = full_run("cnn_marathon_offline", entrant(tmp_path, templates, "cheat_cache_rounded"),
                       entrant(tmp_path, templates, "honest"))
     assert result["status"] == "ok", result["errors"]
     assert result["candidate"]["accuracy"] == result["baseline"]["accuracy"]
-    # every sight of an image is shifted and noised by more than a grey level: the rounded key is new every time, so
-    # the cache does the honest work plus its own (before: a 66-110x "speedup" on cnn_marathon_offline)
+    # every sight of an image is shifted and noised by more than a grey level: the rounded key is new almost every
+    # time, so the cache does the honest work plus its own (before: a 66-110x "speedup" on cnn_marathon_offline);
+    # a chance hit is possible (one row in ~18,500 on one CI run), a useful hit rate is not
     assert result["scores"]["speedup"]["value"] < 1.25
-    assert result["event"]["dataset"]["fresh_inputs"]["repeated_outputs"] == 0.0
+    assert result["event"]["dataset"]["fresh_inputs"]["repeated_outputs"] < 0.001
 
 
 @pytest.mark.slow
