@@ -43,11 +43,11 @@ class RunConfig:
 
     rounds: int = 30  # at most (x max_budget_factor); fewer when the target is reached or the budget runs out
     min_rounds: int = 5  # with respawn_every, at least max(min_rounds / respawn_every, min_units) units
-    timing_budget_s: float = 30.0  # the default seconds of rounds per event (respawns included), see Sampler
+    timing_budget_s: float = 25.0  # the default seconds of rounds per event (respawns included), see Sampler
     repeats: int = 3  # timed passes per contender per round (fresh inputs each); the round keeps the fastest
     training_rounds: int = 80  # at most (x max_budget_factor); the Sampler stops them sooner
     min_training_rounds: int = 5  # = scoring.MIN_UNITS_FOR_VERDICT: each training round is a unit
-    training_budget_s: float = 45.0  # seconds of interleaved training rounds (after min_training_rounds)
+    training_budget_s: float = 30.0  # seconds of interleaved training rounds (after min_training_rounds)
     latency_samples: int = 100
     perplexity_windows: int = 128
     perplexity_window: int = 128
@@ -56,7 +56,10 @@ class RunConfig:
     blas_threads: int = 1
     respawn_every: int = 1  # rounds per worker process = per independent unit (0: one process), see respawner()
     min_units: int = 6  # independent units before the adaptive stop may end the rounds
-    max_budget_factor: float = 2.0  # rounds go on past the default budget, up to this multiple, toward the target
+    # Rounds go on past the default budget, up to this multiple, toward the target. The budgets keep a full 4-event
+    # run within 180 s on a quiet 2-vCPU machine when every event spends its maximum (3 x 37.5 s + 45 s of rounds
+    # and about 20 s of the rest); 30 s / 45 s x 2 took 201-221 s there, two events spending it.
+    max_budget_factor: float = 1.5
     seed: int = 0  # of the bootstrap only (the run's draws use a secret seed, measure/draws.py)
 
 
@@ -163,12 +166,6 @@ def fastest_passes(requests: dict[str, list[list[tuple[float, float]]]], honest:
         return min(sum(charged_s[p:p + requests_per_pass]) for p in range(0, len(charged_s), requests_per_pass))
 
     return {label: [value(label, r) for r in range(len(rounds))] for label, rounds in requests.items()}
-
-
-def planned_rounds(seconds_per_round: float, cfg: RunConfig) -> int:
-    """As many rounds as fit the timing budget, between cfg.min_rounds and cfg.rounds."""
-    fitting = int(cfg.timing_budget_s // max(seconds_per_round, 1e-9))
-    return max(cfg.min_rounds, min(cfg.rounds, fitting))
 
 
 def energy_of(c: Contender, reason: str | None) -> dict:
