@@ -7,8 +7,8 @@ from typing import Any, Mapping, Sequence
 from rich import box
 from rich.table import Table
 
-from competition.console.units import human_bytes
-from competition.console.verdict import MIB, primary_metric
+from competition.console.units import mebibytes
+from competition.console.verdict import primary_metric
 
 WIDE_CAPTION = ("speedup = median over rounds of (baseline time / your time) in the same round, so it can differ "
                 "from the ratio of the two median times")
@@ -56,6 +56,10 @@ def _seconds(estimate: Mapping[str, Any] | None) -> str:
     return f"{estimate['median']:.4g} [{lo:.3g}-{hi:.3g}]"
 
 
+def _peak(measured: Mapping[str, Any]) -> int | None:
+    return (measured.get("peak_memory") or {}).get("external_bytes")
+
+
 def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> Table:
     """One row per result. Default: event, the event's ranked metric (speedup + verdict, or peak memory against the
     baseline's for Memory Master), compression, quality, qualifies (fits 80 columns);
@@ -82,8 +86,8 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         if wide:
             cells += [result.get("status", "?"), _seconds(candidate.get("time_s")), _seconds(baseline.get("time_s"))]
         if not wide and primary_metric(result["event"]["id"]) == "peak_memory":
-            peak = (candidate.get("peak_memory") or {}).get("external_bytes")
-            cells.append("-" if peak is None else f"peak {peak / MIB:.1f} MiB")  # as the verdict line says it
+            peak = _peak(candidate)
+            cells.append("-" if peak is None else f"peak {mebibytes(peak)}")  # as the verdict line says it
         else:
             cells.append(_speedup(scores, interval=wide))
         if wide:
@@ -92,7 +96,7 @@ def results_table(results: Sequence[Mapping[str, Any]], wide: bool = False) -> T
         if wide:
             throughput = candidate.get("throughput_per_s")
             cells += ["-" if throughput is None else f"{throughput:.4g}/s",
-                      human_bytes((candidate.get("peak_memory") or {}).get("external_bytes"))]
+                      mebibytes(_peak(candidate))]
         cells.append(_qualifies(result, details=wide))
         table.add_row(*cells)
     return table

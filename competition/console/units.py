@@ -1,4 +1,4 @@
-"""Numbers in units people read: 1.23 ms, 38.5 MB, 4.2 M, 12.3 %."""
+"""Numbers in units people read: 1.23 ms, 45.6 MiB, 4.2 M, 12.3 %."""
 
 from __future__ import annotations
 
@@ -13,15 +13,9 @@ def human_seconds(seconds: float | None) -> str:
     return "-"
 
 
-def human_bytes(count: float | None) -> str:
-    """'512 B', '1.7 MB' (decimal units, as file sizes are reported)."""
-    if count is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return "-"
+def mebibytes(count: float | None) -> str:
+    """'45.6 MiB' (binary units, as the verdict line and the leaderboard give peak memory)."""
+    return "-" if count is None else f"{count / 2**20:.1f} MiB"
 
 
 def human_count(count: float | None) -> str:
