@@ -42,7 +42,7 @@ def test_conv2d_init_bounds():
 
 
 @pytest.mark.parametrize("pool", ["MaxPool2d", "AvgPool2d"])
-@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2),
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2), dict(kernel_size=1),
                                     dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=(2, 3), stride=(2, 1))])
 def test_pools_match_torch(pool, kwargs, oracle, rng):
     _run(oracle, getattr(nn, pool)(**kwargs), getattr(oracle.torch.nn, pool)(**kwargs),
@@ -54,6 +54,19 @@ def test_max_pool_ties_send_gradient_to_first_maximum(oracle):
     _run(oracle, nn.MaxPool2d(2), oracle.torch.nn.MaxPool2d(2), x)
     _run(oracle, nn.MaxPool2d(3, 1), oracle.torch.nn.MaxPool2d(3, 1), x)
 
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=1), dict(kernel_size=3, stride=2, padding=1),
+                                    dict(kernel_size=(2, 3), stride=(2, 1))])
+def test_max_pool_without_autograd_matches_torch(kwargs, oracle, rng, monkeypatch):
+    """Without autograd the pool takes rows first; one sample per chunk crosses every chunk boundary."""
+    from tinytorch.nn import spatial
+
+    monkeypatch.setattr(spatial, "_POOL_CHUNK_ELEMENTS", 1)
+    x = rng.standard_normal((3, 2, 8, 7)).astype(np.float32)
+    with tt.no_grad():
+        out = nn.MaxPool2d(**kwargs)(tt.tensor(x))
+    oracle.close(out, oracle.torch.nn.MaxPool2d(**kwargs)(oracle.torch.tensor(x)))
 
 def test_flatten_and_cnn_stack(oracle, rng):
     def build(lib):

@@ -271,23 +271,27 @@ def _running_max(source: np.ndarray, slices: list[tuple], out: np.ndarray, arg: 
     """``out`` = elementwise max of ``source`` under ``slices``; ``arg`` (when given) = ``codes(k)`` (default k) of
     the first slice k that reaches it. Codes must exceed every earlier slice's codes: a later slice takes over only
     where it is strictly greater, so ``arg`` is a running ``max(arg, better * codes(k))`` (masked writes are several
-    times slower in NumPy, measured)."""
-    np.copyto(out, source[slices[0]])
+    times slower in NumPy, measured). The first two slices meet in one pass (no copy of the first)."""
+    if len(slices) == 1:
+        np.copyto(out, source[slices[0]])
     if arg is not None:
         codes = codes or arg.dtype.type
         np.copyto(arg, codes(0), casting="unsafe")
         better = np.empty(out.shape, dtype=bool)
     for k, window in enumerate(slices[1:], 1):
+        best = source[slices[0]] if k == 1 else out
         if arg is not None:
-            np.greater(source[window], out, out=better)
+            np.greater(source[window], best, out=better)
             np.maximum(arg, better * codes(k), out=arg, casting="unsafe")
-        np.maximum(out, source[window], out=out)
+        np.maximum(best, source[window], out=out)
 
 
 def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0) -> Tensor:
-    """Max over kh x kw windows, separably: a running max over the kw column offsets (strided slices along W),
-    then over the kh row offsets of that (whole rows), a few samples at a time so that the passes hit the cache
-    (kw + kh passes instead of kh*kw: the forward about 1.1x faster, measured). With autograd the column stage records
+    """Max over kh x kw windows, separably: a running max over the kh row offsets (strided whole rows), then over
+    the kw column offsets of that (strided slices along W), a few samples at a time so that the passes hit the cache
+    (kw + kh passes instead of kh*kw: the forward about 1.1x faster, measured; rows first 1.25x faster than columns
+    first on BaselineCNN's pools). With autograd the columns go first, so that ties resolve in row-major order: the
+    column stage records
     which offset holds each row's first maximum, and the row stage turns it into the window's first maximum in
     row-major order, ``i * kw + j`` (PyTorch's choice on ties); the backward writes each output gradient to that
     one input position in one pass per offset."""
@@ -301,17 +305,17 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     out = np.empty((n, c, oh, ow), dtype=padded.dtype)
     first = np.empty((n, c, oh, ow), dtype=code_type) if record else None
     chunk = max(1, _POOL_CHUNK_ELEMENTS // max(1, padded[0].size))
-    row_max = np.empty((min(chunk, n), c, hp, ow), dtype=padded.dtype)
-    col_arg = np.empty(row_max.shape, dtype=code_type) if record else None
+    stage = np.empty((min(chunk, n), c) + ((hp, ow) if record else (oh, wp)), dtype=padded.dtype)
+    col_arg = np.empty(stage.shape, dtype=code_type) if record else None
     for start in range(0, n, chunk):
         part, count = slice(start, start + chunk), min(chunk, n - start)
         if not record:
-            _running_max(padded[part], cols, row_max[:count])
-            _running_max(row_max[:count], rows, out[part])
+            _running_max(padded[part], rows, stage[:count])
+            _running_max(stage[:count], cols, out[part])
             continue
         arg = col_arg[:count]
-        _running_max(padded[part], cols, row_max[:count], arg)
-        _running_max(row_max[:count], rows, out[part], first[part],
+        _running_max(padded[part], cols, stage[:count], arg)
+        _running_max(stage[:count], rows, out[part], first[part],
                      lambda i: arg[rows[i]] + code_type.type(i * kernel[1]))  # row i, column arg[...]
     if not record:
         return Tensor(out)
