@@ -291,10 +291,9 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     the kw column offsets of that (strided slices along W), a few samples at a time so that the passes hit the cache
     (kw + kh passes instead of kh*kw: the forward about 1.1x faster, measured; rows first 1.25x faster than columns
     first on BaselineCNN's pools). With autograd the columns go first, so that ties resolve in row-major order: the
-    column stage records
-    which offset holds each row's first maximum, and the row stage turns it into the window's first maximum in
-    row-major order, ``i * kw + j`` (PyTorch's choice on ties); the backward writes each output gradient to that
-    one input position in one pass per offset."""
+    column stage records which offset holds each row's first maximum, and the row stage turns it into the window's
+    first maximum in row-major order, ``i * kw + j`` (PyTorch's choice on ties); the backward writes each output
+    gradient to that one input position in one pass per offset."""
     kernel, stride, padding = _pool_args(kernel_size, stride, padding)
     padded = _pad(input.data, padding, -np.inf)
     n, c, hp, wp = padded.shape
