@@ -147,3 +147,60 @@ def test_max_pool_in_sample_chunks_equals_torch(kernel, stride, padding, oracle,
     x = np.maximum(rng.standard_normal((3, 2, 6, 8)), 0)  # ReLU-like: ties at zero pick the first maximum
     _compare(oracle, lambda t: F.max_pool2d(t, kernel, stride, padding),
              lambda t: tf.max_pool2d(t, kernel, stride, padding), x)
+
+
+def test_inplace_relu_without_graph_rectifies_its_input_like_torch(oracle, rng):
+    torch = oracle.torch
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    mine, theirs = tt.tensor(x), torch.tensor(x)
+    assert F.relu(mine, inplace=True) is mine and torch.nn.functional.relu(theirs, inplace=True) is theirs
+    oracle.close(mine, theirs)
+    leaf, tleaf = oracle.pair(x)
+    with tt.no_grad(), torch.no_grad():  # a leaf that requires grad is allowed outside the graph
+        F.relu(leaf, inplace=True), torch.nn.functional.relu(tleaf, inplace=True)
+    oracle.close(leaf, tleaf)
+
+
+def test_inplace_relu_refuses_a_leaf_requiring_grad_like_torch(oracle, rng):
+    mine, theirs = oracle.pair(rng.standard_normal(5).astype(np.float32))
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        oracle.torch.nn.functional.relu(theirs, inplace=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu(mine, inplace=True)
+    assert not np.array_equal(mine.data, np.maximum(mine.data, 0))  # untouched
+
+
+def test_inplace_relu_in_a_graph_matches_torch(oracle, rng):
+    """The input's array is rectified in place; gradients reach the weights through the ReLU and through an
+    earlier use of the pre-activation."""
+    torch = oracle.torch
+    w_array = rng.standard_normal((4, 6)).astype(np.float32)
+    (x, tx), (w, tw) = oracle.pair(rng.standard_normal((3, 6)).astype(np.float32)), oracle.pair(w_array)
+    h, th = F.linear(x, w), torch.nn.functional.linear(tx, tw)
+    side, tside = h * 3.0, th * 3.0  # a use before the in-place op (saves nothing)
+    out, tout = F.relu(h, inplace=True), torch.nn.functional.relu(th, inplace=True)
+    assert np.shares_memory(out.data, h.data)
+    oracle.close(h, th)
+    ((out * out).sum() + side.sum()).backward()
+    ((tout * tout).sum() + tside.sum()).backward()
+    oracle.close(w.grad, tw.grad)
+    oracle.close(x.grad, tx.grad)
+
+
+def test_relu_module_inplace_in_a_cnn_matches_torch(oracle, rng):
+    torch = oracle.torch
+
+    def build(lib):
+        n = lib.nn
+        return n.Sequential(n.Conv2d(3, 4, 3, padding=1), n.ReLU(inplace=True), n.MaxPool2d(2), n.Flatten(),
+                            n.Linear(4 * 4 * 4, 5), n.ReLU(inplace=True), n.Linear(5, 2))
+    mine, theirs = build(tt), build(torch)
+    oracle.copy_weights(mine, theirs)
+    assert repr(mine[1]) == repr(theirs[1]) == "ReLU(inplace=True)" and repr(tt.nn.ReLU()) == "ReLU()"
+    x, tx = oracle.pair(rng.standard_normal((2, 3, 8, 8)).astype(np.float32))
+    out, tout = mine(x), theirs(tx)
+    oracle.close(out, tout, atol=1e-4)
+    out.sum().backward()
+    tout.sum().backward()
+    oracle.grads_close(mine, theirs, atol=1e-4)
+    oracle.close(x.grad, tx.grad, atol=1e-4)

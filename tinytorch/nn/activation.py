@@ -7,11 +7,17 @@ from .module import Module
 
 
 class ReLU(Module):
+    """max(x, 0); ``inplace=True`` writes into the input's array (`F.relu`)."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.relu()
+        return F.relu(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class GELU(Module):

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import random
 from ..autograd import is_grad_enabled
-from ..tensor import Tensor, tensor_op
+from ..tensor import Tensor, rectified, tensor_op
 from .spatial import avg_pool2d, conv2d, max_pool2d
 
 __all__ = ["relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "conv2d", "max_pool2d",
@@ -31,7 +31,19 @@ def _present(*tensors: Tensor | None) -> tuple[Tensor, ...]:
 # ---- activations ------------------------------------------------------------------------------------------------
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return input.relu()
+    """max(input, 0). With ``inplace`` the result is written into ``input``'s array (no new array), and, as in
+    PyTorch, a leaf that requires grad is refused while grad is recorded. Without a graph to record the result is
+    ``input`` itself; with one it is a new tensor on the same array (graph edges point at tensors here: earlier users
+    of ``input`` keep their gradient path), so use the returned tensor, as ``x = F.relu(x, inplace=True)`` does.
+    There are no version counters: an op that kept ``input``'s array for its backward (PyTorch raises then) would see
+    the rectified values."""
+    if not inplace:
+        return input.relu()
+    recording = is_grad_enabled() and input.requires_grad
+    if recording and input.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    out = rectified(input.data, out=input.data)
+    return tensor_op(out, (input,), lambda g: (g * (out > 0),)) if recording else input
 
 
 def sigmoid(input: Tensor) -> Tensor:
