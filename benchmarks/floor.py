@@ -1,6 +1,7 @@
 """The last distance to the floor (issue 20), measured side by side in one process, one thread each.
 
-Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,gelu,regression,elementwise,winograd]``.
+Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,transformer_gemms,gelu,regression,elementwise,
+winograd]``.
 
 - gemms: ``BaselineCNN(3, 10, 32)`` inference on 1 000 images in batches of 100 against a replay of its own GEMMs
   (the same matmul calls on operands of the same shapes and chunking, already in place): forward / GEMMs, target
@@ -11,6 +12,10 @@ Run: ``python benchmarks/floor.py [--repeats N] [--only gemms,transformer,gelu,r
   reach.
 - transformer: one AdamW training step of TinyGPT (4 x 128, 8 windows of 256 tokens), tinytorch / PyTorch
   (benchmarks/speed_kit.py's step), target <= 0.85.
+- transformer_gemms: the TinyGPT step of both frameworks against NumPy replays of the work any implementation of it
+  runs (each Linear's three GEMMs; the attention's six GEMMs and masked softmax, counted at half their full size, the
+  causal minimum; tinytorch's erf GELU): their sum / PyTorch's step bounds tinytorch / PyTorch from below, and 0.85 x
+  PyTorch's step minus it is what the 0.85 target leaves for everything else (LayerNorms, AdamW, embeddings, loss).
 - elementwise: the first ReLU's forward and the first max-pool's backward of ``BaselineCNN(3, 10, 32)`` (batch 64),
   per call inside training steps and alone on arrays of the same shape, with the minor page faults of each call, each
   framework in its own child process (children take turns): why an op is slower in the step than alone. tinytorch
@@ -50,7 +55,7 @@ from threadpoolctl import threadpool_limits
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.models import BaselineCNN, torch_twins
+from tinytorch.models import GPT, BaselineCNN, torch_twins
 from tinytorch.nn import spatial
 from tinytorch.profiler import PerformanceProfiler
 from tinytorch.tensor import Tensor
@@ -111,12 +116,13 @@ class _Laps:
 
 def _numpy_floor(model: BaselineCNN, batch: int) -> Callable[..., np.ndarray]:
     """The least NumPy work found for this forward of ``BaselineCNN(3, 10, 32)``: the same GEMMs on the same chunks
-    (conv1 channels-first, conv2 channels-last, as `spatial._channels_last` picks), and per chunk, while it is in
-    cache, one strided copy into the patch buffer and the 2x2 max-pool as three maxima of contiguous blocks (the patch
-    columns, or rows, are ordered by position in the pooling window: pools 2x faster than strided pairs, patch copies
-    slower, 5 % less in all, measured; a reshape-and-reduce pool is ~30x slower). ReLU comes after the pool (they commute: a quarter of the elements),
-    fused into the write of the pooled chunk into conv2's padded channels-last input, or into the classifier's input,
-    whose weight columns are permuted to that order once. Every buffer is allocated once (no fresh pages)."""
+    (conv1 channels-first, conv2 channels-last, as `spatial._channels_last` picks), and per chunk, while it is in cache,
+    one strided copy into the patch buffer and the 2x2 max-pool as three maxima of contiguous blocks (the patch columns,
+    or rows, are ordered by position in the pooling window: pools 2x faster than strided pairs, patch copies slower, 5 %
+    less in all, measured; a reshape-and-reduce pool is ~30x slower). ReLU comes after the pool (they commute: a quarter
+    of the elements), fused into the write of the pooled chunk into conv2's padded channels-last input, or into the
+    classifier's input, whose weight columns are permuted to that order once. Every buffer is allocated once (no fresh
+    pages)."""
     conv1, conv2 = model.features[0], model.features[3]
     fc1, fc2 = model.classifier[1], model.classifier[3]
     w1 = np.concatenate([conv1.weight.data.reshape(32, -1), conv1.bias.data[:, None]], axis=1)  # (32, 28)
@@ -393,6 +399,91 @@ def bench_gelu(repeats: int) -> dict[str, list[float]]:
                         "torch": lambda: torch.nn.functional.gelu(theirs)}, repeats * 3)
 
 
+# ---- the transformer step's GEMMs -----------------------------------------------------------------------------------
+
+def _linear_gemms(rng: np.random.Generator, rows: int, fan_in: int, fan_out: int) -> Callable[[], object]:
+    """A Linear's three GEMMs in a training step: output, input gradient, weight gradient (into ready arrays)."""
+    x, w = rng.random((rows, fan_in), dtype=np.float32), rng.random((fan_out, fan_in), dtype=np.float32)
+    g = rng.random((rows, fan_out), dtype=np.float32)
+    out, grad_x, grad_w = np.empty_like(g), np.empty_like(x), np.empty_like(w)
+    return lambda: (np.matmul(x, w.T, out=out), np.matmul(g, w, out=grad_x), np.matmul(g.T, x, out=grad_w))
+
+
+def _adamw_step(lib, model, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+    """One AdamW training step (cross-entropy on every position) of a token model in ``lib``, tinytorch or torch."""
+    opt, loss = lib.optim.AdamW(model.parameters(), lr=1e-3), lib.nn.CrossEntropyLoss()
+    inputs, targets = lib.from_numpy(x), lib.from_numpy(y.reshape(-1))
+
+    def step() -> None:
+        opt.zero_grad()
+        out = model(inputs)
+        loss(out.reshape(-1, out.shape[-1]), targets).backward()
+        opt.step()
+    return step
+
+
+def bench_transformer_gemms(repeats: int, batch: int = 8, context: int = 256, width: int = 128, heads: int = 4,
+                            layers: int = 4, vocab: int = 65) -> dict[str, list[float]]:
+    """PyTorch's TinyGPT AdamW step (speed_kit's) against NumPy replays of the GEMMs that step needs in any
+    implementation: every Linear's three (QKV, output projection, two feed-forward, head) and the attention's six
+    batched products per layer (scores, weights x values, and their four gradients) and its masked softmax, forward
+    and backward, in the least NumPy passes, both at full (L, L) size (a causal implementation needs at least half of
+    that: tinytorch's 4 query blocks do 5/8); and tinytorch's erf GELU (the fastest NumPy GELU found: ~20 passes in
+    L2-sized chunks). tinytorch's step runs beside them, as a check that the bound stays below it."""
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    shapes = [(width, 3 * width), (width, width), (width, 4 * width), (4 * width, width)] * layers + [(width, vocab)]
+    linears = [_linear_gemms(rng, batch * context, *shape) for shape in shapes]
+    per_head = rng.random((batch * heads, context, width // heads), dtype=np.float32)
+    scores = rng.random((batch * heads, context, context), dtype=np.float32)
+
+    square, thin = np.empty_like(scores), np.empty_like(per_head)
+
+    def attention() -> None:
+        for _ in range(layers):
+            for _ in range(2):  # Q K^T and dP = dO V^T
+                np.matmul(per_head, per_head.transpose(0, 2, 1), out=square)
+            for _ in range(4):  # P V, dV = P^T dO, dQ = dS K, dK = dS^T Q
+                np.matmul(scores, per_head, out=thin)
+
+    mask = np.triu(np.full((context, context), -np.inf, dtype=np.float32), 1)
+    probs, grad, grad_scores = np.empty_like(scores), rng.random(scores.shape, dtype=np.float32), np.empty_like(scores)
+    row, total = np.empty((context, 1), np.float32), np.empty((context, 1), np.float32)
+
+    def softmax() -> None:
+        """Masked softmax forward and backward, the least NumPy passes, one (query x key) matrix at a time (in cache):
+        P = exp(S + M - max) / sum; dS = P * (dP - rowsum(dP * P))."""
+        for _ in range(layers):
+            for s, p, g, ds in zip(scores, probs, grad, grad_scores):
+                np.add(s, mask, out=p)
+                np.subtract(p, p.max(axis=1, keepdims=True, out=row), out=p)
+                np.exp(p, out=p)
+                p *= np.reciprocal(p.sum(axis=1, keepdims=True, out=total), out=total)
+                product = np.multiply(g, p, out=ds)
+                np.subtract(g, product.sum(axis=1, keepdims=True, out=row), out=ds)
+                ds *= p
+
+    hidden = rng.standard_normal((batch, context, 4 * width), dtype=np.float32)
+
+    def gelu() -> None:
+        """tinytorch's erf GELU forward with its derivative, and the backward's one product, per layer."""
+        for _ in range(layers):
+            _, derivative = nn.functional._gelu_erf(hidden, with_derivative=True)
+            derivative *= hidden
+
+    tt.manual_seed(0)
+    model = GPT(vocab, context, width, heads, layers)
+    twin = torch_twins.load_into_torch(torch_twins.torch_gpt(vocab, context, width, heads, layers), model.state_dict())
+    x, y = rng.integers(0, vocab, (2, batch, context))
+    return interleaved({"tinytorch step": _adamw_step(tt, model, x, y),
+                        "PyTorch step": _adamw_step(torch, twin.train(), x, y),
+                        "Linear GEMMs (NumPy)": lambda: [f() for f in linears],
+                        "attention GEMMs (NumPy)": attention, "attention softmax (NumPy)": softmax,
+                        "GELU (tinytorch's NumPy)": gelu}, repeats)
+
+
 # ---- a regression of the transformer step? --------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -465,7 +556,7 @@ def bench_winograd(repeats: int, batch: int = 64) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--only", default="gemms,transformer,gelu,regression,elementwise,winograd")
+    parser.add_argument("--only", default="gemms,transformer,transformer_gemms,gelu,regression,elementwise,winograd")
     parser.add_argument("--against", default="5bb35d1", help="the commit the regression row compares with")
     parser.add_argument("--child", choices=["tinytorch", "torch", "transformer"], help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=6, help=argparse.SUPPRESS)
@@ -475,10 +566,10 @@ def main() -> None:
             print(_transformer_ratio(args.steps) if args.child == "transformer" else
                   json.dumps(_step_calls(args.child, args.steps)))
         return
-    summary = []
+    summary, only = [], set(args.only.split(","))
     with threadpool_limits(1):
         print(f"threads: NumPy BLAS 1, torch 1 (set where it runs); {args.repeats} interleaved rounds")
-        if "gemms" in args.only:
+        if "gemms" in only:
             times, layers, stages = bench_gemms(args.repeats)
             _print_times("\nCNN inference, 1 000 images, batches of 100:", times)
             print("per layer (profiler self time, one profiled run; GEMM replays interleaved):", *layers, sep="\n")
@@ -488,7 +579,7 @@ def main() -> None:
                             "<= 1.15"))
             summary.append(("  NumPy floor / its own GEMMs", _ratio(times, "NumPy floor", "its GEMMs"),
                             "<= 1.15 (reachable in NumPy?)"))
-        if "transformer" in args.only:
+        if "transformer" in only:
             import torch  # noqa: PLC0415
             from speed_kit import bench_transformer  # noqa: PLC0415
 
@@ -496,11 +587,24 @@ def main() -> None:
             times = bench_transformer(args.repeats)
             _print_times("\nTinyGPT AdamW training step:", times)
             summary.append(("transformer step tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "<= 0.85"))
-        if "gelu" in args.only:
+        if "transformer_gemms" in only:
+            times = bench_transformer_gemms(args.repeats)
+            _print_times("\nTinyGPT step, and the NumPy work any implementation of it runs:", times)
+            step, floor = statistics.median(times["PyTorch step"]), 0.0
+            summary.append(("transformer step tinytorch / PyTorch", _ratio(times, "tinytorch step", "PyTorch step"),
+                            "<= 0.85"))
+            for label, names, share in (("Linear GEMMs", ["Linear GEMMs (NumPy)"], 1.0),
+                                        ("+ half attention", ["attention GEMMs (NumPy)", "attention softmax (NumPy)"],
+                                         0.5),
+                                        ("+ erf GELU", ["GELU (tinytorch's NumPy)"], 1.0)):
+                floor += share * sum(statistics.median(times[name]) for name in names)
+                summary.append((f"  bound: {label} / PyTorch", floor / step, "(<= 0.85 leaves room)"))
+            print(f"  left for all other work at 0.85x PyTorch: {(0.85 * step - floor) * 1e3:.1f} ms")
+        if "gelu" in only:
             times = bench_gelu(args.repeats)
             _print_times("\nGELU (erf) forward, 8 x 256 x 512, input requiring grad:", times)
             summary.append(("GELU forward tinytorch / PyTorch", _ratio(times, "tinytorch", "torch"), "(diagnostic)"))
-        if "regression" in args.only:
+        if "regression" in only:
             ratios = bench_regression(max(2, args.repeats // 3), args.against)
             print(f"\nTinyGPT step, tinytorch / PyTorch per child process (tinytorch at {args.against} and today):")
             for label, values in ratios.items():
@@ -508,7 +612,7 @@ def main() -> None:
             summary.append((f"transformer step ratio, today / at {args.against}",
                             statistics.median(ratios["today"]) / statistics.median(ratios[args.against]),
                             "1.00 = no regression"))
-        if "elementwise" in args.only:
+        if "elementwise" in only:
             calls = bench_elementwise(max(3, args.repeats // 3))
             print("\nCNN training step, per call (medians: ms, minor page faults), each framework in its own process:")
             for label, ops in calls.items():
@@ -518,7 +622,7 @@ def main() -> None:
                 for label in ("tinytorch", "tinytorch, freed memory kept"):
                     summary.append((f"{op}: {label} / PyTorch", calls[label][op][0] / calls["torch"][op][0],
                                     "alone's ratio"))
-        if "winograd" in args.only:
+        if "winograd" in only:
             times = bench_winograd(args.repeats)
             _print_times("\nconv2 forward (32 -> 64, 16 x 16, batch 64):", times)
             summary.append(("Winograd / im2col GEMM", _ratio(times, "Winograd F(2x2,3x3)", "im2col GEMM (tinytorch)"),
