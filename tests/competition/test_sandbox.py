@@ -145,3 +145,48 @@ def test_a_worker_that_dies_at_start_up_is_reported_and_cleaned_up(tmp_path: Pat
         with worker:
             pass
     assert worker._tmp is None and worker._proc is None
+
+
+class ScriptedFreezer:
+    """A freezer whose CPU counter reads the scripted values in turn (microseconds)."""
+
+    method = "scripted"
+
+    def __init__(self, readings_us: list[int]) -> None:
+        self.readings = iter(readings_us)
+
+    def freeze(self, pids) -> None:
+        pass
+
+    def thaw(self) -> None:
+        pass
+
+    def cpu_ns(self) -> int:
+        return next(self.readings) * 1000
+
+
+class Alive:
+    def poll(self) -> None:
+        return None
+
+
+def scripted_worker(readings_us: list[int]) -> Worker:
+    worker = Worker(None, isolation="process")
+    worker._proc, worker._freezer = Alive(), ScriptedFreezer(readings_us)
+    worker._worker_pids, worker._kill_all = list, lambda: None  # no process behind it
+    worker.pause()
+    return worker
+
+
+def test_cpu_while_frozen_under_the_slack_is_charged_to_the_next_turn_and_over_it_raises() -> None:
+    from competition.sandbox.process import FROZEN_SLACK_NS, OffTurnError
+
+    # frozen at 0; 1.1 ms of late accounting before the thaw; 10 us around the request's body
+    worker = scripted_worker([0, 1_100, 1_105, 2_000, 2_005])
+    with worker.turn() as turn:
+        pass
+    assert turn.off_turn_ns == 1_100_000 + 5_000 + 5_000
+    escaped = scripted_worker([0, FROZEN_SLACK_NS // 1000 + 1])
+    with pytest.raises(OffTurnError, match=r"used 5\.0 ms of CPU while it was frozen"):
+        with escaped.turn():
+            pass
