@@ -96,18 +96,34 @@ def test_cross_entropy_matches_torch(reduction, label_smoothing, oracle, rng):
     oracle.close(logits.grad, tlogits.grad)
 
 
-def test_cross_entropy_ignore_index_weight_and_spatial(oracle, rng):
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])  # 0.0 takes the sparse path, 0.2 the dense one
+def test_cross_entropy_ignore_index_weight_and_spatial(reduction, label_smoothing, oracle, rng):
     torch = oracle.torch
     logits, tlogits = oracle.pair(rng.standard_normal((3, 4, 2, 5)).astype(np.float32))
     target = rng.integers(0, 4, size=(3, 2, 5))
     target[0, 0, :3] = -100
+    target[1, 1, :] = 2  # a class of weight 0: no loss, but smoothing still spreads over the other classes
     weight = rng.random(4).astype(np.float32) + 0.5
-    loss = F.cross_entropy(logits, tt.tensor(target), weight=tt.tensor(weight), label_smoothing=0.2)
-    tloss = torch.nn.functional.cross_entropy(tlogits, torch.tensor(target), weight=torch.tensor(weight),
-                                              label_smoothing=0.2)
+    weight[2] = 0.0
+    kwargs = dict(reduction=reduction, label_smoothing=label_smoothing)
+    loss = F.cross_entropy(logits, tt.tensor(target), weight=tt.tensor(weight), **kwargs)
+    tloss = torch.nn.functional.cross_entropy(tlogits, torch.tensor(target), weight=torch.tensor(weight), **kwargs)
     oracle.close(loss, tloss)
-    loss.backward()
-    tloss.backward()
+    (loss * loss).sum().backward()
+    (tloss * tloss).sum().backward()
+    oracle.close(logits.grad, tlogits.grad)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_of_one_unbatched_sample(reduction, oracle, rng):
+    torch = oracle.torch
+    logits, tlogits = oracle.pair(rng.standard_normal(5).astype(np.float32))
+    loss = F.cross_entropy(logits, tt.tensor(np.array(3)), reduction=reduction)
+    tloss = torch.nn.functional.cross_entropy(tlogits, torch.tensor(3), reduction=reduction)
+    oracle.close(loss, tloss)
+    (loss * 2.5).backward()
+    (tloss * 2.5).backward()
     oracle.close(logits.grad, tlogits.grad)
 
 

@@ -50,6 +50,8 @@ OPTIMIZERS = {
     "adam_amsgrad": ("Adam", dict(lr=0.01, amsgrad=True)),
     "adamw": ("AdamW", dict(lr=0.01)),
     "adamw_decay": ("AdamW", dict(lr=0.01, weight_decay=0.3)),
+    "adamw_maximize_amsgrad": ("AdamW", dict(lr=0.01, weight_decay=0.1, betas=(0.8, 0.9), eps=1e-3, amsgrad=True,
+                                             maximize=True)),
 }
 
 

@@ -35,7 +35,8 @@ class Adam(Optimizer):
         state["step"] += 1
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         dtype = param.data.dtype
-        scratch = np.multiply(grad, np.asarray(1 - beta1, dtype=dtype))  # reused for the second moment and the denominator
+        # one temporary, reused for the second moment and the step
+        scratch = np.multiply(grad, np.asarray(1 - beta1, dtype=dtype))
         exp_avg *= beta1
         exp_avg += scratch
         np.multiply(grad, grad, out=scratch)
@@ -46,12 +47,13 @@ class Adam(Optimizer):
             np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
             exp_avg_sq = state["max_exp_avg_sq"]
         bias_correction1 = 1 - beta1 ** state["step"]
-        bias_correction2 = 1 - beta2 ** state["step"]
-        denom = np.sqrt(exp_avg_sq, out=scratch)
-        denom /= np.asarray(math.sqrt(bias_correction2), dtype=dtype)
-        denom += group["eps"]
-        step = np.multiply(exp_avg, np.asarray(lr / bias_correction1, dtype=dtype))
-        step /= denom
+        root_correction2 = math.sqrt(1 - beta2 ** state["step"])
+        # lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps), as (lr sqrt(bc2) / bc1) * m / (sqrt(v) + eps sqrt(bc2)): the
+        # same value, one pass and one temporary fewer
+        step = np.sqrt(exp_avg_sq, out=scratch)
+        step += np.asarray(group["eps"] * root_correction2, dtype=dtype)
+        np.divide(exp_avg, step, out=step)
+        step *= np.asarray(lr * root_correction2 / bias_correction1, dtype=dtype)
         param.data -= step
 
 
