@@ -55,7 +55,7 @@ from threadpoolctl import threadpool_limits
 
 import tinytorch as tt
 from tinytorch import nn
-from tinytorch.models import GPT, BaselineCNN, torch_twins
+from tinytorch.models import BaselineCNN, torch_twins
 from tinytorch.nn import spatial
 from tinytorch.profiler import PerformanceProfiler
 from tinytorch.tensor import Tensor
@@ -409,19 +409,6 @@ def _linear_gemms(rng: np.random.Generator, rows: int, fan_in: int, fan_out: int
     return lambda: (np.matmul(x, w.T, out=out), np.matmul(g, w, out=grad_x), np.matmul(g.T, x, out=grad_w))
 
 
-def _adamw_step(lib, model, x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
-    """One AdamW training step (cross-entropy on every position) of a token model in ``lib``, tinytorch or torch."""
-    opt, loss = lib.optim.AdamW(model.parameters(), lr=1e-3), lib.nn.CrossEntropyLoss()
-    inputs, targets = lib.from_numpy(x), lib.from_numpy(y.reshape(-1))
-
-    def step() -> None:
-        opt.zero_grad()
-        out = model(inputs)
-        loss(out.reshape(-1, out.shape[-1]), targets).backward()
-        opt.step()
-    return step
-
-
 def bench_transformer_gemms(repeats: int, batch: int = 8, context: int = 256, width: int = 128, heads: int = 4,
                             layers: int = 4, vocab: int = 65) -> dict[str, list[float]]:
     """PyTorch's TinyGPT AdamW step (speed_kit's) against NumPy replays of the GEMMs that step needs in any
@@ -431,6 +418,7 @@ def bench_transformer_gemms(repeats: int, batch: int = 8, context: int = 256, wi
     that: tinytorch's 4 query blocks do 5/8); and tinytorch's erf GELU (the fastest NumPy GELU found: ~20 passes in
     L2-sized chunks). tinytorch's step runs beside them, as a check that the bound stays below it."""
     import torch  # noqa: PLC0415
+    from speed_kit import transformer_steps  # noqa: PLC0415 (imports torch)
 
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -473,12 +461,8 @@ def bench_transformer_gemms(repeats: int, batch: int = 8, context: int = 256, wi
             _, derivative = nn.functional._gelu_erf(hidden, with_derivative=True)
             derivative *= hidden
 
-    tt.manual_seed(0)
-    model = GPT(vocab, context, width, heads, layers)
-    twin = torch_twins.load_into_torch(torch_twins.torch_gpt(vocab, context, width, heads, layers), model.state_dict())
-    x, y = rng.integers(0, vocab, (2, batch, context))
-    return interleaved({"tinytorch step": _adamw_step(tt, model, x, y),
-                        "PyTorch step": _adamw_step(torch, twin.train(), x, y),
+    steps = transformer_steps(batch, context, width, heads, layers, vocab)
+    return interleaved({"tinytorch step": steps["tinytorch"], "PyTorch step": steps["torch"],
                         "Linear GEMMs (NumPy)": lambda: [f() for f in linears],
                         "attention GEMMs (NumPy)": attention, "attention softmax (NumPy)": softmax,
                         "GELU (tinytorch's NumPy)": gelu}, repeats)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -51,24 +52,30 @@ def bench_cnn(repeats: int, batch: int = 64) -> dict[str, list[float]]:
     rng = np.random.default_rng(0)
     x = rng.random((batch, 3, 32, 32), dtype=np.float32)
     y = rng.integers(0, 10, batch)
-    return _train_steps(model, twin, x, y, lambda p: tt.optim.SGD(p, lr=0.01, momentum=0.9),
-                        lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), repeats)
+    return interleaved(_train_steps(model, twin, x, y, lambda p: tt.optim.SGD(p, lr=0.01, momentum=0.9),
+                                    lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9)), repeats)
 
 
 def bench_transformer(repeats: int, batch: int = 8, context: int = 256) -> dict[str, list[float]]:
+    return interleaved(transformer_steps(batch, context), repeats)
+
+
+def transformer_steps(batch: int = 8, context: int = 256, width: int = 128, heads: int = 4, layers: int = 4,
+                      vocab: int = 65) -> dict[str, Callable[[], None]]:
+    """The TinyGPT AdamW training step of each framework ("tinytorch", "torch"), same data and start weights."""
     tt.manual_seed(0)
-    vocab = 65
-    model = GPT(vocab, context, 128, 4, 4)
-    twin = torch_twins.load_into_torch(torch_twins.torch_gpt(vocab, context, 128, 4, 4), model.state_dict()).train()
+    model = GPT(vocab, context, width, heads, layers)
+    twin = torch_twins.load_into_torch(torch_twins.torch_gpt(vocab, context, width, heads, layers),
+                                       model.state_dict()).train()
     rng = np.random.default_rng(0)
     x = rng.integers(0, vocab, (batch, context))
     y = rng.integers(0, vocab, (batch, context)).reshape(-1)
     return _train_steps(model, twin, x, y, lambda p: tt.optim.AdamW(p, lr=1e-3),
-                        lambda p: torch.optim.AdamW(p, lr=1e-3), repeats, flatten=True)
+                        lambda p: torch.optim.AdamW(p, lr=1e-3), flatten=True)
 
 
-def _train_steps(model, twin, x: np.ndarray, y: np.ndarray, make_opt, make_torch_opt, repeats: int,
-                 flatten: bool = False) -> dict[str, list[float]]:
+def _train_steps(model, twin, x: np.ndarray, y: np.ndarray, make_opt, make_torch_opt,
+                 flatten: bool = False) -> dict[str, Callable[[], None]]:
     """One forward + backward + optimizer step per call, same data and start weights in both frameworks."""
     opt, torch_opt = make_opt(model.parameters()), make_torch_opt(twin.parameters())
     loss_fn, torch_loss_fn = nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()
@@ -89,7 +96,7 @@ def _train_steps(model, twin, x: np.ndarray, y: np.ndarray, make_opt, make_torch
         loss.backward()
         torch_opt.step()
 
-    return interleaved({"tinytorch": step_tt, "torch": step_torch}, repeats)
+    return {"tinytorch": step_tt, "torch": step_torch}
 
 
 def _summary(values: list[float]) -> str:
