@@ -290,28 +290,33 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
 
     Works on the (rows, features) view. Row statistics are matrix-vector products with a ``1 / features`` vector
     (BLAS) or row dot products (`np.einsum`); the backward's column sums are products with a ones vector (BLAS:
-    4x faster than NumPy's ``sum(axis=0)`` over 2048 x 128, measured), and it forms ``g * xhat`` once for both
-    the weight's gradient and the input's, reusing that buffer."""
+    4x faster than NumPy's ``sum(axis=0)`` over 2048 x 128, measured). Like PyTorch it keeps only the row means and
+    inverse deviations for the backward, which forms the normalized input again (the same bits): the forward scales
+    and shifts in place, one array instead of two, and holds none until the backward (fresh pages otherwise)."""
     x = input.data
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = math.prod(normalized_shape)
     rows = x.reshape(-1, count)
     averager = np.full(count, 1.0 / count, dtype=x.dtype)
-    xhat = rows - (rows @ averager)[:, None]
-    inv_std = np.einsum("ij,ij->i", xhat, xhat)
+    mean = rows @ averager
+    out = rows - mean[:, None]
+    inv_std = np.einsum("ij,ij->i", out, out)
     inv_std *= x.dtype.type(1.0 / count)
     inv_std += x.dtype.type(eps)
     np.sqrt(inv_std, out=inv_std)
     np.reciprocal(inv_std, out=inv_std)
-    xhat *= inv_std[:, None]
+    out *= inv_std[:, None]
     w = None if weight is None else weight.data.reshape(-1)
-    out = xhat * w if w is not None else xhat.copy()
+    if w is not None:
+        out *= w
     if bias is not None:
         out += bias.data.reshape(-1)
 
     def backward(g: np.ndarray) -> tuple:
         g_rows = g.reshape(-1, count)
         ones = np.ones(g_rows.shape[0], dtype=g_rows.dtype)
+        xhat = rows - mean[:, None]
+        xhat *= inv_std[:, None]
         g_xhat = g_rows * xhat
         grads: tuple = (None,)
         if weight is not None:
@@ -320,9 +325,10 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
             grads += ((ones @ g_rows).reshape(bias.shape) if bias.requires_grad else None,)
         if input.requires_grad:  # inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w
             scale = averager if w is None else w * averager
-            grad_x = g_rows.copy() if w is None else g_rows * w
+            xhat *= (g_xhat @ scale)[:, None]
+            grad_x = np.positive(g_rows, out=g_xhat) if w is None else np.multiply(g_rows, w, out=g_xhat)
             grad_x -= (g_rows @ scale)[:, None]
-            grad_x -= np.multiply(xhat, (g_xhat @ scale)[:, None], out=g_xhat)
+            grad_x -= xhat
             grad_x *= inv_std[:, None]
             grads = (grad_x.reshape(x.shape),) + grads[1:]
         return grads
