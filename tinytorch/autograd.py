@@ -84,6 +84,18 @@ class set_grad_enabled(_GradModeContext):
 _FREED = ((), None)  # _ctx of a node whose graph was released by backward()
 
 
+class _Backward:
+    """Whether the running backward pass frees the graph (class attribute: the cheapest lookup)."""
+
+    releasing = False
+
+
+def releasing_graph() -> bool:
+    """True inside a backward pass that frees the graph: each backward function then runs once and nothing reads
+    what its op saved afterwards, so it may overwrite its own saved arrays instead of allocating fresh ones."""
+    return _Backward.releasing
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes NumPy broadcasting added or stretched so it has ``shape``."""
     if grad.shape == shape:
@@ -122,6 +134,14 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Backpropagate ``grad`` (d out / d root) to every leaf that requires grad."""
+    previous, _Backward.releasing = _Backward.releasing, not retain_graph
+    try:
+        _propagate(root, grad, retain_graph)
+    finally:
+        _Backward.releasing = previous
+
+
+def _propagate(root: Tensor, grad: np.ndarray, retain_graph: bool) -> None:
     grads: dict[int, np.ndarray] = {id(root): grad}
     for node in reversed(_topological_order(root)):
         node_grad = grads.pop(id(node), None)

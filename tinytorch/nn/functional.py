@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import random
-from ..autograd import is_grad_enabled
+from ..autograd import is_grad_enabled, releasing_graph
 from ..tensor import Tensor, rectified, tensor_op
 from .spatial import avg_pool2d, conv2d, max_pool2d
 
@@ -148,8 +148,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
             return (g * (0.5 * (1.0 + inner) + 0.5 * x * (1.0 - inner * inner) * d_inner),)
     elif approximate == "none":
         out, derivative = _gelu_erf(x, is_grad_enabled() and input.requires_grad)
-        def backward(g: np.ndarray) -> tuple:
-            return (g * derivative,)
+        def backward(g: np.ndarray) -> tuple:  # into the derivative when it is read for the last time
+            return (np.multiply(g, derivative, out=derivative if releasing_graph() else None),)
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return tensor_op(out, (input,), backward)
