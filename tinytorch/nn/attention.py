@@ -64,6 +64,10 @@ def fused_attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray 
 # 260, 245, 235, 238 ms.)
 _CAUSAL_BLOCKS = 4
 _MIN_SPLIT_LENGTH = 64
+# Samples attend in groups whose largest block of scores stays within this many bytes (the L2 cache: whole-batch
+# blocks are slower, and every group costs ~20 NumPy calls a block). TinyGPT training step, A/B in one process:
+# groups of 2 and 4 samples (1 MiB) 0.987x, 0.986x / 0.994x the time of one sample at a time, 8 samples 1.003x.
+_GROUP_BYTES = 1 << 20
 
 
 def _causal_stops(mask: np.ndarray | None, length: int) -> list[int]:
@@ -77,9 +81,9 @@ def _causal_stops(mask: np.ndarray | None, length: int) -> list[int]:
     return [length]
 
 
-def _sample_cores(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, stops: list[int],
-                  out: np.ndarray) -> list[tuple[slice, int, _AttentionCore]]:
-    """(query rows, key stop, core) blocks of one sample's attention, each writing its rows of ``out``."""
+def _group_cores(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None, stops: list[int],
+                 out: np.ndarray) -> list[tuple[slice, int, _AttentionCore]]:
+    """(query rows, key stop, core) blocks of a group of samples' attention, each writing its rows of ``out``."""
     blocks, start = [], 0
     for stop in stops:
         block_mask = None if mask is None else mask[..., start:stop, :stop]
@@ -90,16 +94,16 @@ def _sample_cores(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray 
     return blocks
 
 
-def _add_block_grads(heads_view: np.ndarray, i: int, rows: slice, grads: tuple) -> None:
-    """Write one block's (dQ, dK, dV) into sample ``i`` of the packed (3, N, heads, L, head_dim) gradient. Blocks come
+def _add_block_grads(heads_view: np.ndarray, i: slice, rows: slice, grads: tuple) -> None:
+    """Write one block's (dQ, dK, dV) into samples ``i`` of the packed (3, N, heads, L, head_dim) gradient. Blocks come
     in order, so the keys before this block's first query are added to and the later ones (no earlier block reached
     them) are set: the sums of a zero-filled array, without filling it."""
     grad_q, grad_k, grad_v = grads
     start = rows.start
-    heads_view[0, i:i + 1, :, rows] = grad_q
+    heads_view[0, i, :, rows] = grad_q
     for part, grad in ((1, grad_k), (2, grad_v)):
-        heads_view[part, i:i + 1, :, :start] += grad[..., :start, :]
-        heads_view[part, i:i + 1, :, start:rows.stop] = grad[..., start:, :]
+        heads_view[part, i, :, :start] += grad[..., :start, :]
+        heads_view[part, i, :, start:rows.stop] = grad[..., start:, :]
 
 
 def fused_self_attention(qkv: Tensor, num_heads: int, mask: np.ndarray | None = None) -> Tensor:
@@ -113,19 +117,20 @@ def fused_self_attention(qkv: Tensor, num_heads: int, mask: np.ndarray | None = 
     q, k, v = qkv.data.reshape(n, length, 3, num_heads, head_dim).transpose(2, 0, 3, 1, 4)
     merged = np.empty((n, length, num_heads, head_dim), dtype=qkv.dtype)
     out_heads = merged.transpose(0, 2, 1, 3)  # (N, heads, L, head_dim)
-    # One sample at a time, so its (heads, L, L) scores stay in cache: 1.6x faster, the same bits (measured).
     per_sample = mask is not None and mask.ndim == 4 and mask.shape[0] > 1
     stops = _causal_stops(mask, length)
-    samples = [_sample_cores(q[i:i + 1], k[i:i + 1], v[i:i + 1], mask[i:i + 1] if per_sample else mask, stops,
-                             out_heads[i:i + 1]) for i in range(n)]
+    block_bytes = num_heads * max(b - a for a, b in zip([0] + stops, stops)) * length * qkv.dtype.itemsize
+    group = max(1, _GROUP_BYTES // max(block_bytes, 1))
+    groups = [slice(i, i + group) for i in range(0, n, group)]
+    cores = [_group_cores(q[i], k[i], v[i], mask[i] if per_sample else mask, stops, out_heads[i]) for i in groups]
 
     def backward(g: np.ndarray) -> tuple:
         g_heads = g.reshape(n, length, num_heads, head_dim).transpose(0, 2, 1, 3)
         grad_qkv = np.empty((n, length, 3, num_heads, head_dim), dtype=g.dtype)
         heads_view = grad_qkv.transpose(2, 0, 3, 1, 4)  # (3, N, heads, L, head_dim)
-        for i, blocks in enumerate(samples):
+        for i, blocks in zip(groups, cores):
             for rows, _, core in blocks:
-                _add_block_grads(heads_view, i, rows, core.backward(g_heads[i:i + 1, :, rows]))
+                _add_block_grads(heads_view, i, rows, core.backward(g_heads[i, :, rows]))
         return (grad_qkv.reshape(n, length, packed),)
 
     return tensor_op(merged.reshape(n, length, packed // 3), (qkv,), backward)
