@@ -21,11 +21,11 @@ class _AttentionCore:
     """softmax(q k^T / sqrt(d) + mask) v on (..., L, d) arrays with the arithmetic of ``F.attention``, except that
     the row normalisation is applied to (L, d) arrays instead of the (L, L) scores: it keeps E = exp(S - rowmax)
     and r = 1 / rowsum(E), so P = r E and out = r (E V). Backward with D = rowsum(g * out) (= rowsum(dP * P)):
-    dV = E^T (r g); dS = r E (g V^T - D); dQ = dS K / sqrt(d); dK = dS^T (Q / sqrt(d)).
+    dV = E^T (r g); dS / sqrt(d) = E ((r / sqrt(d)) g V^T - D / sqrt(d)); dQ = (dS / sqrt(d)) K; dK = (dS / sqrt(d))^T Q.
 
-    The scaled queries are formed again in the backward (the same bits) instead of being kept, and ``out`` may be a
-    view into the caller's result: fewer bytes held from the forward to the backward, which are fresh pages on the
-    next step (measured)."""
+    Only the unscaled queries are kept, and ``out`` and the gradients may be views into the caller's arrays
+    (matmul's ``out=``): fewer bytes held from the forward to the backward (fresh pages on the next step) and no
+    copies into strided views (measured)."""
 
     def __init__(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None,
                  out: np.ndarray | None = None) -> None:
@@ -41,15 +41,16 @@ class _AttentionCore:
         self.out = np.matmul(exps, v, out=out)
         self.out *= self.inv_sums
 
-    def backward(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        g_scaled = g * self.inv_sums
-        grad_scores = g_scaled @ np.swapaxes(self.v, -1, -2)  # r dP, turned into dS in place
-        grad_scores -= np.einsum("...ld,...ld->...l", g_scaled, self.out)[..., None]
+    def backward(self, g: np.ndarray, grad_q: np.ndarray | None = None, grad_k: np.ndarray | None = None,
+                 grad_v: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(dQ, dK, dV), each written into the given array if there is one."""
+        g_scores = g * (self.inv_sums * self.scale)
+        grad_scores = g_scores @ np.swapaxes(self.v, -1, -2)  # r dP / sqrt(d), turned into dS / sqrt(d) in place
+        grad_scores -= np.einsum("...ld,...ld->...l", g_scores, self.out)[..., None]
         grad_scores *= self.exps
-        grad_q = grad_scores @ self.k
-        grad_q *= self.scale
-        return (grad_q, np.swapaxes(grad_scores, -1, -2) @ (self.q * self.scale),
-                np.swapaxes(self.exps, -1, -2) @ g_scaled)
+        return (np.matmul(grad_scores, self.k, out=grad_q),
+                np.matmul(np.swapaxes(grad_scores, -1, -2), self.q, out=grad_k),
+                np.matmul(np.swapaxes(self.exps, -1, -2), g * self.inv_sums, out=grad_v))
 
 
 def fused_attention(query: Tensor, key: Tensor, value: Tensor, mask: np.ndarray | None = None) -> Tensor:
@@ -94,16 +95,16 @@ def _group_cores(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray |
     return blocks
 
 
-def _add_block_grads(heads_view: np.ndarray, i: slice, rows: slice, grads: tuple) -> None:
-    """Write one block's (dQ, dK, dV) into samples ``i`` of the packed (3, N, heads, L, head_dim) gradient. Blocks come
-    in order, so the keys before this block's first query are added to and the later ones (no earlier block reached
-    them) are set: the sums of a zero-filled array, without filling it."""
-    grad_q, grad_k, grad_v = grads
-    start = rows.start
-    heads_view[0, i, :, rows] = grad_q
-    for part, grad in ((1, grad_k), (2, grad_v)):
-        heads_view[part, i, :, :start] += grad[..., :start, :]
-        heads_view[part, i, :, start:rows.stop] = grad[..., start:, :]
+def _group_grads(heads_view: np.ndarray, i: slice, blocks: list, g_heads: np.ndarray) -> None:
+    """Write the (dQ, dK, dV) of the samples ``i`` into the packed (3, N, heads, L, head_dim) gradient. The last block
+    sees every key: its matmuls write straight into the gradient, and the earlier blocks add to their keys."""
+    *earlier, (rows, stop, core) = blocks
+    core.backward(g_heads[i, :, rows], heads_view[0, i, :, rows], heads_view[1, i, :, :stop],
+                  heads_view[2, i, :, :stop])
+    for rows, stop, core in reversed(earlier):
+        _, grad_k, grad_v = core.backward(g_heads[i, :, rows], heads_view[0, i, :, rows])
+        heads_view[1, i, :, :stop] += grad_k
+        heads_view[2, i, :, :stop] += grad_v
 
 
 def fused_self_attention(qkv: Tensor, num_heads: int, mask: np.ndarray | None = None) -> Tensor:
@@ -129,8 +130,7 @@ def fused_self_attention(qkv: Tensor, num_heads: int, mask: np.ndarray | None = 
         grad_qkv = np.empty((n, length, 3, num_heads, head_dim), dtype=g.dtype)
         heads_view = grad_qkv.transpose(2, 0, 3, 1, 4)  # (3, N, heads, L, head_dim)
         for i, blocks in zip(groups, cores):
-            for rows, _, core in blocks:
-                _add_block_grads(heads_view, i, rows, core.backward(g_heads[i, :, rows]))
+            _group_grads(heads_view, i, blocks, g_heads)
         return (grad_qkv.reshape(n, length, packed),)
 
     return tensor_op(merged.reshape(n, length, packed // 3), (qkv,), backward)
