@@ -292,10 +292,11 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     """Normalize over the trailing ``normalized_shape`` dims (biased variance), then scale and shift.
 
     Works on the (rows, features) view. Row statistics are matrix-vector products with a ``1 / features`` vector
-    (BLAS) or row dot products (`np.einsum`); the backward's column sums are products with a ones vector (BLAS:
-    4x faster than NumPy's ``sum(axis=0)`` over 2048 x 128, measured). Like PyTorch it keeps only the row means and
-    inverse deviations for the backward, which forms the normalized input again (the same bits): the forward scales
-    and shifts in place, one array instead of two, and holds none until the backward (fresh pages otherwise)."""
+    (BLAS) or row dot products (`np.einsum`); the backward's column sums are vector products too (BLAS: 4x faster
+    than NumPy's ``sum(axis=0)`` over 2048 x 128, measured). Like PyTorch it keeps only the row means and inverse
+    deviations for the backward, which centers the input again and folds the inverse deviations into its row and
+    column products (one pass fewer than forming xhat): the forward scales and shifts in place, one array instead
+    of two, and holds none until the backward (fresh pages otherwise)."""
     x = input.data
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     count = math.prod(normalized_shape)
@@ -315,23 +316,22 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if bias is not None:
         out += bias.data.reshape(-1)
 
-    def backward(g: np.ndarray) -> tuple:
+    def backward(g: np.ndarray) -> tuple:  # xhat = centered * inv_std, folded into the row and column products
         g_rows = g.reshape(-1, count)
-        ones = np.ones(g_rows.shape[0], dtype=g_rows.dtype)
-        xhat = rows - mean[:, None]
-        xhat *= inv_std[:, None]
-        g_xhat = g_rows * xhat
+        centered = rows - mean[:, None]
+        g_centered = g_rows * centered
         grads: tuple = (None,)
         if weight is not None:
-            grads += ((ones @ g_xhat).reshape(weight.shape) if weight.requires_grad else None,)
+            grads += ((inv_std @ g_centered).reshape(weight.shape) if weight.requires_grad else None,)
         if bias is not None:
-            grads += ((ones @ g_rows).reshape(bias.shape) if bias.requires_grad else None,)
+            grads += ((np.ones(g_rows.shape[0], g.dtype) @ g_rows).reshape(bias.shape) if bias.requires_grad
+                      else None,)
         if input.requires_grad:  # inv_std * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w
             scale = averager if w is None else w * averager
-            xhat *= (g_xhat @ scale)[:, None]
-            grad_x = np.positive(g_rows, out=g_xhat) if w is None else np.multiply(g_rows, w, out=g_xhat)
+            centered *= ((g_centered @ scale) * inv_std * inv_std)[:, None]
+            grad_x = np.positive(g_rows, out=g_centered) if w is None else np.multiply(g_rows, w, out=g_centered)
             grad_x -= (g_rows @ scale)[:, None]
-            grad_x -= xhat
+            grad_x -= centered
             grad_x *= inv_std[:, None]
             grads = (grad_x.reshape(x.shape),) + grads[1:]
         return grads
