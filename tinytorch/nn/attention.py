@@ -20,8 +20,9 @@ from .module import Module, Parameter
 class _AttentionCore:
     """softmax(q k^T / sqrt(d) + mask) v on (..., L, d) arrays with the arithmetic of ``F.attention``, except that
     the row normalisation is applied to (L, d) arrays instead of the (L, L) scores: it keeps E = exp(S - rowmax)
-    and r = 1 / rowsum(E), so P = r E and out = r (E V). Backward with D = rowsum(g * out) (= rowsum(dP * P)):
-    dV = E^T (r g); dS / sqrt(d) = E ((r / sqrt(d)) g V^T - D / sqrt(d)); dQ = (dS / sqrt(d)) K; dK = (dS / sqrt(d))^T Q.
+    and r = 1 / rowsum(E), so P = r E and out = r (E V). Backward with D = rowsum(g * out) (= rowsum(dP * P)) and
+    the scale s = 1 / sqrt(d) folded into the (L, d) gradient: dV = E^T (r g); s dS = E ((s r g) V^T - s D);
+    dQ = (s dS) K; dK = (s dS)^T Q.
 
     Only the unscaled queries are kept, and ``out`` and the gradients may be views into the caller's arrays
     (matmul's ``out=``): fewer bytes held from the forward to the backward (fresh pages on the next step) and no
