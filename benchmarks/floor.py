@@ -550,6 +550,8 @@ def main() -> None:
                 summary.append((f"  bound: {label} / PyTorch", floor / step, "(<= 0.85 leaves room)"))
             print(f"  the whole NumPy floor: {floor * 1e3:.1f} ms, {(floor - 0.85 * step) * 1e3:+.1f} ms from 0.85x "
                   "PyTorch")
+            summary.append(("  tinytorch step / the NumPy floor", statistics.median(times["tinytorch step"]) / floor,
+                            "(diagnostic: 1 = at the floor)"))
         if "gelu" in only:
             times = bench_gelu(args.repeats)
             _print_times("\nGELU (erf) forward, 8 x 256 x 512, input requiring grad:", times)
